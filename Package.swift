@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "lvsh",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "lvsh", targets: ["lvsh"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // libmnl, libnftnl, libnl-genl-3 and the kernel's uapi headers.
+        .systemLibrary(
+            name: "CNetlink",
+            pkgConfig: "libnl-genl-3.0",
+            providers: [.apt(["libnl-genl-3-dev", "libnftnl-dev", "libmnl-dev"])]
+        ),
+        // Pure value types and logic: no I/O.
+        .target(name: "LVSModel"),
+        // Generic-netlink IPVS client.
+        .target(name: "IPVS", dependencies: ["CNetlink", "LVSModel"]),
+        // The command languages (ipvsadm's and lvsh's) and their renderers.
+        .target(name: "Shell", dependencies: ["LVSModel", "IPVS"]),
+        .executableTarget(
+            name: "lvsh",
+            dependencies: [
+                "Shell", "IPVS", "LVSModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "LVSModelTests", dependencies: ["LVSModel"]),
+        .testTarget(name: "IPVSTests", dependencies: ["IPVS", "LVSModel"], exclude: ["Captures"]),
+        .testTarget(name: "ShellTests", dependencies: ["Shell", "IPVS", "LVSModel"]),
+        // Real-kernel scenarios, run in the user-mode-linux lab (tools/lab).
+        .testTarget(name: "LabTests"),
+    ]
+)
