@@ -21,17 +21,20 @@ let package = Package(
         .target(name: "LVSModel"),
         // Generic-netlink IPVS client.
         .target(name: "IPVS", dependencies: ["CNetlink", "LVSModel"]),
+        // Firewall-mark backends: nftables (libnftnl) and iptables.
+        .target(name: "Firewall", dependencies: ["CNetlink", "LVSModel"], exclude: ["README.md"]),
         // The command languages (ipvsadm's and lvsh's) and their renderers.
-        .target(name: "Shell", dependencies: ["LVSModel", "IPVS"]),
+        .target(name: "Shell", dependencies: ["LVSModel", "IPVS", "Firewall"]),
         .executableTarget(
             name: "lvsh",
             dependencies: [
-                "Shell", "IPVS", "LVSModel",
+                "Shell", "IPVS", "Firewall", "LVSModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "LVSModelTests", dependencies: ["LVSModel"]),
         .testTarget(name: "IPVSTests", dependencies: ["IPVS", "LVSModel"], exclude: ["Captures"]),
+        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "LVSModel"]),
         .testTarget(name: "ShellTests", dependencies: ["Shell", "IPVS", "LVSModel"]),
         // Real-kernel scenarios, run in the user-mode-linux lab (tools/lab).
         .testTarget(name: "LabTests"),

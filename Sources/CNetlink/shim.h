@@ -18,5 +18,12 @@
 #include <libnftnl/expr.h>
 #include <libnftnl/batch.h>
 #include <libnftnl/gen.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter.h>
+#include <sys/uio.h>
+
+// setns(2) is declared by <sched.h> only under _GNU_SOURCE, which Swift's Glibc module does not set.
+extern int setns(int fd, int nstype);
+static inline int lvsh_setns(int fd, int nstype) { return setns(fd, nstype); }
 
 #endif

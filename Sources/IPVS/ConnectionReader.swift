@@ -16,20 +16,27 @@ public enum ConnectionReader {
 /// Whole-file reads of /proc and /sys files, which report a size of 0 and must be read to the end.
 public enum ProcFile {
     public static func read(_ path: String) -> String? {
+        bytes(path).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The file's bytes: /proc/net/ip_vs can be megabytes, and parsers of it work on bytes.
+    public static func bytes(_ path: String) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var data: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 256 * 1024)
+        var data = [UInt8](repeating: 0, count: 64 * 1024)
+        var count = 0
         while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if data.count - count < 16 * 1024 { data.append(contentsOf: repeatElement(0, count: data.count)) }
+            let n = data.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 return nil
             }
             if n == 0 { break }
-            data.append(contentsOf: chunk[0..<n])
+            count += n
         }
-        return String(decoding: data, as: UTF8.self)
+        data.removeSubrange(count...)
+        return data
     }
 }

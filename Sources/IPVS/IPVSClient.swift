@@ -59,14 +59,43 @@ public final class IPVSClient: IPVSControl {
         return out
     }
 
-    /// The whole table: one service dump, then one destination dump per service.
-    public func table() throws(LVSError) -> IPVSTable {
+    /// The whole table. Complete: one service dump, then one destination dump per service.
+    /// Listing: one service dump and one read of /proc/net/ip_vs, which holds every destination; a
+    /// destination dump only for services whose entry there is ambiguous or lacks tunnel details.
+    public func table(_ detail: TableDetail) throws(LVSError) -> IPVSTable {
+        let services = try services()
+        var proc: [ProcIPVSTable.Entry] = []
+        if detail == .listing, let bytes = ProcFile.bytes(procPath) {
+            proc = try ProcIPVSTable.parse(bytes)
+        }
+        var inet: [ServiceKey: [RealServerStatus]] = [:]
+        var marks: [UInt32: [[RealServerStatus]]] = [:]
+        for e in proc {
+            if let mark = e.mark {
+                marks[mark, default: []].append(e.realServers)
+            } else if let a = e.address, let p = L4Protocol(name: e.protocolName) {
+                inet[.inet(p, a, e.port)] = e.realServers
+            }
+        }
         var table = IPVSTable()
-        for (svc, stats) in try services() {
-            table.services.append(ServiceStatus(service: svc, stats: stats, realServers: try realServers(of: svc.key)))
+        table.services.reserveCapacity(services.count)
+        for (svc, stats) in services {
+            var reals: [RealServerStatus]? = nil
+            switch svc.key {
+            case .inet: reals = inet[svc.key]
+            case .fwmark(let mark, _):
+                // IPv4 and IPv6 fwmark services with one mark look alike in /proc.
+                if let found = marks[mark], found.count == 1 { reals = found[0] }
+            }
+            if let r = reals, r.contains(where: { $0.server.forwarding == .tunnel }) { reals = nil }
+            if reals == nil { reals = try realServers(of: svc.key) }
+            table.services.append(ServiceStatus(service: svc, stats: stats, realServers: reals ?? []))
         }
         return table
     }
+
+    /// Where the listing path reads the table; the file is per network namespace.
+    public var procPath = "/proc/net/ip_vs"
 
     // MARK: writing
 

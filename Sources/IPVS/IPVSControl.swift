@@ -4,8 +4,8 @@ import LVSModel
 public protocol IPVSControl {
     /// Version and connection-table size (IPVS_CMD_GET_INFO).
     func info() throws(LVSError) -> IPVSInfo
-    /// Every service with its real servers, counters included.
-    func table() throws(LVSError) -> IPVSTable
+    /// Every service with its real servers; `.listing` may leave out what listings do not show.
+    func table(_ detail: TableDetail) throws(LVSError) -> IPVSTable
     /// The connection timeouts.
     func timeouts() throws(LVSError) -> Timeouts
     /// The running sync daemons (at most one master and one backup).
@@ -23,4 +23,18 @@ public struct IPVSFailure: Hashable, Sendable, Error {
         self.operation = operation
         self.errno = errno
     }
+}
+
+/// How much of the table a reader needs.
+public enum TableDetail: Sendable {
+    /// Everything: thresholds, tunnel options, persistent-connection counts, counters.
+    case complete
+    /// What `ipvsadm -L -n` and `-S -n` show: addresses, methods, weights, connection counts, tunnel options.
+    /// Thresholds, counters and persistent-connection counts may be zero.
+    case listing
+}
+
+extension IPVSControl {
+    /// The complete table.
+    public func table() throws(LVSError) -> IPVSTable { try table(.complete) }
 }

@@ -15,7 +15,7 @@ public final class LazyIPVSClient: IPVSControl {
     }
 
     public func info() throws(LVSError) -> IPVSInfo { try connected().info() }
-    public func table() throws(LVSError) -> IPVSTable { try connected().table() }
+    public func table(_ detail: TableDetail) throws(LVSError) -> IPVSTable { try connected().table(detail) }
     public func timeouts() throws(LVSError) -> Timeouts { try connected().timeouts() }
     public func daemons() throws(LVSError) -> [SyncDaemon] { try connected().daemons() }
     public func execute(_ operations: [IPVSOperation]) throws(LVSError) -> [IPVSFailure?] {

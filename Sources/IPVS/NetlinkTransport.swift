@@ -77,7 +77,9 @@ public final class GenericNetlinkSocket: NetlinkTransport {
                 if e == EINTR { continue }
                 throw .failed("netlink receive failed: \(String(cString: strerror(e)))", errno: e)
             }
-            return NetlinkMessage.split(buffer[0..<n])
+            // The messages keep their bytes: copy just this datagram, so that the next receive does not
+            // make Swift copy the whole buffer away from slices still alive.
+            return NetlinkMessage.split(Array(buffer[0..<n])[...])
         }
     }
 }

@@ -1,0 +1,147 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CNetlink
+import LVSModel
+
+/// The nftables mark backend: port groups as elements of three concatenated interval maps in table
+/// inet lvsh (a lookup in the packet's family map and one in the address-less map, whatever the
+/// number of ports), group names as comments of the `groups` set, every change one atomic nfnetlink
+/// batch pinned to the generation it was planned against. See Sources/Firewall/README.md.
+public final class NFTablesBackend: MarkBackend {
+    public let name = "nft"
+    /// How often `update` plans and tries to commit before giving up when other programs keep changing
+    /// the ruleset between lvsh's read and its commit.
+    public static let maxAttempts = 5
+
+    private let socket: NFTSocket
+    private var reader: NFTReader { NFTReader(socket: socket) }
+
+    /// What the last `update` or `removeTable` sent: nil when it sent nothing.
+    public private(set) var lastBatch: NFTBatchStats?
+    /// How many times the last `update` called its plan (more than 1 when the ruleset changed under it).
+    public private(set) var lastAttempts = 0
+
+    /// Opens the netlink socket; with `networkNamespace` (a path such as /run/netns/NAME) all of this
+    /// backend's work happens in that namespace.
+    public init(networkNamespace: String? = nil) throws(LVSError) {
+        socket = try NFTSocket(networkNamespace: networkNamespace)
+    }
+
+    public func groups() throws(LVSError) -> [PortGroup] {
+        try snapshot().groups
+    }
+
+    public func update(_ plan: ([PortGroup]) throws(LVSError) -> [GroupChange]) throws(LVSError) -> [GroupChange] {
+        lastBatch = nil
+        for attempt in 1...NFTablesBackend.maxAttempts {
+            lastAttempts = attempt
+            let snap = try snapshot()
+            let changes = try plan(snap.groups)
+            if changes.isEmpty { return [] }
+            let (desired, touched) = try GroupChange.apply(changes, to: snap.groups)
+            let elements = NFTPlanner.elements(from: snap.groups, names: snap.names, to: desired, touched: touched)
+            if elements.isEmpty { return changes }
+
+            let batch = NFTBatch(generation: snap.generation, firstSequence: socket.nextSequence)
+            if elements.addsAnything {
+                // The first group creates the table, maps, chains and rules, in its own transaction.
+                NFTLayout.append(try NFTLayout.missing(from: snap.inventory), to: batch)
+            }
+            var nameOf: [UInt32: String] = [:]
+            for g in snap.groups { nameOf[g.mark] = g.name }
+            for g in desired { nameOf[g.mark] = g.name }
+            let groupName = { (mark: UInt32) in nameOf[mark] ?? "mark-\(mark)" }
+            batch.appendNames(elements.nameDeletes, adding: false)
+            batch.appendEntries(elements.entryDeletes, adding: false, groupName: groupName)
+            batch.appendEntries(elements.entryAdds, adding: true, groupName: groupName)
+            batch.appendNames(elements.nameAdds, adding: true)
+            batch.end()
+            socket.advance(through: batch.sequences.upperBound)
+
+            let replies = try socket.send(batch)
+            lastBatch = batch.stats
+            switch batch.outcome(of: replies, explain: NFTErrors.refused) {
+            case .success: return changes
+            case .failure(.rulesetChanged): continue
+            case .failure(.failed(let error)): throw error
+            }
+        }
+        throw keptChanging("apply the change")
+    }
+
+    /// Deletes table inet lvsh and with it every group and rule; returns whether it existed.
+    @discardableResult
+    public func removeTable() throws(LVSError) -> Bool {
+        lastBatch = nil
+        for _ in 1...NFTablesBackend.maxAttempts {
+            let generation: UInt32, exists: Bool
+            do throws(NFTError) {
+                generation = try socket.generation()
+                exists = try reader.inventory().table
+            } catch {
+                guard case .failed(let e) = error else { continue }
+                throw e
+            }
+            guard exists else { return false }
+            let batch = NFTBatch(generation: generation, firstSequence: socket.nextSequence)
+            NFTLayout.appendDeleteTable(to: batch)
+            batch.end()
+            socket.advance(through: batch.sequences.upperBound)
+            let replies = try socket.send(batch)
+            lastBatch = batch.stats
+            switch batch.outcome(of: replies, explain: NFTErrors.refused) {
+            case .success: return true
+            case .failure(.rulesetChanged): continue
+            case .failure(.failed(let error)): throw error
+            }
+        }
+        throw keptChanging("delete table inet lvsh")
+    }
+
+    /// Whether nf_tables can hold lvsh's table here: one round trip sending a transaction that creates
+    /// a probe table with an inet base chain but has no BATCH_END, so the kernel checks every message
+    /// and then aborts; nothing is ever created. Without CAP_NET_ADMIN the kernel cannot be asked and
+    /// the answer is true, so that the user hears "needs root" from the backend itself.
+    public static func isAvailable(networkNamespace: String? = nil) -> Bool {
+        guard let socket = try? NFTSocket(networkNamespace: networkNamespace) else { return false }
+        let batch = NFTBatch(generation: nil, firstSequence: socket.nextSequence)
+        let probe = "lvsh-probe"
+        batch.append(NFT_MSG_NEWTABLE, flags: Int32(NLM_F_CREATE), note: .init(what: "probe")) { nlh in
+            mnl_attr_put_strz(nlh, nftAttr(NFTA_TABLE_NAME), probe)
+        }
+        batch.append(NFT_MSG_NEWCHAIN, flags: Int32(NLM_F_CREATE), note: .init(what: "probe")) { nlh in
+            let c = nftnl_chain_alloc()!
+            defer { nftnl_chain_free(c) }
+            _ = nftnl_chain_set_str(c, nftAttr(NFTNL_CHAIN_TABLE), probe)
+            _ = nftnl_chain_set_str(c, nftAttr(NFTNL_CHAIN_NAME), probe)
+            _ = nftnl_chain_set_str(c, nftAttr(NFTNL_CHAIN_TYPE), "filter")
+            nftnl_chain_set_u32(c, nftAttr(NFTNL_CHAIN_HOOKNUM), UInt32(NF_INET_PRE_ROUTING.rawValue))
+            nftnl_chain_set_s32(c, nftAttr(NFTNL_CHAIN_PRIO), NFTLayout.priority)
+            nftnl_chain_nlmsg_build_payload(nlh, c)
+        }
+        batch.endWithoutCommit()
+        socket.advance(through: batch.sequences.upperBound)
+        guard let replies = try? socket.send(batch) else { return false }
+        if replies.contains(where: { $0.errno == EPERM || $0.errno == EACCES }) { return true }
+        if replies.contains(where: { $0.errno != 0 }) { return false }
+        return replies.contains { $0.sequence == batch.lastCommandSequence }
+    }
+
+    /// A consistent read, retried while the generation moves under it.
+    private func snapshot() throws(LVSError) -> NFTSnapshot {
+        for _ in 1...NFTablesBackend.maxAttempts {
+            do throws(NFTError) {
+                return try reader.read()
+            } catch {
+                guard case .failed(let e) = error else { continue }
+                throw e
+            }
+        }
+        throw keptChanging("read table inet lvsh")
+    }
+
+    private func keptChanging(_ what: String) -> LVSError {
+        .failed("cannot \(what): the nftables ruleset changed \(NFTablesBackend.maxAttempts) times while lvsh was planning against it (another program is rewriting it); nothing was applied, try again")
+    }
+}

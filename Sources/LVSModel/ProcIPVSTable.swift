@@ -1,0 +1,122 @@
+/// /proc/net/ip_vs: the whole table in one read, but without thresholds, tunnel details, counters,
+/// scheduler flags or the family of fwmark services — so it serves listings, next to one service dump.
+public enum ProcIPVSTable {
+    /// One service block of the file.
+    public struct Entry: Hashable, Sendable {
+        /// nil for a fwmark service: the file does not say its family.
+        public var protocolName: String
+        public var address: IPAddress?
+        public var port: UInt16
+        public var mark: UInt32?
+        public var scheduler: String
+        public var realServers: [RealServerStatus]
+    }
+
+    public static func parse(_ text: String) throws(LVSError) -> [Entry] {
+        try parse(Array(text.utf8))
+    }
+
+    /// Parses the file's bytes. It is read often and can be megabytes, so this works on bytes, not Characters.
+    public static func parse(_ bytes: [UInt8]) throws(LVSError) -> [Entry] {
+        var entries: [Entry] = []
+        var lineNumber = 0
+        var start = 0
+        var fields: [Range<Int>] = []
+        fields.reserveCapacity(8)
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count && bytes[end] != 10 { end += 1 }
+            lineNumber += 1
+            defer { start = end + 1 }
+            if lineNumber <= 3 { continue }
+            fields.removeAll(keepingCapacity: true)
+            var i = start
+            while i < end {
+                while i < end && bytes[i] == 32 { i += 1 }
+                let f = i
+                while i < end && bytes[i] != 32 { i += 1 }
+                if i > f { fields.append(f..<i) }
+            }
+            guard let first = fields.first else { continue }
+            func text(_ r: Range<Int>) -> String { String(decoding: bytes[r], as: UTF8.self) }
+            func bad() -> LVSError { .failed("cannot read /proc/net/ip_vs: unexpected line \(lineNumber): \(text(start..<end))") }
+            if bytes[first.lowerBound] == UInt8(ascii: "-") {
+                guard fields.count >= 6, !entries.isEmpty, let (addr, port) = endpoint(bytes, fields[1]),
+                      let method = forwarding(bytes, fields[2]),
+                      let weight = decimal(bytes, fields[3]), let active = decimal(bytes, fields[4]),
+                      let inactive = decimal(bytes, fields[5]) else { throw bad() }
+                let rs = RealServer(address: addr, port: port, forwarding: method, weight: Int32(truncatingIfNeeded: weight))
+                entries[entries.count - 1].realServers.append(
+                    RealServerStatus(server: rs, activeConnections: UInt32(truncatingIfNeeded: active),
+                                     inactiveConnections: UInt32(truncatingIfNeeded: inactive)))
+            } else if text(first) == "FWM" {
+                guard fields.count >= 3, let mark = hex(bytes, fields[1]), mark <= UInt32.max else { throw bad() }
+                entries.append(Entry(protocolName: "FWM", address: nil, port: 0, mark: UInt32(mark),
+                                     scheduler: text(fields[2]), realServers: []))
+            } else {
+                guard fields.count >= 3, let (addr, port) = endpoint(bytes, fields[1]) else { throw bad() }
+                entries.append(Entry(protocolName: text(first), address: addr, port: port, mark: nil,
+                                     scheduler: text(fields[2]), realServers: []))
+            }
+        }
+        return entries
+    }
+
+    private static func hex(_ b: [UInt8], _ r: Range<Int>) -> UInt64? {
+        guard !r.isEmpty, r.count <= 16 else { return nil }
+        var v: UInt64 = 0
+        for i in r {
+            let c = b[i]
+            let d: UInt8
+            switch c {
+            case 48...57: d = c - 48
+            case 65...70: d = c - 55
+            case 97...102: d = c - 87
+            default: return nil
+            }
+            v = v << 4 | UInt64(d)
+        }
+        return v
+    }
+
+    private static func decimal(_ b: [UInt8], _ r: Range<Int>) -> Int64? {
+        guard !r.isEmpty, r.count <= 18 else { return nil }
+        var i = r.lowerBound
+        let negative = b[i] == UInt8(ascii: "-")
+        if negative { i += 1 }
+        guard i < r.upperBound else { return nil }
+        var v: Int64 = 0
+        while i < r.upperBound {
+            guard (48...57).contains(b[i]) else { return nil }
+            v = v * 10 + Int64(b[i] - 48)
+            i += 1
+        }
+        return negative ? -v : v
+    }
+
+    private static func forwarding(_ b: [UInt8], _ r: Range<Int>) -> ForwardingMethod? {
+        switch b[r.lowerBound] {
+        case UInt8(ascii: "M"): .masquerade
+        case UInt8(ascii: "L"): .local
+        case UInt8(ascii: "T"): .tunnel
+        case UInt8(ascii: "R"): .route
+        case UInt8(ascii: "B"): .bypass
+        default: nil
+        }
+    }
+
+    /// "C0A83D81:0050" or "[2001:0db8::1]:0050".
+    static func endpoint(_ b: [UInt8], _ r: Range<Int>) -> (IPAddress, UInt16)? {
+        var colon = r.upperBound - 1
+        while colon > r.lowerBound && b[colon] != UInt8(ascii: ":") { colon -= 1 }
+        guard colon > r.lowerBound, let port = hex(b, (colon + 1)..<r.upperBound), port <= 0xffff else { return nil }
+        if b[r.lowerBound] == UInt8(ascii: "[") {
+            guard b[colon - 1] == UInt8(ascii: "]"),
+                  let a = IPAddress.parseV6(Substring(String(decoding: b[(r.lowerBound + 1)..<(colon - 1)], as: UTF8.self)))
+            else { return nil }
+            return (a, UInt16(port))
+        }
+        guard colon - r.lowerBound == 8, let v = hex(b, r.lowerBound..<colon) else { return nil }
+        return (IPAddress(v4: UInt32(v)), UInt16(port))
+    }
+}

@@ -1,0 +1,135 @@
+import IPVS
+import LVSModel
+
+/// Runs one ipvsadm command line against IPVS: `lvsh ipvsadm ARGS...`.
+///
+/// Pure apart from the injected functions. Returns the exit code: 0 ok, 1 the
+/// kernel refused or a read failed, 2 bad input (nothing applied). ipvsadm exits
+/// 2 or 255 for bad input and 255 or 1 for kernel errors; lvsh fails in the same
+/// cases with lvsh's codes.
+public func runIPVSAdm(_ args: [String], control: any IPVSControl, stdin: () -> String,
+                       out: (String) -> Void, err: (String) -> Void,
+                       readConnections: () throws(LVSError) -> [Connection]) -> Int32 {
+    let command: IPVSAdmCommand
+    do {
+        command = try IPVSAdmParser.parse(args)
+    } catch {
+        err(error.message + "\n")
+        return error.code.rawValue
+    }
+    for warning in command.warnings { err("warning: " + warning + "\n") }
+    do throws(LVSError) {
+        switch command.request {
+        case .help:
+            out(IPVSAdmUsage.usage())
+        case .version:
+            out(IPVSAdmUsage.version())
+        case .apply(let operations):
+            IPVSAdmRunner.warnAboutResets(operations, control: control, err: err)
+            return try IPVSAdmRunner.apply(operations, control: control, err: err)
+        case .listAll(let format):
+            let info = try control.info()
+            out(IPVSAdmListing.all(info: info, table: try control.table(IPVSAdmRunner.detail(format)), format: format))
+        case .listService(let key, let format):
+            guard let status = try control.table(IPVSAdmRunner.detail(format))[key] else {
+                err("service \(key.ipvsadmName) does not exist (see -L -n for the services)\n")
+                return LVSError.Code.failed.rawValue
+            }
+            out(IPVSAdmListing.single(status, format: format))
+        case .listConnections(let format):
+            out(IPVSAdmOtherListings.connections(try readConnections(), format: format))
+        case .listTimeouts:
+            out(IPVSAdmOtherListings.timeouts(try control.timeouts()))
+        case .listDaemons:
+            out(IPVSAdmOtherListings.daemons(try control.daemons()))
+        case .save:
+            out(IPVSAdmSave.rules(try control.table(.listing)))
+        case .restore:
+            return try IPVSAdmRunner.restore(stdin(), control: control, err: err)
+        }
+        return 0
+    } catch {
+        let explained = IPVSAdmErrors.explain(error)
+        err(explained.message + "\n")
+        return explained.code.rawValue
+    }
+}
+
+/// The parts of `runIPVSAdm` that change the kernel.
+enum IPVSAdmRunner {
+    /// Counters, thresholds and persistent-connection counts only when the listing shows them.
+    static func detail(_ format: IPVSAdmCommand.ListFormat) -> TableDetail {
+        format.isDisjoint(with: [.stats, .rate, .thresholds, .persistentConnections]) ? .listing : .complete
+    }
+
+    /// Runs the operations and reports each refusal.
+    static func apply(_ operations: [IPVSOperation], control: any IPVSControl, err: (String) -> Void) throws(LVSError) -> Int32 {
+        let results = try control.execute(operations)
+        var code: Int32 = 0
+        for failure in results.compactMap({ $0 }) {
+            err(IPVSAdmErrors.message(for: failure, table: context(for: failure, control: control)) + "\n")
+            code = LVSError.Code.failed.rawValue
+        }
+        return code
+    }
+
+    /// `-E` sets every option, so what it leaves out goes back to the default; say what that drops.
+    static func warnAboutResets(_ operations: [IPVSOperation], control: any IPVSControl, err: (String) -> Void) {
+        guard operations.count == 1, case .editService(let new) = operations[0],
+              let old = (try? control.table(.listing))?[new.key]?.service else { return }
+        var dropped: [String] = []
+        if old.isPersistent && !new.isPersistent { dropped.append("persistence (-p \(old.timeout))") }
+        if let pe = old.persistenceEngine, !pe.isEmpty, new.persistenceEngine != pe { dropped.append("the persistence engine (--pe \(pe))") }
+        if old.flags.contains(.onePacket) && !new.flags.contains(.onePacket) { dropped.append("one-packet scheduling (-o)") }
+        let mask = IPVSAdmListing.schedulerFlagMask
+        if !old.flags.intersection(mask).isEmpty && new.flags.intersection(mask).isEmpty {
+            dropped.append("the scheduler flags (-b \(IPVSAdmListing.schedulerFlags(old)))")
+        }
+        if old.scheduler != new.scheduler && new.scheduler == Schedulers.default && old.scheduler != Schedulers.default {
+            dropped.append("the scheduler \(old.scheduler) (now the default, \(Schedulers.default))")
+        }
+        guard !dropped.isEmpty else { return }
+        err("warning: -E sets every service option, and this one turns off " + dropped.joined(separator: ", ")
+            + "; repeat the options to keep them\n")
+    }
+
+    /// The table, read again only when a message can use it.
+    static func context(for failure: IPVSFailure, control: any IPVSControl) -> IPVSTable? {
+        switch failure.operation {
+        case .editRealServer, .deleteRealServer: try? control.table(.listing)
+        default: nil
+        }
+    }
+
+    /// `-R`: plan the whole input, run it as one batch, undo it if the kernel refuses a part.
+    static func restore(_ input: String, control: any IPVSControl, err: (String) -> Void) throws(LVSError) -> Int32 {
+        // Syntax first: a typo is reported without asking the kernel anything.
+        let lines = try IPVSAdmRestore.lines(input)
+        let table = try control.table()
+        let daemons = try control.daemons()
+        let timeouts = try control.timeouts()
+        for line in lines {
+            for warning in line.command.warnings { err("-R line \(line.number): warning: \(warning)\n") }
+        }
+        let steps = try IPVSAdmRestore.plan(lines, table: table, daemons: daemons, timeouts: timeouts)
+        guard !steps.isEmpty else { return 0 }
+        let operations = steps.map(\.operation)
+        let results = try control.execute(operations)
+        guard results.contains(where: { $0 != nil }) else { return 0 }
+        for (step, result) in zip(steps, results) {
+            guard let result else { continue }
+            err("-R line \(step.line.number) (\(step.line.text)): \(IPVSAdmErrors.message(for: result, table: table))\n")
+        }
+        let undo = IPVSAdmRestore.rollback(operations, results: results, table: table, daemons: daemons, timeouts: timeouts)
+        let undone = undo.isEmpty ? [] : try control.execute(undo)
+        let stuck = zip(undo, undone).compactMap { $1 }
+        if stuck.isEmpty {
+            err("-R: the kernel refused the input, so the lines it had accepted were undone; nothing was changed"
+                + (operations.contains { if case .zero = $0 { true } else { false } } ? " (except counters zeroed by -Z)" : "") + "\n")
+        } else {
+            err("-R: the kernel refused the input and undoing the accepted lines failed too; the table is partly changed (see -S -n):\n")
+            for failure in stuck { err("  " + IPVSAdmErrors.message(for: failure, table: nil) + "\n") }
+        }
+        return LVSError.Code.failed.rawValue
+    }
+}

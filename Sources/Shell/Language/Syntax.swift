@@ -1,0 +1,161 @@
+import LVSModel
+
+/// The grammar of one command, FRR-style: keywords, typed values, optional parts, choices and
+/// options in any order. Parsing, `?` help, TAB completion and the reference all read it.
+public indirect enum Syntax: Sendable {
+    /// A keyword; unique prefixes match ("sh" for "show").
+    case word(String, help: String)
+    /// A value of a kind, bound under a name.
+    case value(String, ValueKind, help: String)
+    case sequence([Syntax])
+    case optional(Syntax)
+    /// Exactly one of the alternatives.
+    case choice([Syntax])
+    /// One or more repetitions.
+    case repeated(Syntax)
+    /// Each part at most once, in any order (the options of a command).
+    case anyOrder([Syntax])
+    /// Every remaining word, untouched (`ipvsadm ARG...`).
+    case rest(String, help: String)
+
+    /// A keyword followed by a value bound under the keyword's name: `weight N`.
+    public static func option(_ keyword: String, _ kind: ValueKind, help: String, name: String? = nil) -> Syntax {
+        .sequence([.word(keyword, help: help), .value(name ?? keyword, kind, help: help)])
+    }
+
+    /// A keyword whose presence is bound under its own name: `one-packet`.
+    public static func flag(_ keyword: String, help: String) -> Syntax { .word(keyword, help: help) }
+}
+
+/// What a value position accepts, how it is shown in help, and where TAB finds candidates.
+public enum ValueKind: Sendable, Hashable {
+    case name               // a new name (group names)
+    case groupName          // an existing group (completed from the kernel)
+    case address            // IPv4 or IPv6
+    case addressList        // ADDR[,ADDR...] or any
+    case endpoint           // ADDR:PORT or [V6]:PORT
+    case realServer         // ADDR[:PORT] or [V6][:PORT] (completed from the service's real servers)
+    case ports              // 80,443,8000-8100
+    case number(ClosedRange<UInt64>)
+    case mark               // decimal or 0x-hex, 1..2^32-1
+    case scheduler          // completed from the schedulers the kernel can load
+    case interface          // a network interface (completed from /sys/class/net)
+    case sysctlName         // completed from the sysctls lvsh knows
+    case text               // anything (sysctl values, file names)
+    case file               // a file name
+    case regex              // `| include REGEX`
+
+    /// The placeholder shown in help and the reference.
+    public var placeholder: String {
+        switch self {
+        case .name: "NAME"
+        case .groupName: "GROUP"
+        case .address: "ADDRESS"
+        case .addressList: "ADDRESS[,ADDRESS...]|any"
+        case .endpoint: "ADDRESS:PORT"
+        case .realServer: "ADDRESS[:PORT]"
+        case .ports: "PORTS"
+        case .number(let r): "<\(r.lowerBound)-\(r.upperBound)>"
+        case .mark: "MARK"
+        case .scheduler: "SCHEDULER"
+        case .interface: "INTERFACE"
+        case .sysctlName: "SYSCTL"
+        case .text: "VALUE"
+        case .file: "FILE"
+        case .regex: "REGEX"
+        }
+    }
+
+    /// Why a word is not a value of this kind, or nil when it is.
+    public func problem(with word: String) -> String? {
+        switch self {
+        case .name:
+            return PortGroupRules.isValidName(word) ? nil
+                : "'\(word)' is not a valid name: use letters, digits, '-', '_' or '.', starting with a letter"
+        case .groupName:
+            return PortGroupRules.isValidName(word) ? nil : "'\(word)' is not a group name"
+        case .address:
+            return IPAddress(word) == nil ? "'\(word)' is not an IPv4 or IPv6 address" : nil
+        case .addressList:
+            if word == "any" { return nil }
+            for part in word.split(separator: ",", omittingEmptySubsequences: false) where IPAddress(String(part)) == nil {
+                return "'\(part)' is not an IPv4 or IPv6 address (give ADDRESS[,ADDRESS...] or any)"
+            }
+            return nil
+        case .endpoint:
+            return Endpoint.parse(word, portRequired: true) == nil
+                ? "'\(word)' is not ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)" : nil
+        case .realServer:
+            return Endpoint.parse(word, portRequired: false) == nil
+                ? "'\(word)' is not ADDRESS[:PORT] (IPv6 as [ADDRESS]:PORT)" : nil
+        case .ports:
+            do {
+                _ = try PortList.parse(word)
+                return nil
+            } catch {
+                return error.message
+            }
+        case .number(let r):
+            guard let n = UInt64(word), r.contains(n) else {
+                return "'\(word)' is not a number from \(r.lowerBound) to \(r.upperBound)"
+            }
+            return nil
+        case .mark:
+            return Mark.parse(word) == nil ? "'\(word)' is not a mark: give 1 to 4294967295, decimal or 0x-hex" : nil
+        case .scheduler:
+            return word.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) && !word.isEmpty && word.count < 16
+                ? nil : "'\(word)' is not a scheduler name"
+        case .interface:
+            return !word.isEmpty && word.utf8.count < 16 && !word.contains("/") ? nil : "'\(word)' is not an interface name"
+        case .sysctlName, .text, .file, .regex:
+            return nil
+        }
+    }
+}
+
+/// An address with an optional port, in ipvsadm's notation.
+public enum Endpoint {
+    public static func parse(_ word: String, portRequired: Bool) -> (IPAddress, UInt16?)? {
+        if word.hasPrefix("[") {
+            guard let close = word.firstIndex(of: "]"), let a = IPAddress(String(word[word.index(after: word.startIndex)..<close])),
+                  a.family == .v6 else { return nil }
+            let rest = word[word.index(after: close)...]
+            if rest.isEmpty { return portRequired ? nil : (a, nil) }
+            guard rest.first == ":", let p = UInt16(rest.dropFirst()) else { return nil }
+            return (a, p)
+        }
+        if let a = IPAddress(word) {
+            // A bare IPv6 address has colons of its own, so it never carries a port.
+            return portRequired ? nil : (a, nil)
+        }
+        guard let colon = word.lastIndex(of: ":"), let a = IPAddress(String(word[..<colon])), a.family == .v4,
+              let p = UInt16(word[word.index(after: colon)...]) else { return nil }
+        return (a, p)
+    }
+}
+
+/// Port lists: `80,443,8000-8100`.
+public enum PortList {
+    public static func parse(_ word: String) throws(LVSError) -> [ClosedRange<UInt16>] {
+        var out: [ClosedRange<UInt16>] = []
+        for part in word.split(separator: ",", omittingEmptySubsequences: false) {
+            let bounds = part.split(separator: "-", omittingEmptySubsequences: false)
+            guard (1...2).contains(bounds.count), let lo = UInt16(bounds[0]), let hi = UInt16(bounds[bounds.count - 1]) else {
+                throw .badInput("'\(part)' is not a port or a range LOW-HIGH (ports are 1 to 65535)")
+            }
+            guard lo >= 1 else { throw .badInput("port 0 cannot be matched: ports are 1 to 65535") }
+            guard lo <= hi else { throw .badInput("range \(part) runs backwards: write \(hi)-\(lo)") }
+            out.append(lo...hi)
+        }
+        return out
+    }
+}
+
+/// Firewall marks: decimal or 0x-hex, never 0.
+public enum Mark {
+    public static func parse(_ word: String) -> UInt32? {
+        let v: UInt32? = word.lowercased().hasPrefix("0x") ? UInt32(word.dropFirst(2), radix: 16) : UInt32(word)
+        guard let v, v != 0 else { return nil }
+        return v
+    }
+}

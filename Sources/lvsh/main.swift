@@ -1,0 +1,20 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import IPVS
+import LVSModel
+import Shell
+
+// `lvsh ipvsadm ARG...` hands every later argument to the ipvsadm translator untouched, so it is
+// split off before the outer parser could read ipvsadm's options as its own.
+let arguments = Array(CommandLine.arguments.dropFirst())
+if let split = OuterCommandLine.ipvsadmSplit(arguments) {
+    do {
+        _ = try OuterOptions.parse(split.globals)
+    } catch {
+        OuterOptions.exit(withError: error)
+    }
+    exit(Session.standard().runIPVSAdm(split.ipvsadmArguments))
+}
+OuterOptions.main(arguments)

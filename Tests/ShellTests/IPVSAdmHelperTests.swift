@@ -1,0 +1,91 @@
+import Testing
+import LVSModel
+@testable import Shell
+
+@Suite struct CNumberParsingTests {
+    @Test(arguments: [
+        ("1.2.3.4", 0x0102_0304), ("10.1", 0x0a00_0001), ("10.1.2", 0x0a01_0002), ("0x7f000001", 0x7f00_0001),
+        ("0177.0.0.1", 0x7f00_0001), ("4294967295", 0xffff_ffff), ("1.2.3.4 trailing", 0x0102_0304), ("0", 0),
+    ] as [(String, UInt32)])
+    func inetAtonAccepts(_ text: String, _ value: UInt32) {
+        #expect(CNumberParsing.inetAton(text) == value)
+    }
+
+    @Test(arguments: ["", "1.2.3.256", "1.2.3.4.5", "08.0.0.1", "0x", "1..2", "a.b.c.d", " 1.2.3.4", "1.2.3.4x", "4294967296", "1.16777216"])
+    func inetAtonRejects(_ text: String) {
+        #expect(CNumberParsing.inetAton(text) == nil)
+    }
+
+    @Test func strtolLikeIPVSAdm() {
+        #expect(CNumberParsing.number(" 80", in: 0...65535) == 80)
+        #expect(CNumberParsing.number("+80", in: 0...65535) == 80)
+        #expect(CNumberParsing.number("-0", in: 0...65535) == 0)
+        #expect(CNumberParsing.number("080", in: 0...65535) == 80)
+        #expect(CNumberParsing.number("80 ", in: 0...65535) == nil)
+        #expect(CNumberParsing.number("0x50", in: 0...65535) == nil)
+        #expect(CNumberParsing.number("", in: 0...65535) == nil)
+        #expect(CNumberParsing.number("99999999999999999999", in: 0...65535) == nil)
+        #expect(CNumberParsing.atoi("64abc") == 64)
+        #expect(CNumberParsing.atoi("abc") == 0)
+    }
+}
+
+@Suite struct IPVSAdmFormatTests {
+    @Test(arguments: [
+        (0, false, "        0"), (99_999_999, false, " 99999999"), (100_000_000, false, "  100000K"),
+        (999_999_999, false, "  999999K"), (1_000_000_000, false, "    1000M"), (99_999_999_999, false, "   99999M"),
+        (100_000_000_000, false, "     100G"), (99_999_999_999_999, false, "   99999G"), (100_000_000_000_000, false, "     100T"),
+        (UInt64.max, false, "18446744T"), (12_345_678, true, " 12345678"), (123_456_789, true, " 123456789"),
+        (UInt64.max, true, " 18446744073709551615"),
+    ] as [(UInt64, Bool, String)])
+    func largeNumbers(_ n: UInt64, _ exact: Bool, _ text: String) {
+        #expect(IPVSAdmFormat.largeNumber(n, exact: exact) == text)
+    }
+}
+
+@Suite struct IPVSAdmSortingTests {
+    private func key(_ a: String, _ p: UInt16 = 80, _ proto: L4Protocol = .tcp) -> ServiceKey { .inet(proto, IPAddress(a)!, p) }
+
+    /// libipvs subtracts unsigned addresses into an int: 10.x sorts after 192.168.x.
+    @Test func addressComparisonWrapsLikeLibipvs() {
+        #expect(IPVSAdmSorting.compare(key("10.0.0.1"), key("192.168.0.1")) > 0)
+        #expect(IPVSAdmSorting.compare(key("10.0.0.1"), key("10.0.0.2")) < 0)
+        #expect(IPVSAdmSorting.compare(key("10.0.0.1", 80, .udp), key("192.168.0.1", 80, .tcp)) > 0)
+        #expect(IPVSAdmSorting.compare(.fwmark(5, .v4), key("10.0.0.1")) > 0)
+        #expect(IPVSAdmSorting.compare(.fwmark(3_000_000_000, .v4), key("10.0.0.1")) < 0)
+        #expect(IPVSAdmSorting.compare(.fwmark(5, .v4), .fwmark(5, .v6)) < 0)
+    }
+
+    @Test func mergeSortKeepsEqualItemsInOrder() {
+        let items = [(1, "a"), (0, "b"), (1, "c"), (0, "d")]
+        #expect(IPVSAdmSorting.mergeSort(items) { $0.0 - $1.0 }.map(\.1) == ["b", "d", "a", "c"])
+    }
+}
+
+@Suite struct IPVSStateModelTests {
+    @Test func predictsTheKernelsErrnos() {
+        var model = IPVSStateModel(table: IPVSTable(), daemons: [], timeouts: .kernelDefault)
+        let key = ServiceKey.inet(.tcp, IPAddress("10.0.0.1")!, 80)
+        let r = RealServer(address: IPAddress("10.0.0.2")!, port: 80)
+        #expect(model.apply(.addRealServer(key, r)) == 3)
+        #expect(model.apply(.addService(VirtualService(key: key))) == nil)
+        #expect(model.apply(.addService(VirtualService(key: key))) == 17)
+        #expect(model.apply(.addRealServer(key, r)) == nil)
+        #expect(model.apply(.addRealServer(key, r)) == 17)
+        #expect(model.apply(.editRealServer(key, RealServer(address: r.address, port: 81))) == 2)
+        #expect(model.apply(.addRealServer(key, RealServer(address: IPAddress("2001:db8::1")!, port: 80))) == 22)
+        #expect(model.apply(.addRealServer(key, RealServer(address: IPAddress("2001:db8::1")!, port: 80, forwarding: .tunnel))) == nil)
+        #expect(model.apply(.startDaemon(SyncDaemon(role: .master, interface: "eth0"))) == 22, "mixed families block sync")
+        #expect(model.apply(.stopDaemon(.master)) == 3)
+        #expect(model.apply(.editService(VirtualService(key: key, scheduler: "nope"))) == 2)
+    }
+
+    @Test func inverseOfFlushRecreatesEverything() {
+        let key = ServiceKey.fwmark(7, .v4)
+        let r = RealServer(address: IPAddress("10.0.0.2")!, port: 0, forwarding: .masquerade, weight: 3)
+        let table = IPVSTable(services: [ServiceStatus(service: VirtualService(key: key, flags: [.persistent, .hashed], timeout: 60),
+                                                      realServers: [RealServerStatus(server: r)])])
+        let model = IPVSStateModel(table: table, daemons: [], timeouts: .kernelDefault)
+        #expect(model.inverse(of: .flush) == [.addService(VirtualService(key: key, flags: .persistent, timeout: 60)), .addRealServer(key, r)])
+    }
+}
