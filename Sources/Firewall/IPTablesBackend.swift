@@ -183,3 +183,21 @@ public final class IPTablesBackend: MarkBackend {
         }
     }
 }
+
+extension IPTablesBackend {
+    /// lvsh's chain and the jumps to it, per family, as the save tool prints them.
+    public func rulesText() throws(LVSError) -> String {
+        let flavour = try flavour()
+        var out = ""
+        for family in [IPAddress.Family.v4, .v6] {
+            let tools = IPTablesTools(flavour: flavour, family: family)
+            let state = try readState(tools)
+            out += "# \(tools.save) -t mangle (lvsh's part)\n*mangle\n"
+            if state.chainExists { out += ":\(IPTablesLayout.chain) - [0:0]\n" }
+            for jump in state.jumps { out += "-A \(jump.chain) \(jump.spec)\n" }
+            for spec in state.ruleSpecs { out += "-A \(IPTablesLayout.chain) \(spec)\n" }
+            out += "COMMIT\n"
+        }
+        return out
+    }
+}

@@ -23,4 +23,6 @@ public protocol MarkBackend: AnyObject {
     /// the ruleset in between, the backend re-reads, calls `plan` again and retries a bounded number of
     /// times. Returns the changes applied (empty when the plan was empty).
     func update(_ plan: ([PortGroup]) throws(LVSError) -> [GroupChange]) throws(LVSError) -> [GroupChange]
+    /// lvsh's rules as the backend's own tools print them (`show rules`).
+    func rulesText() throws(LVSError) -> String
 }

@@ -1,24 +1,73 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Firewall
 import IPVS
 import LVSModel
 
+/// How a session runs: the outer options of DESIGN.md.
+public struct SessionOptions: Sendable {
+    public var json = false
+    public var dryRun = false
+    /// "nft", "iptables", or nil to pick nft where the kernel has the inet family.
+    public var backend: String?
+    /// Fault injection for tests (LVSH_FAIL_STEP): the executor fails this 1-based change.
+    public var failStep: Int?
+
+    public init(json: Bool = false, dryRun: Bool = false, backend: String? = nil, failStep: Int? = nil) {
+        self.json = json
+        self.dryRun = dryRun
+        self.backend = backend
+        self.failStep = failStep
+    }
+}
+
 /// One run of lvsh: where output goes, how the kernel is reached, and the faces that feed it commands.
 public final class Session {
-    public let control: any IPVSControl
+    public let options: SessionOptions
     public let out: (String) -> Void
     public let err: (String) -> Void
+    let control: any IPVSControl
+    private var backend: (any MarkBackend)?
+    let readSysctl: (String) -> String?
+    let writeSysctl: (String, String) throws(LVSError) -> Void
 
-    public init(control: any IPVSControl, out: @escaping (String) -> Void, err: @escaping (String) -> Void) {
+    public init(options: SessionOptions = SessionOptions(), control: any IPVSControl, backend: (any MarkBackend)? = nil,
+                out: @escaping (String) -> Void, err: @escaping (String) -> Void,
+                readSysctl: @escaping (String) -> String? = { _ in nil },
+                writeSysctl: @escaping (String, String) throws(LVSError) -> Void = { _, _ throws(LVSError) in }) {
+        self.options = options
         self.control = control
+        self.backend = backend
         self.out = out
         self.err = err
+        self.readSysctl = readSysctl
+        self.writeSysctl = writeSysctl
     }
 
     /// The session of the lvsh executable: the kernel's IPVS, stdout and stderr.
-    public static func standard() -> Session {
-        Session(control: LazyIPVSClient(), out: { StandardStream.write($0, to: 1) }, err: { StandardStream.write($0, to: 2) })
+    public static func standard(_ options: SessionOptions = SessionOptions()) -> Session {
+        Session(options: options, control: LazyIPVSClient(),
+                out: { StandardStream.write($0, to: 1) }, err: { StandardStream.write($0, to: 2) },
+                readSysctl: ProcSysctl.read, writeSysctl: ProcSysctl.write)
+    }
+
+    /// The firewall-mark backend, chosen on first use: --backend, else nftables where the kernel has it.
+    func marks() throws(LVSError) -> any MarkBackend {
+        if let backend { return backend }
+        let chosen: any MarkBackend
+        switch options.backend {
+        case "iptables": chosen = IPTablesBackend()
+        case "nft": chosen = try NFTablesBackend()
+        default: chosen = NFTablesBackend.isAvailable() ? try NFTablesBackend() : IPTablesBackend()
+        }
+        backend = chosen
+        return chosen
+    }
+
+    var showContext: ShowContext {
+        ShowContext(ipvs: { [control] () throws(LVSError) in control }, marks: { () throws(LVSError) in try self.marks() },
+                    connections: { () throws(LVSError) in try ConnectionReader.read() }, json: options.json)
     }
 
     /// `lvsh ipvsadm ARG...`.
@@ -29,13 +78,8 @@ public final class Session {
 
     /// `lvsh WORD...`: one command.
     public func runWords(_ words: [String]) -> Int32 {
-        let command = CommandInput(tokens: words.enumerated().map { Token(text: $1, line: 1, column: $0 + 1) },
-                                   line: 1, source: words.joined(separator: " "))
-        if let problem = validate(command, file: "command line") {
-            err(problem.message + "\n")
-            return problem.code.rawValue
-        }
-        return execute(command)
+        let tokens = words.enumerated().map { Token(text: $1, line: 1, column: $0 + 1) }
+        return run([CommandInput(tokens: tokens, line: 1, source: words.joined(separator: " "))], file: "command line")
     }
 
     /// `lvsh -f FILE` (or standard input for "-").
@@ -53,26 +97,14 @@ public final class Session {
         return runScript(text, name: path == "-" ? "<stdin>" : path)
     }
 
-    /// Runs a whole script: every command is checked before the first one runs.
+    /// A whole script: every command is parsed and checked before the first change is made.
     public func runScript(_ text: String, name: String) -> Int32 {
-        let commands: [CommandInput]
         do {
-            commands = try Tokenizer.commands(in: text, file: name)
+            return run(try Tokenizer.commands(in: text, file: name), file: name)
         } catch {
             err(error.message + "\n")
             return error.code.rawValue
         }
-        for command in commands {
-            if let problem = validate(command, file: name) {
-                err(problem.message + "\n")
-                return problem.code.rawValue
-            }
-        }
-        for command in commands {
-            let code = execute(command)
-            if code != 0 { return code }
-        }
-        return 0
     }
 
     /// A plain line console: one command a line, `quit` or end of input to leave.
@@ -84,85 +116,38 @@ public final class Session {
                 out("\n")
                 return last
             }
-            let commands: [CommandInput]
             do {
-                commands = try Tokenizer.commands(in: line, file: "console")
+                let commands = try Tokenizer.commands(in: line, file: "console")
+                if commands.contains(where: { ["quit", "exit"].contains($0.words.first) }) { return last }
+                last = run(commands, file: "console")
             } catch {
                 err(error.message + "\n")
-                continue
-            }
-            for command in commands {
-                if ["quit", "exit"].contains(command.words.first) { return last }
-                if let problem = validate(command, file: "console") {
-                    err(problem.message + "\n")
-                    last = problem.code.rawValue
-                    continue
-                }
-                last = execute(command)
+                last = error.code.rawValue
             }
         }
     }
 
-    /// Checks a command without touching the kernel.
-    func validate(_ command: CommandInput, file: String) -> LVSError? {
-        guard let first = command.tokens.first else { return nil }
-        switch first.text {
-        case "ipvsadm":
-            do {
-                _ = try IPVSAdmParser.parse(Array(command.words.dropFirst()))
-                return nil
-            } catch {
-                return .badInput(located(error.message, file: file, command: command, at: first))
-            }
-        case "help", "quit", "exit":
-            return nil
-        default:
-            return .badInput(located("unknown command '\(first.text)'. Commands: ipvsadm ARG... (any ipvsadm command line), help.",
-                                     file: file, command: command, at: first))
-        }
-    }
-
-    func execute(_ command: CommandInput) -> Int32 {
-        switch command.words.first {
-        case "ipvsadm": return runIPVSAdm(Array(command.words.dropFirst()))
-        case "help":
-            out("""
-                Commands:
-                  ipvsadm ARG...    any ipvsadm 1.31 command line, e.g. ipvsadm -L -n
-                  help              this text
-                  quit, exit        leave the console
-
-                """)
-            return 0
-        default: return 0
-        }
-    }
-
-    /// "FILE:LINE:COL: message", the source line, and a caret under the word.
-    func located(_ message: String, file: String, command: CommandInput, at token: Token) -> String {
-        let source = token.line == command.line ? command.source : ""
-        var text = "\(file):\(token.line):\(token.column): \(message)"
-        if !source.isEmpty {
-            text += "\n  \(source)\n  \(String(repeating: " ", count: token.column - 1))^"
-        }
-        return text
+    func run(_ commands: [CommandInput], file: String) -> Int32 {
+        var batch = Batch(session: self, file: file)
+        return batch.run(commands)
     }
 }
 
 /// Unbuffered reads and writes on file descriptors, without Foundation.
 public enum StandardStream {
     public static func write(_ text: String, to fd: Int32) {
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return
+        var text = text
+        text.withUTF8 { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                offset += n
             }
-            offset += n
         }
-        bytes.removeAll()
     }
 
     public static func readAll(_ fd: Int32) -> String {

@@ -49,7 +49,10 @@ struct OuterOptions: ParsableCommand {
     }
 
     func run() throws {
-        let session = Session.standard()
+        var options = SessionOptions(json: json, dryRun: dryRun, backend: backend)
+        // Fault injection for tests: make the executor's step k fail (documented in the README).
+        if let k = getenv("LVSH_FAIL_STEP").flatMap({ Int(String(cString: $0)) }) { options.failStep = k }
+        let session = Session.standard(options)
         let code: Int32
         if let commands {
             code = session.runScript(commands, name: "-c")

@@ -10,11 +10,15 @@ import Shell
 // split off before the outer parser could read ipvsadm's options as its own.
 let arguments = Array(CommandLine.arguments.dropFirst())
 if let split = OuterCommandLine.ipvsadmSplit(arguments) {
-    do {
-        _ = try OuterOptions.parse(split.globals)
-    } catch {
-        OuterOptions.exit(withError: error)
+    var options = SessionOptions()
+    if !split.globals.isEmpty {
+        do {
+            let outer = try OuterOptions.parse(split.globals)
+            options = SessionOptions(json: outer.json, dryRun: outer.dryRun, backend: outer.backend)
+        } catch {
+            OuterOptions.exit(withError: error)
+        }
     }
-    exit(Session.standard().runIPVSAdm(split.ipvsadmArguments))
+    exit(Session.standard(options).runIPVSAdm(split.ipvsadmArguments))
 }
 OuterOptions.main(arguments)

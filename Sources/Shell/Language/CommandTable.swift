@@ -144,7 +144,8 @@ enum SyntaxText {
         case .rest(let n, _): n.uppercased() + "..."
         case .sequence(let items): items.map(render).joined(separator: " ")
         case .optional(let inner): "[" + render(inner) + "]"
-        case .choice(let alts): alts.count == 1 ? render(alts[0]) : alts.map(render).joined(separator: "|")
+        case .choice(let alts): alts.count == 1 ? render(alts[0]) : "(" + alts.map(render).joined(separator: " | ") + ")"
+        case .oneOf(_, let words): words.map(\.word).joined(separator: "|")
         case .repeated(let inner): render(inner) + " ..."
         case .anyOrder(let parts): parts.map { "[" + render($0) + "]" }.joined(separator: " ")
         }

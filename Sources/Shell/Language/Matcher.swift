@@ -75,6 +75,14 @@ struct Walker {
             }
             refuse(state.position, leaf, nil)
             return []
+        case .oneOf(let name, let words):
+            return words.flatMap { w in
+                walk(.word(w.word, help: w.help), state).map { next in
+                    var bound = next
+                    bound.bindings.bind(name, w.word)
+                    return bound
+                }
+            }
         case .value(let name, let kind, let help):
             let leaf = Leaf.value(name, kind, help: help)
             guard state.position < words.count else { frontier.append(leaf); return [] }

@@ -17,6 +17,8 @@ public indirect enum Syntax: Sendable {
     case anyOrder([Syntax])
     /// Every remaining word, untouched (`ipvsadm ARG...`).
     case rest(String, help: String)
+    /// One of several keywords, bound in order under a name (`tcp 80 udp 53` binds proto = [tcp, udp]).
+    case oneOf(String, [(word: String, help: String)])
 
     /// A keyword followed by a value bound under the keyword's name: `weight N`.
     public static func option(_ keyword: String, _ kind: ValueKind, help: String, name: String? = nil) -> Syntax {

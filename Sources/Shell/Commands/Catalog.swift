@@ -1,0 +1,54 @@
+import LVSModel
+
+/// Every command of lvsh's language, in the order help lists them. Parsing, `?`, TAB, `help` and the
+/// command reference all come from this one table.
+public enum Catalog {
+    public static let table = CommandTable<CommandAction>(
+        GroupCommands.commands + ServiceCommands.commands + RealServerCommands.commands
+            + SettingsCommands.commands + ShowCommands.commands + sessionCommands)
+
+    static let sessionCommands: [Command] = [
+        Command(.sequence([.word("ipvsadm", help: "an ipvsadm command line, exactly as ipvsadm takes it"),
+                           .rest("args", help: "ipvsadm's options")]),
+                summary: "run any ipvsadm 1.31 command line (in a batch, its changes are checked with the rest)",
+                examples: ["ipvsadm -A -t 192.168.61.129:80 -s rr", "ipvsadm -L -n"], handler: .ipvsadm),
+        Command(.sequence([.word("help", help: "the commands, or one command in detail"),
+                           .rest("topic", help: "the first words of a command")]),
+                summary: "list the commands, or explain the ones starting with the given words",
+                examples: ["help", "help real"], handler: .help),
+        Command(.word("quit", help: "leave the console"), summary: "leave the console", handler: .quit),
+        Command(.word("exit", help: "leave the console"), summary: "leave the console", handler: .quit),
+    ]
+
+    /// `help`: every command's grammar and summary; with words, the matching commands with examples.
+    public static func help(_ topic: [String]) -> String {
+        let matching = table.commands.filter { c in
+            let name = c.name.split(separator: " ").map(String.init)
+            return zip(topic, name).allSatisfy { $1.hasPrefix($0) } && topic.count <= max(name.count, 1)
+        }
+        guard !matching.isEmpty else { return "no command starts with '\(topic.joined(separator: " "))'; `help` lists them all\n" }
+        if topic.isEmpty {
+            let width = min(48, matching.map { $0.name.count }.max() ?? 0)
+            return "Commands (`help WORD` for details, `?` in the console for what may come next):\n"
+                + matching.map { "  " + $0.name.padding(width) + "  " + $0.summary }.joined(separator: "\n") + "\n"
+        }
+        return matching.map { c in
+            "\(c.usage)\n    \(c.summary)\n" + c.examples.map { "    e.g. \($0)\n" }.joined()
+        }.joined(separator: "\n")
+    }
+
+    /// The command reference in Markdown, generated from the table (README and docs).
+    public static func reference() -> String {
+        var out = "| command | what it does |\n|---|---|\n"
+        for c in table.commands {
+            out += "| `\(c.usage.replacingBars())` | \(c.summary) |\n"
+        }
+        return out
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+    /// Markdown tables cannot hold a bare `|`.
+    func replacingBars() -> String { split(separator: "|", omittingEmptySubsequences: false).joined(separator: "\\|") }
+}

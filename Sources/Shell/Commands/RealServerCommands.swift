@@ -1,0 +1,107 @@
+import LVSModel
+
+/// `real SERVICE ADDRESS[:PORT] [options]`, `no real SERVICE ADDRESS[:PORT]`: IPVS destinations.
+/// Repeating `real` updates the real server in place; options not given keep their value.
+enum RealServerCommands {
+    static let methods: [(word: String, method: ForwardingMethod, help: String)] = [
+        ("nat", .masquerade, "NAT (masquerading): the only method that can change the port"),
+        ("dr", .route, "direct routing: the real server answers clients itself (default)"),
+        ("tun", .tunnel, "tunnelling (IPIP, GUE or GRE)"),
+    ]
+
+    static let options: Syntax = .anyOrder([
+        .oneOf("method", methods.map { ($0.word, $0.help) }),
+        .option("weight", .number(0...65535), help: "relative share of new connections; 0 stops new ones (default 1)"),
+        .option("upper", .number(0...UInt64(UInt32.max)), help: "upper connection threshold; 0 for none"),
+        .option("lower", .number(0...UInt64(UInt32.max)), help: "lower connection threshold; 0 for none"),
+        .sequence([.word("tun-type", help: "tunnel encapsulation"),
+                   .oneOf("tun-type", [("ipip", "IP in IP (default)"), ("gue", "generic UDP encapsulation"), ("gre", "GRE")])]),
+        .option("tun-port", .number(1...65535), help: "the GUE destination port"),
+        .oneOf("tun-csum", [("tun-nocsum", "no tunnel checksum"), ("tun-csum", "tunnel checksum"),
+                            ("tun-remcsum", "remote checksum offload")]),
+    ])
+
+    static let commands: [Command] = [
+        Command(.sequence([.word("real", help: "a real server of a virtual service"), ServiceReference.syntax,
+                           .value("real", .realServer, help: "the real server (the port defaults to the service's)"),
+                           options]),
+                summary: "add a real server to a service, or change one",
+                examples: ["real web 192.168.147.129 nat weight 3",
+                           "real tcp 192.168.61.129:80 192.168.147.130:8080 nat"],
+                handler: .change(put)),
+        Command(.sequence([.word("no", help: "remove what the command after it creates"),
+                           .word("real", help: "a real server"), ServiceReference.syntax,
+                           .value("real", .realServer, help: "the real server")]),
+                summary: "remove a real server from a service", examples: ["no real web 192.168.147.129"],
+                handler: .change(remove)),
+    ]
+
+    static func target(_ b: Bindings, _ c: Candidate) throws(LVSError) -> (ServiceKey, IPAddress, UInt16) {
+        guard let (address, port) = Endpoint.parse(b.first("real")!, portRequired: false) else {
+            throw .badInput("'\(b.first("real")!)' is not ADDRESS[:PORT]")
+        }
+        let keys = try ServiceReference.keys(b, in: c, family: b.has("group") ? address.family : nil)
+        let key = keys[0]
+        return (key, address, port ?? key.port)
+    }
+
+    @Sendable static func put(_ b: Bindings, _ c: inout Candidate) throws(LVSError) {
+        let (key, address, port) = try target(b, c)
+        let name = ServiceReference.describe(key, in: c)
+        guard let service = c.service(key) else {
+            throw .badInput("there is no service \(name); create it first with `service ...`")
+        }
+        let existing = service.realServers.first { $0.server.identity == RealServerKey(address: address, port: port) }?.server
+        var r = existing ?? RealServer(address: address, port: port)
+        if let m = b.first("method"), let method = methods.first(where: { $0.word == m })?.method { r.forwarding = method }
+        if let w = b.first("weight").flatMap(Int32.init) { r.weight = w }
+        if let u = b.first("upper").flatMap(UInt32.init) { r.upperThreshold = u }
+        if let l = b.first("lower").flatMap(UInt32.init) { r.lowerThreshold = l }
+        if let t = b.first("tun-type").flatMap(TunnelType.init(name:)) { r.tunnelType = t }
+        if let p = b.first("tun-port").flatMap(UInt16.init) { r.tunnelPort = p }
+        switch b.first("tun-csum") {
+        case "tun-nocsum": r.tunnelFlags = []
+        case "tun-csum": r.tunnelFlags = .checksum
+        case "tun-remcsum": r.tunnelFlags = .remoteChecksum
+        default: break
+        }
+        if !r.forwarding.allowsPortMapping && !key.isFirewallMark && port != key.port {
+            throw .badInput("\(address):\(port): \(r.forwarding == .route ? "direct routing" : "tunnelling") cannot change the port (the real server receives the packet for port \(key.port) unchanged); use nat, or give port \(key.port)")
+        }
+        if r.lowerThreshold > r.upperThreshold {
+            throw .badInput("the lower threshold (\(r.lowerThreshold)) must not exceed the upper one (\(r.upperThreshold)); give `upper` too")
+        }
+        if r.forwarding == .tunnel && r.tunnelType == .gue && r.tunnelPort == 0 {
+            throw .badInput("GUE tunnels need the destination port: add `tun-port PORT`")
+        }
+        if r.forwarding != .tunnel && (b.has("tun-type") || b.has("tun-port") || b.has("tun-csum")) {
+            throw .badInput("tunnel options need the tun method; add `tun`")
+        }
+        let rname = address.family == .v6 ? "[\(address)]:\(port)" : "\(address):\(port)"
+        if let existing {
+            if existing != r { try c.apply(.editRealServer(key, r), "change real server \(rname) of \(name): \(describe(r))") }
+        } else {
+            try c.apply(.addRealServer(key, r), "add real server \(rname) to \(name): \(describe(r))")
+        }
+    }
+
+    @Sendable static func remove(_ b: Bindings, _ c: inout Candidate) throws(LVSError) {
+        let (key, address, port) = try target(b, c)
+        let name = ServiceReference.describe(key, in: c)
+        try c.apply(.deleteRealServer(key, RealServerKey(address: address, port: port)),
+                    "remove real server \(address.family == .v6 ? "[\(address)]" : "\(address)"):\(port) from \(name)")
+    }
+
+    /// "nat weight 3 upper 100".
+    static func describe(_ r: RealServer) -> String {
+        var parts = [methods.first { $0.method == r.forwarding }?.word ?? r.forwarding.listingName.lowercased(), "weight \(r.weight)"]
+        if r.upperThreshold != 0 { parts.append("upper \(r.upperThreshold)") }
+        if r.lowerThreshold != 0 { parts.append("lower \(r.lowerThreshold)") }
+        if r.forwarding == .tunnel {
+            if r.tunnelType != .ipip { parts.append("tun-type \(r.tunnelType.name)") }
+            if r.tunnelPort != 0 { parts.append("tun-port \(r.tunnelPort)") }
+            if r.tunnelFlags.contains(.remoteChecksum) { parts.append("tun-remcsum") } else if r.tunnelFlags.contains(.checksum) { parts.append("tun-csum") }
+        }
+        return parts.joined(separator: " ")
+    }
+}

@@ -1,0 +1,123 @@
+import Firewall
+import IPVS
+import LVSModel
+
+/// `show ...`: read-only views of the kernel, as text or (with `json`) in the documented JSON shapes.
+/// Each reads only what it shows: `show groups` never opens the IPVS socket.
+enum ShowCommands {
+    static let json: Syntax = .optional(.word("json", help: "machine-readable output (like --json)"))
+
+    static let commands: [Command] = [
+        Command(.sequence([.word("show", help: "show the kernel's state"),
+                           .word("services", help: "the IPVS services, as ipvsadm -L -n shows them, with group names"),
+                           .anyOrder([
+                               .flag("stats", help: "counters (ipvsadm --stats)"),
+                               .flag("rate", help: "rates (ipvsadm --rate)"),
+                               .flag("thresholds", help: "connection thresholds (ipvsadm --thresholds)"),
+                               .flag("persistent", help: "persistent connections (ipvsadm --persistent-conn)"),
+                               .flag("tunnels", help: "tunnel options (ipvsadm --tun-info)"),
+                               .flag("exact", help: "exact numbers (ipvsadm --exact)"),
+                               .flag("json", help: "machine-readable output (like --json)"),
+                           ])]),
+                summary: "list the virtual services and their real servers",
+                examples: ["show services", "show services stats", "show services json"],
+                handler: .show(services)),
+        Command(.sequence([.word("show", help: "show the kernel's state"),
+                           .word("groups", help: "the port groups and their marks"), json]),
+                summary: "list the port groups", examples: ["show groups", "show groups json"],
+                handler: .show(groups)),
+        Command(.sequence([.word("show", help: "show the kernel's state"),
+                           .word("rules", help: "lvsh's packet-filter rules (nft table inet lvsh, or the LVSH chain)")]),
+                summary: "show the firewall rules lvsh wrote", examples: ["show rules"],
+                handler: .show(rules)),
+        Command(.sequence([.word("show", help: "show the kernel's state"),
+                           .word("timeouts", help: "IPVS connection timeouts (tcp tcpfin udp)"), json]),
+                summary: "show the IPVS connection timeouts", examples: ["show timeouts"],
+                handler: .show(timeouts)),
+        Command(.sequence([.word("show", help: "show the kernel's state"),
+                           .word("sync", help: "the connection-sync daemons"), json]),
+                summary: "show the connection-sync daemons", examples: ["show sync"],
+                handler: .show(sync)),
+        Command(.sequence([.word("show", help: "show the kernel's state"),
+                           .word("connections", help: "the IPVS connection table (ipvsadm -L -n -c)"), json]),
+                summary: "show the IPVS connection table", examples: ["show connections"],
+                handler: .show(connections)),
+        Command(.sequence([.word("show", help: "show the kernel's state"),
+                           .word("version", help: "lvsh's and the kernel's IPVS version")]),
+                summary: "show versions", examples: ["show version"],
+                handler: .show(version)),
+    ]
+
+    @Sendable static func services(_ b: Bindings, _ ctx: ShowContext) throws(LVSError) -> String {
+        var format: IPVSAdmCommand.ListFormat = [.numeric]
+        if b.has("stats") { format.insert(.stats) }
+        if b.has("rate") { format.insert(.rate) }
+        if b.has("thresholds") { format.insert(.thresholds) }
+        if b.has("persistent") { format.insert(.persistentConnections) }
+        if b.has("tunnels") { format.insert(.tunnelInfo) }
+        if b.has("exact") { format.insert(.exact) }
+        let ipvs = try ctx.ipvs()
+        let json = ctx.json || b.has("json")
+        let table = try ipvs.table(json ? .complete : IPVSAdmRunner.detail(format))
+        // Group names come from the firewall backend; a host without one still lists its services.
+        let groups = (try? ctx.marks().groups()) ?? []
+        if json { return ServicesJSON.render(table, groups: groups).text + "\n" }
+        let listing = IPVSAdmListing.all(info: try ipvs.info(), table: table, format: format)
+        guard !groups.isEmpty else { return listing }
+        let names = Dictionary(groups.map { ($0.mark, $0.name) }, uniquingKeysWith: { a, _ in a })
+        return listing.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            guard line.hasPrefix("FWM  "), let mark = line.dropFirst(5).split(separator: " ").first.flatMap({ UInt32($0) }),
+                  let name = names[mark] else { return String(line) }
+            return line + "  group \(name)"
+        }.joined(separator: "\n")
+    }
+
+    @Sendable static func groups(_ b: Bindings, _ ctx: ShowContext) throws(LVSError) -> String {
+        let groups = try ctx.marks().groups()
+        if ctx.json || b.has("json") { return GroupsJSON.render(groups).text + "\n" }
+        if groups.isEmpty { return "no port groups (create one with `group NAME vip ADDRESS PROTO PORTS`)\n" }
+        return groups.flatMap(GroupCommands.commands(for:)).joined(separator: "\n") + "\n"
+    }
+
+    @Sendable static func rules(_ b: Bindings, _ ctx: ShowContext) throws(LVSError) -> String {
+        let marks = try ctx.marks()
+        let text = try marks.rulesText()
+        return text.isEmpty ? "lvsh has no \(marks.name) rules yet\n" : text
+    }
+
+    @Sendable static func timeouts(_ b: Bindings, _ ctx: ShowContext) throws(LVSError) -> String {
+        let t = try ctx.ipvs().timeouts()
+        if ctx.json || b.has("json") {
+            return JSON.object([("tcp", .int(t.tcp)), ("tcpfin", .int(t.tcpFin)), ("udp", .int(t.udp))]).text + "\n"
+        }
+        return "timeout tcp \(t.tcp) tcpfin \(t.tcpFin) udp \(t.udp)\n"
+    }
+
+    @Sendable static func sync(_ b: Bindings, _ ctx: ShowContext) throws(LVSError) -> String {
+        let daemons = try ctx.ipvs().daemons()
+        if ctx.json || b.has("json") { return JSON.object([("daemons", .array(daemons.map(SyncJSON.render)))]).text + "\n" }
+        if daemons.isEmpty { return "no sync daemons\n" }
+        return daemons.map(SettingsCommands.command(for:)).joined(separator: "\n") + "\n"
+    }
+
+    @Sendable static func connections(_ b: Bindings, _ ctx: ShowContext) throws(LVSError) -> String {
+        let conns = try ctx.connections()
+        if ctx.json || b.has("json") { return JSON.object([("connections", .array(conns.map(ConnectionJSON.render)))]).text + "\n" }
+        return IPVSAdmOtherListings.connections(conns, format: [.numeric])
+    }
+
+    @Sendable static func version(_ b: Bindings, _ ctx: ShowContext) throws(LVSError) -> String {
+        var out = "lvsh \(LVSHVersion.string)\n"
+        if let info = try? ctx.ipvs().info() {
+            out += "IPVS \(info.versionString) (connection table size \(info.connectionTableSize))\n"
+        } else {
+            out += "IPVS not available in this kernel\n"
+        }
+        return out
+    }
+}
+
+/// lvsh's own version.
+public enum LVSHVersion {
+    public static let string = "0.1.0"
+}

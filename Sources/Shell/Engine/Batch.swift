@@ -1,0 +1,213 @@
+import Firewall
+import IPVS
+import LVSModel
+
+/// Runs a list of commands as one batch: parse all, check every change against the candidate state,
+/// print the plan (--dry-run) or execute it — shows run where they stand, after the changes before them.
+/// A refusal part-way undoes everything the batch changed.
+struct Batch {
+    let session: Session
+    let file: String
+
+    private enum Item {
+        case changes(Range<Int>)
+        case show(CommandAction, Bindings, filter: Filter?)
+        case ipvsadm([String], filter: Filter?)
+        case help([String])
+    }
+
+    /// `| include REGEX`: keep the output lines that match.
+    struct Filter {
+        let regex: Regex<AnyRegexOutput>
+        func apply(_ text: String) -> String {
+            text.split(separator: "\n", omittingEmptySubsequences: false).filter { $0.contains(regex) }
+                .joined(separator: "\n") + (text.hasSuffix("\n") ? "\n" : "")
+        }
+    }
+
+    init(session: Session, file: String) {
+        self.session = session
+        self.file = file
+    }
+
+    mutating func run(_ commands: [CommandInput]) -> Int32 {
+        var parsed: [(CommandInput, Command, Bindings, Filter?)] = []
+        for input in commands {
+            do throws(LVSError) {
+                let (words, filter) = try splitFilter(input)
+                switch Catalog.table.parse(words) {
+                case .success(let (command, bindings)): parsed.append((input, command, bindings, filter))
+                case .failure(let f): throw .badInput(located(f.message, input, wordIndex: f.wordIndex))
+                }
+            } catch {
+                return fail(error)
+            }
+        }
+        guard !parsed.isEmpty else { return 0 }
+
+        var items: [Item] = []
+        var candidate: Candidate? = nil
+        for (input, command, bindings, filter) in parsed {
+            switch command.handler {
+            case .quit:
+                continue
+            case .help:
+                items.append(.help(bindings.all("topic")))
+            case .show(let action):
+                items.append(.show(.show(action), bindings, filter: filter))
+            case .ipvsadm:
+                let args = bindings.all("args")
+                let parsedArgs: IPVSAdmCommand
+                do throws(LVSError) {
+                    parsedArgs = try IPVSAdmParser.parse(args)
+                } catch {
+                    return fail(.badInput(located(error.message, input, wordIndex: 0)))
+                }
+                guard parsedArgs.command.changesState, parsedArgs.command != .restore else {
+                    items.append(.ipvsadm(args, filter: filter))
+                    continue
+                }
+                if candidate == nil { candidate = readCandidate() }
+                let before = candidate!.changes.count
+                candidate!.location = location(input, wordIndex: 0)
+                do throws(LVSError) {
+                    for w in parsedArgs.warnings { candidate!.warn(w) }
+                    for op in parsedArgs.operations { try candidate!.apply(op, "ipvsadm \(args.joined(separator: " "))") }
+                } catch {
+                    return fail(.init(error.code, located(error.message, input, wordIndex: 0)))
+                }
+                items.append(.changes(before..<candidate!.changes.count))
+            case .change(let handler):
+                if candidate == nil { candidate = readCandidate() }
+                let before = candidate!.changes.count
+                candidate!.location = location(input, wordIndex: 0)
+                do throws(LVSError) {
+                    try handler(bindings, &candidate!)
+                } catch {
+                    return fail(.init(error.code, located(error.message, input, wordIndex: 0)))
+                }
+                items.append(.changes(before..<candidate!.changes.count))
+            }
+        }
+        for w in candidate?.warnings ?? [] { session.err(w + "\n") }
+        let changes = candidate?.changes ?? []
+
+        if session.options.dryRun {
+            if changes.isEmpty { session.out("nothing to change\n") }
+            for (i, c) in changes.enumerated() { session.out("\(i + 1). \(c.summary)\n") }
+            return 0
+        }
+
+        var executor = Executor(writers: writers, failAtStep: session.options.failStep)
+        var pending: [PlannedChange] = []
+        func flush() -> Int32? {
+            guard !pending.isEmpty else { return nil }
+            let report = executor.run(pending)
+            pending = []
+            guard let failure = report.failure else { return nil }
+            var text = failure.message
+            if let c = report.failedChange { text = (c.location.map { "\($0): " } ?? "") + c.summary + ": " + text }
+            if report.undoFailures.isEmpty {
+                text += "\nThe changes already made were undone; the kernel is as it was before this batch."
+            } else {
+                text += "\nUndoing the changes already made failed too, so the kernel is partly changed:\n  "
+                    + report.undoFailures.joined(separator: "\n  ")
+            }
+            session.err(text + "\n")
+            return LVSError.Code.failed.rawValue
+        }
+        for item in items {
+            switch item {
+            case .changes(let range):
+                pending += changes[range]
+            case .show(let action, let bindings, let filter):
+                if let code = flush() { return code }
+                guard case .show(let render) = action else { continue }
+                do throws(LVSError) {
+                    let text = try render(bindings, session.showContext)
+                    session.out(filter?.apply(text) ?? text)
+                } catch {
+                    return fail(error)
+                }
+            case .ipvsadm(let args, let filter):
+                if let code = flush() { return code }
+                var captured = ""
+                let code = Shell.runIPVSAdm(args, control: session.control, stdin: { StandardStream.readAll(0) },
+                                            out: { captured += $0 }, err: session.err,
+                                            readConnections: { () throws(LVSError) in try ConnectionReader.read() })
+                session.out(filter?.apply(captured) ?? captured)
+                if code != 0 { return code }
+            case .help(let topic):
+                session.out(Catalog.help(topic))
+            }
+        }
+        return flush() ?? 0
+    }
+
+    private var writers: KernelWriters {
+        let session = self.session
+        return KernelWriters(ipvs: { () throws(LVSError) in session.control },
+                             marks: { () throws(LVSError) in try session.marks() },
+                             writeSysctl: session.writeSysctl)
+    }
+
+    /// The kernel's state as the batch starts; what cannot be read makes the commands that need it fail.
+    private func readCandidate() -> Candidate {
+        var table = IPVSTable(), daemons: [SyncDaemon] = [], timeouts = Timeouts.kernelDefault
+        var ipvsError: LVSError? = nil
+        do throws(LVSError) {
+            table = try session.control.table(.complete)
+            daemons = try session.control.daemons()
+            timeouts = try session.control.timeouts()
+        } catch {
+            ipvsError = error
+        }
+        var groups: [PortGroup] = []
+        var groupsError: LVSError? = nil
+        do throws(LVSError) {
+            groups = try session.marks().groups()
+        } catch {
+            groupsError = error
+        }
+        var c = Candidate(table: table, daemons: daemons, timeouts: timeouts, groups: groups, readSysctl: session.readSysctl)
+        c.ipvsUnavailable = ipvsError
+        c.groupsUnavailable = groupsError
+        return c
+    }
+
+    private func splitFilter(_ input: CommandInput) throws(LVSError) -> ([String], Filter?) {
+        let words = input.words
+        guard let bar = words.firstIndex(of: "|") else { return (words, nil) }
+        let tail = Array(words[(bar + 1)...])
+        guard tail.count == 2, "include".hasPrefix(tail[0]), !tail[0].isEmpty else {
+            throw .badInput(located("after '|' give `include REGEX`", input, wordIndex: bar))
+        }
+        do {
+            return (Array(words[..<bar]), Filter(regex: try Regex(tail[1])))
+        } catch {
+            throw .badInput(located("'\(tail[1])' is not a regular expression: \(error)", input, wordIndex: bar + 2))
+        }
+    }
+
+    private func location(_ input: CommandInput, wordIndex: Int) -> SourceLocation {
+        let token = wordIndex < input.tokens.count ? input.tokens[wordIndex] : input.tokens.last!
+        return SourceLocation(file: file, line: token.line, column: token.column)
+    }
+
+    /// "FILE:LINE:COL: message", the source line, and a caret under the word.
+    private func located(_ message: String, _ input: CommandInput, wordIndex: Int) -> String {
+        let at = wordIndex < input.tokens.count ? input.tokens[wordIndex] : nil
+        let token = at ?? input.tokens.last!
+        let column = at?.column ?? (token.column + token.text.count + 1)
+        var text = "\(file):\(token.line):\(column): \(message)"
+        if token.line == input.line {
+            text += "\n  \(input.source)\n  \(String(repeating: " ", count: max(0, column - 1)))^"
+        }
+        return text
+    }
+
+    private func fail(_ error: LVSError) -> Int32 {
+        session.err(error.message + "\n")
+        return error.code.rawValue
+    }
+}

@@ -1,0 +1,100 @@
+import Firewall
+import IPVS
+import LVSModel
+
+/// The candidate state, as Junos calls it: what the kernel held when the batch started, with every change
+/// the batch's commands made so far. Commands read it ("does this service exist?") and add to it;
+/// each change is checked here, so a bad command is refused before anything reaches the kernel.
+public struct Candidate {
+    private(set) var ipvs: IPVSStateModel
+    /// The groups by name, after the changes so far.
+    public private(set) var groups: [String: PortGroup]
+    /// The sysctls set so far, by full name.
+    public private(set) var sysctls: [String: String] = [:]
+    public private(set) var changes: [PlannedChange] = []
+    public private(set) var warnings: [String] = []
+    /// Where the command being run came from; stamped on its changes.
+    public var location: SourceLocation?
+    /// Reads a sysctl's current value, for undo.
+    let readSysctl: (String) -> String?
+    /// Why IPVS could not be read (not loaded, no permission): IPVS commands then fail with it.
+    public var ipvsUnavailable: LVSError?
+    /// Why the firewall backend could not be read: group commands then fail with it.
+    public var groupsUnavailable: LVSError?
+
+    public init(table: IPVSTable, daemons: [SyncDaemon], timeouts: Timeouts, groups: [PortGroup],
+                readSysctl: @escaping (String) -> String?) {
+        ipvs = IPVSStateModel(table: table, daemons: daemons, timeouts: timeouts)
+        self.groups = Dictionary(groups.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        self.readSysctl = readSysctl
+    }
+
+    // MARK: reading
+
+    public var table: IPVSTable { ipvs.table }
+    public var daemons: [SyncDaemon] { ipvs.daemons }
+    public var timeouts: Timeouts { ipvs.timeouts }
+    public func service(_ key: ServiceKey) -> ServiceStatus? { ipvs[key] }
+
+    /// Marks in use by groups and by fwmark services: what a new group's mark must avoid.
+    public var marksInUse: Set<UInt32> {
+        var used = Set(groups.values.map(\.mark))
+        for s in ipvs.table.services { if case .fwmark(let m, _) = s.service.key { used.insert(m) } }
+        return used
+    }
+
+    /// The group whose mark a fwmark service carries, if any.
+    public func group(forMark mark: UInt32) -> PortGroup? { groups.values.first { $0.mark == mark } }
+
+    // MARK: changing
+
+    /// Checks an IPVS operation against the state so far and records it.
+    public mutating func apply(_ op: IPVSOperation, _ summary: String) throws(LVSError) {
+        if let ipvsUnavailable { throw ipvsUnavailable }
+        let undo = ipvs.inverse(of: op)
+        let context = contextTable(for: op)
+        if let errno = ipvs.apply(op) {
+            throw .badInput(IPVSAdmErrors.message(for: IPVSFailure(operation: op, errno: errno), table: context))
+        }
+        changes.append(PlannedChange(step: .ipvs(op), undo: undo.map(Step.ipvs), summary: summary, location: location))
+    }
+
+    /// Checks a group change against all groups (overlaps, marks) and records it.
+    public mutating func apply(_ change: GroupChange, _ summary: String) throws(LVSError) {
+        if let groupsUnavailable { throw groupsUnavailable }
+        let before = groups
+        let (after, _) = try GroupChange.apply([change], to: Array(groups.values))
+        groups = Dictionary(after.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let undo: [GroupChange]
+        switch change {
+        case .put(let g): undo = [before[g.name].map(GroupChange.put) ?? .delete(group: g.name)]
+        case .addEntries(let name, let entries): undo = [.deleteEntries(group: name, entries)]
+        case .deleteEntries(let name, let entries): undo = [.addEntries(group: name, entries)]
+        case .delete(let name): undo = before[name].map { [.put($0)] } ?? []
+        }
+        changes.append(PlannedChange(step: .groups(change), undo: undo.map(Step.groups), summary: summary, location: location))
+    }
+
+    /// Records a sysctl write; undo restores the value it had when the batch started.
+    public mutating func setSysctl(_ name: String, _ value: String, _ summary: String) {
+        let old = sysctls[name] ?? readSysctl(name)
+        sysctls[name] = value
+        changes.append(PlannedChange(step: .sysctl(name: name, value: value),
+                                     undo: old.map { [.sysctl(name: name, value: $0)] } ?? [],
+                                     summary: summary, location: location))
+    }
+
+    public mutating func warn(_ text: String) {
+        warnings.append(location.map { "\($0): warning: \(text)" } ?? "warning: \(text)")
+    }
+
+    /// The service's state for messages about its real servers.
+    private func contextTable(for op: IPVSOperation) -> IPVSTable? {
+        switch op {
+        case .editRealServer(let k, _), .deleteRealServer(let k, _), .addRealServer(let k, _):
+            ipvs[k].map { IPVSTable(services: [$0]) }
+        default:
+            nil
+        }
+    }
+}

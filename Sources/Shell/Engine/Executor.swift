@@ -1,0 +1,147 @@
+import Firewall
+import IPVS
+import LVSModel
+
+/// Where the executor's writes go.
+public struct KernelWriters {
+    public var ipvs: () throws(LVSError) -> any IPVSControl
+    public var marks: () throws(LVSError) -> any MarkBackend
+    public var writeSysctl: (String, String) throws(LVSError) -> Void
+
+    public init(ipvs: @escaping () throws(LVSError) -> any IPVSControl,
+                marks: @escaping () throws(LVSError) -> any MarkBackend,
+                writeSysctl: @escaping (String, String) throws(LVSError) -> Void) {
+        self.ipvs = ipvs
+        self.marks = marks
+        self.writeSysctl = writeSysctl
+    }
+}
+
+/// What happened when a plan ran.
+public struct ExecutionReport: Sendable {
+    /// How many of the plan's changes the kernel took (before any undo).
+    public var applied = 0
+    /// The first failure; nil when the whole plan went through.
+    public var failure: LVSError?
+    /// The change that failed, when one did.
+    public var failedChange: PlannedChange?
+    /// What could not be undone after a failure; empty when the kernel is back as it was.
+    public var undoFailures: [String] = []
+    /// How many kernel writes were made (requests sent), for idempotence checks.
+    public var writes = 0
+}
+
+/// Runs planned changes in order, consecutive IPVS operations pipelined in one call and consecutive
+/// group changes in one firewall transaction. When the kernel refuses a step, the steps already done
+/// are undone, newest first, so the kernel ends as it was.
+public struct Executor {
+    public let writers: KernelWriters
+    /// Fault injection for tests: the 1-based index of a change to fail instead of sending it
+    /// (the LVSH_FAIL_STEP environment variable sets it in the lvsh executable).
+    public var failAtStep: Int?
+    /// Every change this executor has made, across runs: a failure undoes them all.
+    public private(set) var done: [PlannedChange] = []
+    /// How many changes earlier runs were given, so step numbers count across runs.
+    private var offset = 0
+
+    public init(writers: KernelWriters, failAtStep: Int? = nil) {
+        self.writers = writers
+        self.failAtStep = failAtStep
+    }
+
+    public mutating func run(_ changes: [PlannedChange]) -> ExecutionReport {
+        var report = ExecutionReport()
+        defer { offset += changes.count }
+        var start = 0
+        while start < changes.count {
+            var end = start + 1
+            while end < changes.count && changes[end].step.lane == changes[start].step.lane { end += 1 }
+            var run = Array(changes[start..<end])
+            var injected: PlannedChange? = nil
+            if let k = failAtStep.map({ $0 - offset }), (start + 1)...end ~= k {
+                injected = run[k - start - 1]
+                run = Array(run[..<(k - start - 1)])
+            }
+            let (succeeded, failure) = send(run, report: &report)
+            done += succeeded
+            report.applied += succeeded.count
+            if let failure {
+                report.failure = failure.1
+                report.failedChange = failure.0
+            } else if let injected {
+                report.failure = .failed("step \(offset + start + run.count + 1) (\(injected.summary)) failed: fault injected by LVSH_FAIL_STEP")
+                report.failedChange = injected
+            }
+            if report.failure != nil {
+                report.undoFailures = undo(done, report: &report)
+                done = []
+                return report
+            }
+            start = end
+        }
+        return report
+    }
+
+    /// Sends one lane's run; returns the changes that took effect and the first failure.
+    private func send(_ run: [PlannedChange], report: inout ExecutionReport) -> ([PlannedChange], (PlannedChange, LVSError)?) {
+        guard let first = run.first else { return ([], nil) }
+        switch first.step {
+        case .ipvs:
+            let ops = run.compactMap { if case .ipvs(let op) = $0.step { op } else { nil } }
+            do throws(LVSError) {
+                let results = try writers.ipvs().execute(ops)
+                report.writes += ops.count
+                var ok: [PlannedChange] = []
+                var failure: (PlannedChange, LVSError)? = nil
+                for (change, result) in zip(run, results) {
+                    if let result {
+                        if failure == nil { failure = (change, IPVSAdmErrors.explain(.failed(IPVSAdmErrors.message(for: result, table: nil), errno: result.errno))) }
+                    } else {
+                        ok.append(change)
+                    }
+                }
+                return (ok, failure)
+            } catch {
+                return ([], (first, error))
+            }
+        case .groups:
+            let groupChanges = run.compactMap { if case .groups(let c) = $0.step { c } else { nil } }
+            do throws(LVSError) {
+                _ = try writers.marks().update { _ throws(LVSError) in groupChanges }
+                report.writes += 1
+                return (run, nil)
+            } catch {
+                return ([], (first, error))
+            }
+        case .sysctl:
+            var ok: [PlannedChange] = []
+            for change in run {
+                guard case .sysctl(let name, let value) = change.step else { continue }
+                do throws(LVSError) {
+                    try writers.writeSysctl(name, value)
+                    report.writes += 1
+                    ok.append(change)
+                } catch {
+                    return (ok, (change, error))
+                }
+            }
+            return (ok, nil)
+        }
+    }
+
+    /// Undoes the given changes newest first; returns what could not be undone.
+    private func undo(_ done: [PlannedChange], report: inout ExecutionReport) -> [String] {
+        let steps = done.reversed().flatMap(\.undo)
+        var problems: [String] = []
+        var start = 0
+        while start < steps.count {
+            var end = start + 1
+            while end < steps.count && steps[end].lane == steps[start].lane { end += 1 }
+            let run = steps[start..<end].map { PlannedChange(step: $0, undo: [], summary: "undo", location: nil) }
+            let (_, failure) = send(run, report: &report)
+            if let failure { problems.append(failure.1.message) }
+            start = end
+        }
+        return problems
+    }
+}
