@@ -3,11 +3,11 @@ import LVSModel
 import Synchronization
 
 /// What a finished tool printed and how it ended.
-struct ToolResult: Sendable {
+public struct ToolResult: Sendable {
     /// The exit status; 128 + the signal number when a signal ended it.
-    var status: Int32
-    var stdout: String
-    var stderr: String
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
 
     /// The first line of stderr that says something, for error messages; a line ending in ':'
     /// (iptables-nft-restore prints "iptables-nft-restore v1.8.9 (nf_tables): " and the reason on
@@ -29,7 +29,7 @@ struct ToolResult: Sendable {
 /// Runs system tools (iptables-restore and friends) with posix_spawn: no Foundation, no shell.
 /// stdin is fed through a pipe while stdout and stderr are drained, all in one poll loop, so
 /// that a large restore input cannot deadlock against a tool that writes while it reads.
-enum ToolProcess {
+public enum ToolProcess {
     /// Where a tool is looked for after $PATH: sudo and cron often drop the sbin folders.
     static let fallbackDirectories = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
 
@@ -47,7 +47,7 @@ enum ToolProcess {
 
     /// Runs `name arguments...` to completion. Throws only when the tool cannot be started;
     /// a tool that fails returns its status for the caller to explain.
-    static func run(_ name: String, _ arguments: [String], input: String? = nil) throws(LVSError) -> ToolResult {
+    public static func run(_ name: String, _ arguments: [String], input: String? = nil) throws(LVSError) -> ToolResult {
         guard let path = find(name) else {
             throw .failed("\(name) was not found in $PATH or /usr/sbin: install Debian's iptables package (apt-get install iptables)")
         }

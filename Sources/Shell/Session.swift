@@ -13,6 +13,10 @@ public struct SessionOptions: Sendable {
     public var backend: String?
     /// Fault injection for tests (LVSH_FAIL_STEP): the executor fails this 1-based change.
     public var failStep: Int?
+    /// Whether lvsh sets the sysctls a configuration needs (setting auto-sysctl).
+    public var autoSysctl = true
+    /// The settings file (--config).
+    public var configPath = Settings.defaultPath
 
     public init(json: Bool = false, dryRun: Bool = false, backend: String? = nil, failStep: Int? = nil) {
         self.json = json

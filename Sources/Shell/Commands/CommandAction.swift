@@ -7,6 +7,8 @@ import LVSModel
 public enum CommandAction: Sendable {
     case change(@Sendable (Bindings, inout Candidate) throws(LVSError) -> Void)
     case show(@Sendable (Bindings, ShowContext) throws(LVSError) -> String)
+    /// Acts on this host or on lvsh itself, right away (settings, files, real-server preparation).
+    case local(@Sendable (Bindings, Session) throws(LVSError) -> String)
     /// An ipvsadm command line: a change when it changes the table, a show otherwise.
     case ipvsadm
     case help

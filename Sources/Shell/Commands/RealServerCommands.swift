@@ -83,6 +83,7 @@ enum RealServerCommands {
         } else {
             try c.apply(.addRealServer(key, r), "add real server \(rname) to \(name): \(describe(r))")
         }
+        if r.forwarding == .masquerade { c.ensureForwarding(address.family) }
     }
 
     @Sendable static func remove(_ b: Bindings, _ c: inout Candidate) throws(LVSError) {

@@ -14,6 +14,7 @@ struct Batch {
         case show(CommandAction, Bindings, filter: Filter?)
         case ipvsadm([String], filter: Filter?)
         case help([String])
+        case local(@Sendable (Bindings, Session) throws(LVSError) -> String, Bindings)
     }
 
     /// `| include REGEX`: keep the output lines that match.
@@ -55,6 +56,8 @@ struct Batch {
                 items.append(.help(bindings.all("topic")))
             case .show(let action):
                 items.append(.show(.show(action), bindings, filter: filter))
+            case .local(let action):
+                items.append(.local(action, bindings))
             case .ipvsadm:
                 let args = bindings.all("args")
                 let parsedArgs: IPVSAdmCommand
@@ -90,9 +93,13 @@ struct Batch {
             }
         }
         for w in candidate?.warnings ?? [] { session.err(w + "\n") }
+        for n in candidate?.notes ?? [] { session.err(n + "\n") }
         let changes = candidate?.changes ?? []
 
         if session.options.dryRun {
+            if items.contains(where: { if case .local = $0 { true } else { false } }) {
+                session.out("(commands that act at once, such as set, save or realserver, are not run with --dry-run)\n")
+            }
             if changes.isEmpty { session.out("nothing to change\n") }
             for (i, c) in changes.enumerated() { session.out("\(i + 1). \(c.summary)\n") }
             return 0
@@ -139,6 +146,13 @@ struct Batch {
                 if code != 0 { return code }
             case .help(let topic):
                 session.out(Catalog.help(topic))
+            case .local(let action, let bindings):
+                if let code = flush() { return code }
+                do throws(LVSError) {
+                    session.out(try action(bindings, session))
+                } catch {
+                    return fail(error)
+                }
             }
         }
         return flush() ?? 0
@@ -170,6 +184,7 @@ struct Batch {
             groupsError = error
         }
         var c = Candidate(table: table, daemons: daemons, timeouts: timeouts, groups: groups, readSysctl: session.readSysctl)
+        c.autoSysctl = session.options.autoSysctl
         c.ipvsUnavailable = ipvsError
         c.groupsUnavailable = groupsError
         return c

@@ -13,6 +13,10 @@ public struct Candidate {
     public private(set) var sysctls: [String: String] = [:]
     public private(set) var changes: [PlannedChange] = []
     public private(set) var warnings: [String] = []
+    /// What lvsh did on its own and says so (e.g. turning forwarding on for NAT).
+    public private(set) var notes: [String] = []
+    /// Whether lvsh may set the sysctls a configuration needs (setting auto-sysctl).
+    public var autoSysctl = true
     /// Where the command being run came from; stamped on its changes.
     public var location: SourceLocation?
     /// Reads a sysctl's current value, for undo.
@@ -82,6 +86,19 @@ public struct Candidate {
         changes.append(PlannedChange(step: .sysctl(name: name, value: value),
                                      undo: old.map { [.sysctl(name: name, value: $0)] } ?? [],
                                      summary: summary, location: location))
+    }
+
+    /// Turns on forwarding for a family when NAT real servers need it and it is off.
+    public mutating func ensureForwarding(_ family: IPAddress.Family) {
+        let name = family == .v4 ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding"
+        let current = sysctls[name] ?? readSysctl(name)
+        guard let current, current != "1" else { return }
+        guard autoSysctl else {
+            warn("\(name) is \(current): NAT real servers get no replies back to clients until it is 1 (`sysctl \(name) 1`)")
+            return
+        }
+        setSysctl(name, "1", "set \(name) = 1 (NAT real servers need the director to forward)")
+        notes.append((location.map { "\($0): " } ?? "") + "note: turning on \(name): NAT real servers' replies pass through the director (`set auto-sysctl off` stops lvsh doing this)")
     }
 
     public mutating func warn(_ text: String) {

@@ -69,7 +69,7 @@ public struct Executor {
                 report.failure = failure.1
                 report.failedChange = failure.0
             } else if let injected {
-                report.failure = .failed("step \(offset + start + run.count + 1) (\(injected.summary)) failed: fault injected by LVSH_FAIL_STEP")
+                report.failure = .failed("fault injected by LVSH_FAIL_STEP=\(offset + start + run.count + 1)")
                 report.failedChange = injected
             }
             if report.failure != nil {

@@ -56,8 +56,14 @@ public struct CommandTable<Handler: Sendable>: Sendable {
         var frontier: [Leaf] = []
         for (i, spec) in commands.enumerated() {
             var walker = Walker(words: words)
-            for end in walker.walk(spec.syntax, .init(position: 0)) where end.position == words.count {
-                complete.append((i, end))
+            for end in walker.walk(spec.syntax, .init(position: 0)) {
+                if end.position == words.count {
+                    complete.append((i, end))
+                } else if end.position > walker.furthest {
+                    // The command was whole before this word: say the word is one too many.
+                    walker.furthest = end.position
+                    walker.refusals = [(.word("<end of command>", help: ""), nil)]
+                }
             }
             frontier += walker.frontier
             if walker.furthest > furthest {
@@ -91,6 +97,9 @@ public struct CommandTable<Handler: Sendable>: Sendable {
             return .failure(ParseFailure(message: problem, wordIndex: furthest))
         }
         let expected = unique(refusals.map(\.0.display))
+        if expected == ["<end of command>"] {
+            return .failure(ParseFailure(message: "unexpected '\(word)': the command ends before it (quote a value that has spaces)", wordIndex: furthest))
+        }
         let what = furthest == 0 ? "unknown command '\(word)'" : "unexpected '\(word)'"
         return .failure(ParseFailure(message: "\(what): expected \(list(expected))", wordIndex: furthest))
     }

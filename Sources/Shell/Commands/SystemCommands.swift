@@ -1,0 +1,151 @@
+import Firewall
+import IPVS
+import LVSModel
+
+/// Sysctls, settings, configuration files and real-server preparation.
+enum SystemCommands {
+    static let commands: [Command] = [
+        Command(.sequence([.word("sysctl", help: "a kernel setting lvsh knows (net.ipv4.vs.*, forwarding, ARP)"),
+                           .value("name", .sysctlName, help: "full or short name, e.g. ip_forward or net.ipv4.vs.conntrack"),
+                           .value("value", .text, help: "the value; on/off for switches")]),
+                summary: "set a kernel setting (checked against what it accepts)",
+                examples: ["sysctl ip_forward on", "sysctl expire_nodest_conn 1"], handler: .change(sysctl)),
+        Command(.sequence([.word("show", help: "show the kernel's state"),
+                           .word("sysctl", help: "the settings lvsh knows: current, recommended, why"), ShowCommands.json]),
+                summary: "show the sysctls that matter here, with lvsh's recommendation and the reason",
+                examples: ["show sysctl"], handler: .show(showSysctl)),
+        Command(.sequence([.word("show", help: "show the kernel's state"),
+                           .word("running-config", help: "everything lvsh manages, as commands")]),
+                summary: "show the whole state as lvsh commands (what save writes)",
+                examples: ["show running-config"], handler: .local(runningConfig)),
+        Command(.sequence([.word("save", help: "write the running configuration to a file"),
+                           .value("file", .file, help: "the file (written atomically)")]),
+                summary: "save the running configuration (load or apply it to rebuild this state)",
+                examples: ["save /etc/lvsh/site.lvsh"], handler: .local(save)),
+        Command(.sequence([.word("load", help: "run a file of commands as one batch"),
+                           .value("file", .file, help: "the file")]),
+                summary: "run a file of commands: checked whole first, undone whole if the kernel refuses a step",
+                examples: ["load /etc/lvsh/site.lvsh"], handler: .local(load)),
+        Command(.sequence([.word("set", help: "an lvsh setting, kept in /etc/lvsh/lvsh.conf"),
+                           .oneOf("setting", Settings.known.map { ($0.name, $0.help) }),
+                           .value("value", .text, help: "the value")]),
+                summary: "change an lvsh setting (backend auto|nft|iptables, auto-sysctl on|off)",
+                examples: ["set auto-sysctl off", "set backend iptables"], handler: .local(set)),
+        Command(.sequence([.word("realserver", help: "run on a real server: what DR and TUN need there"),
+                           .word("prepare", help: "configure this host as a real server now"),
+                           .value("vip", .address, help: "the virtual address"),
+                           .optional(.oneOf("method", [("dr", "direct routing (default): VIP on lo"),
+                                                        ("tun", "tunnelling: VIP on tunl0")]))]),
+                summary: "make this host a DR or TUN real server for a VIP (address, ARP and rp_filter settings)",
+                examples: ["realserver prepare 192.168.61.129 dr"], handler: .local(prepare)),
+        Command(.sequence([.word("realserver", help: "what DR and TUN need on a real server"),
+                           .word("script", help: "print the same as a shell script"),
+                           .value("vip", .address, help: "the virtual address"),
+                           .optional(.oneOf("method", [("dr", "direct routing (default)"), ("tun", "tunnelling")]))]),
+                summary: "print a shell script that prepares a real server (for hosts without lvsh)",
+                examples: ["realserver script 192.168.61.129 tun"], handler: .local(script)),
+    ]
+
+    @Sendable static func sysctl(_ b: Bindings, _ c: inout Candidate) throws(LVSError) {
+        let name = b.first("name")!
+        guard let spec = SysctlCatalog.spec(name) else { throw SysctlCatalog.unknown(name) }
+        let value = try spec.normalize(b.first("value")!)
+        c.setSysctl(spec.name, value, "set \(spec.name) = \(value)")
+    }
+
+    @Sendable static func showSysctl(_ b: Bindings, _ ctx: ShowContext) throws(LVSError) -> String {
+        let table = (try? ctx.ipvs().table(.listing)) ?? IPVSTable()
+        let advice = Dictionary(SysctlAdvice.needs(of: table).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var rows: [(SysctlSpec, String?, SysctlAdvice?)] = []
+        for spec in SysctlCatalog.all {
+            let current = ProcSysctl.read(spec.name)
+            // Unset and unneeded IPVS knobs would bury the ones that matter; show those that exist.
+            if current == nil && advice[spec.name] == nil { continue }
+            rows.append((spec, current, advice[spec.name]))
+        }
+        if ctx.json || b.has("json") {
+            return JSON.object([("sysctls", .array(rows.map { spec, cur, adv in
+                .object([("name", .string(spec.name)), ("current", cur.map(JSON.string) ?? .null),
+                         ("recommended", adv.map { .string($0.recommended) } ?? .null),
+                         ("reason", .string(adv?.reason ?? spec.help))])
+            }))]).text + "\n"
+        }
+        let width = rows.map { $0.0.name.count }.max() ?? 10
+        var out = "NAME".padding(width) + "  CURRENT   RECOMMENDED  WHY\n"
+        for (spec, current, adv) in rows {
+            let mark = adv != nil && current != adv?.recommended ? "!" : " "
+            out += spec.name.padding(width) + "  " + (current ?? "-").padding(8) + mark + " "
+                + (adv?.recommended ?? "-").padding(11) + "  " + (adv?.reason ?? spec.help) + "\n"
+        }
+        return out
+    }
+
+    @Sendable static func runningConfig(_ b: Bindings, _ session: Session) throws(LVSError) -> String {
+        try configText(session)
+    }
+
+    static func configText(_ session: Session) throws(LVSError) -> String {
+        let ipvs = session.control
+        // Without IPVS there are only groups and sysctls to save.
+        var table = IPVSTable(), timeouts: Timeouts? = nil, daemons: [SyncDaemon] = []
+        do throws(LVSError) {
+            table = try ipvs.table(.complete)
+            timeouts = try ipvs.timeouts()
+            daemons = try ipvs.daemons()
+        } catch {
+            table = IPVSTable()
+        }
+        let groups = (try? session.marks().groups()) ?? []
+        var sysctls: [(String, String)] = []
+        let needed = Set(SysctlAdvice.needs(of: table).map(\.name))
+        for spec in SysctlCatalog.all where spec.name.hasPrefix("net.ipv4.vs.") || needed.contains(spec.name) {
+            if let v = session.readSysctl(spec.name), !v.isEmpty { sysctls.append((spec.name, v)) }
+        }
+        return RunningConfig.render(table: table, groups: groups, timeouts: timeouts, daemons: daemons, sysctls: sysctls)
+    }
+
+    @Sendable static func save(_ b: Bindings, _ session: Session) throws(LVSError) -> String {
+        let path = b.first("file")!
+        try AtomicFile.write(try configText(session), to: path)
+        return "saved to \(path)\n"
+    }
+
+    @Sendable static func load(_ b: Bindings, _ session: Session) throws(LVSError) -> String {
+        let path = b.first("file")!
+        let code = session.runFile(path)
+        if code != 0 { throw LVSError(LVSError.Code(rawValue: code) ?? .failed, "load \(path) failed (see above); nothing of it was applied") }
+        return ""
+    }
+
+    @Sendable static func set(_ b: Bindings, _ session: Session) throws(LVSError) -> String {
+        let path = session.options.configPath
+        var settings = try Settings.load(path)
+        try settings.set(b.first("setting")!, b.first("value")!)
+        try AtomicFile.write(settings.text, to: path)
+        return "\(b.first("setting")!) = \(b.first("value")!) (saved in \(path))\n"
+    }
+
+    @Sendable static func prepare(_ b: Bindings, _ session: Session) throws(LVSError) -> String {
+        let plan = RealServerPlan(vip: IPAddress(b.first("vip")!)!, tunnel: b.first("method") == "tun")
+        var out = ""
+        for step in plan.steps {
+            switch step {
+            case .run(let tool, let args, let why):
+                let result = try ToolProcess.run(tool, args)
+                // An address that is already there is what we want.
+                if result.status != 0 && !result.stderr.contains("File exists") {
+                    throw .failed("`\(tool) \(args.joined(separator: " "))` failed: \(result.stderr.split(separator: "\n").first ?? "")")
+                }
+                out += "\(tool) \(args.joined(separator: " "))    # \(why)\n"
+            case .sysctl(let name, let value, let why):
+                try session.writeSysctl(name, value)
+                out += "sysctl \(name)=\(value)    # \(why)\n"
+            }
+        }
+        return out
+    }
+
+    @Sendable static func script(_ b: Bindings, _ session: Session) throws(LVSError) -> String {
+        RealServerPlan(vip: IPAddress(b.first("vip")!)!, tunnel: b.first("method") == "tun").script
+    }
+}

@@ -1,0 +1,38 @@
+import Firewall
+import IPVS
+import LVSModel
+
+/// What the interactive console (module Console) needs from a session: it lives outside Shell so that
+/// Shell does not link libedit, and the kernel handles it reads through are internal to Shell.
+extension Session {
+    /// The firewall-mark backend's short name for the prompt: "nft" or "iptables"; nil when none works.
+    public var backendName: String? {
+        switch try? marks() {
+        case is NFTablesBackend: "nft"
+        case is IPTablesBackend: "iptables"
+        default: options.backend
+        }
+    }
+
+    /// The port groups as the kernel holds them, for completion; none when they cannot be read.
+    public func groupsForCompletion() -> [PortGroup] {
+        (try? marks().groups()) ?? []
+    }
+
+    /// The IPVS services with their real servers, for completion; none without IPVS.
+    public func servicesForCompletion() -> [ServiceStatus] {
+        (try? control.table(.listing).services) ?? []
+    }
+
+    /// One line typed at the console, run as a batch of its own. `quit` says whether it asked to leave.
+    public func runConsoleLine(_ line: String) -> (code: Int32, quit: Bool) {
+        do {
+            let commands = try Tokenizer.commands(in: line, file: "console")
+            if commands.contains(where: { ["quit", "exit"].contains($0.words.first) }) { return (0, true) }
+            return (run(commands, file: "console"), false)
+        } catch {
+            err(error.message + "\n")
+            return (error.code.rawValue, false)
+        }
+    }
+}

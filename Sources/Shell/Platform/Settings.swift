@@ -1,0 +1,80 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import IPVS
+import LVSModel
+
+/// lvsh's settings (`set NAME VALUE`), kept in a small file of `set` lines: /etc/lvsh/lvsh.conf.
+public struct Settings: Hashable, Sendable {
+    public static let defaultPath = "/etc/lvsh/lvsh.conf"
+
+    /// Every setting: its values and what it does.
+    public static let known: [(name: String, values: [String], help: String)] = [
+        ("backend", ["auto", "nft", "iptables"], "firewall-mark backend (auto: nftables where the kernel has the inet family)"),
+        ("auto-sysctl", ["on", "off"], "let lvsh turn on the sysctls a configuration needs (forwarding for NAT), and say so"),
+    ]
+
+    public var values: [String: String] = [:]
+
+    public init(values: [String: String] = [:]) { self.values = values }
+
+    public var backend: String? { values["backend"].flatMap { $0 == "auto" ? nil : $0 } }
+    public var autoSysctl: Bool { values["auto-sysctl"] != "off" }
+
+    /// Reads the file; a missing file means the defaults.
+    public static func load(_ path: String) throws(LVSError) -> Settings {
+        guard let text = ProcFile.read(path) else { return Settings() }
+        var s = Settings()
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let words = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            if words.isEmpty || words[0].hasPrefix("#") { continue }
+            guard words.count == 3, words[0] == "set" else {
+                throw .badInput("\(path):\(i + 1): expected `set NAME VALUE`, got `\(line)`")
+            }
+            try s.set(words[1], words[2], where: "\(path):\(i + 1): ")
+        }
+        return s
+    }
+
+    public mutating func set(_ name: String, _ value: String, where prefix: String = "") throws(LVSError) {
+        guard let spec = Settings.known.first(where: { $0.name == name }) else {
+            throw .badInput("\(prefix)unknown setting '\(name)'; settings: \(Settings.known.map(\.name).joined(separator: ", "))")
+        }
+        guard spec.values.contains(value) else {
+            throw .badInput("\(prefix)setting \(name) takes \(spec.values.joined(separator: ", ")), not '\(value)'")
+        }
+        values[name] = value
+    }
+
+    public var text: String {
+        "# lvsh settings (written by `set NAME VALUE`)\n" + values.keys.sorted().map { "set \($0) \(values[$0]!)\n" }.joined()
+    }
+}
+
+/// Whole-file writes that never leave a half-written file: temp file, fsync, rename.
+public enum AtomicFile {
+    public static func write(_ text: String, to path: String) throws(LVSError) {
+        let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        if !dir.isEmpty { _ = mkdir(dir, 0o755) }
+        let temp = path + ".tmp.\(getpid())"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .failed("cannot write \(path): \(String(cString: strerror(errno)))", errno: errno) }
+        var ok = true
+        var text = text
+        text.withUTF8 { b in
+            var off = 0
+            while off < b.count {
+                let n = Glibc.write(fd, b.baseAddress! + off, b.count - off)
+                if n < 0 { if errno == EINTR { continue }; ok = false; return }
+                off += n
+            }
+        }
+        if ok && fsync(fd) != 0 { ok = false }
+        let e = errno
+        close(fd)
+        guard ok, rename(temp, path) == 0 else {
+            unlink(temp)
+            throw .failed("cannot write \(path): \(String(cString: strerror(ok ? errno : e)))", errno: e)
+        }
+    }
+}
