@@ -50,7 +50,7 @@ enum ServiceCommands {
             if let mask = b.first("netmask") { s.netmask = try netmask(mask, family: key.family) }
             if let pe = b.first("pe") { s.persistenceEngine = pe }
             for f in flagWords where b.has(f.word) {
-                guard f.word.hasPrefix(s.scheduler + "-") else {
+                guard f.flag == .onePacket || f.word.hasPrefix(s.scheduler + "-") else {
                     throw .badInput("\(f.word) is a flag of the \(f.word.prefix(2)) scheduler, but the service uses \(s.scheduler); add `scheduler \(f.word.prefix(2))` or drop \(f.word)")
                 }
                 s.flags.insert(f.flag)

@@ -46,6 +46,21 @@ struct Batch {
         }
         guard !parsed.isEmpty else { return 0 }
 
+        // A batch that changes nothing but entries (`group NAME add|del ...`, e.g. `lvsh group web add
+        // vip 10.0.0.1 tcp 8443`) reads neither IPVS nor the groups: checking an edit here would cost a
+        // read of every entry of every group. The backend checks the edits when it applies them, reading
+        // only what they can clash with (see Candidate.defersGroupChecks); --dry-run checks here as usual.
+        let editsOnly = !session.options.dryRun && parsed.contains { Batch.isEntryEdit($0.1, $0.2) }
+            && parsed.allSatisfy { (_, command, bindings, _) in
+                switch command.handler {
+                case .change: Batch.isEntryEdit(command, bindings)
+                case .show, .help, .quit: true
+                default: false
+                }
+            }
+        // The command each change came from, to locate an edit that the backend refuses.
+        var changeInputs: [CommandInput] = []
+
         var items: [Item] = []
         var candidate: Candidate? = nil
         for (input, command, bindings, filter) in parsed {
@@ -81,7 +96,7 @@ struct Batch {
                 }
                 items.append(.changes(before..<candidate!.changes.count))
             case .change(let handler):
-                if candidate == nil { candidate = readCandidate() }
+                if candidate == nil { candidate = editsOnly ? editCandidate() : readCandidate() }
                 let before = candidate!.changes.count
                 candidate!.location = location(input, wordIndex: 0)
                 do throws(LVSError) {
@@ -90,8 +105,10 @@ struct Batch {
                     return fail(.init(error.code, located(error.message, input, wordIndex: 0)))
                 }
                 items.append(.changes(before..<candidate!.changes.count))
+                changeInputs += repeatElement(input, count: candidate!.changes.count - before)
             }
         }
+        candidate?.finish()
         for w in candidate?.warnings ?? [] { session.err(w + "\n") }
         for n in candidate?.notes ?? [] { session.err(n + "\n") }
         let changes = candidate?.changes ?? []
@@ -107,11 +124,17 @@ struct Batch {
 
         var executor = Executor(writers: writers, failAtStep: session.options.failStep)
         var pending: [PlannedChange] = []
+        var sent = 0
         func flush() -> Int32? {
             guard !pending.isEmpty else { return nil }
             let report = executor.run(pending)
+            sent += pending.count
             pending = []
             guard let failure = report.failure else { return nil }
+            if editsOnly, failure.code == .badInput, report.undoFailures.isEmpty,
+               let error = recheck(changes[..<sent], inputs: changeInputs) {
+                return fail(error)
+            }
             var text = failure.message
             if let c = report.failedChange { text = (c.location.map { "\($0): " } ?? "") + c.summary + ": " + text }
             if report.undoFailures.isEmpty {
@@ -163,6 +186,35 @@ struct Batch {
         return KernelWriters(ipvs: { () throws(LVSError) in session.control },
                              marks: { () throws(LVSError) in try session.marks() },
                              writeSysctl: session.writeSysctl)
+    }
+
+    /// `group NAME add ...` or `group NAME del ...`.
+    static func isEntryEdit(_ command: Command, _ bindings: Bindings) -> Bool {
+        command.name == "group" && (bindings.has("add") || bindings.has("del"))
+    }
+
+    /// The candidate of an edits-only batch: nothing read (see `run`).
+    private func editCandidate() -> Candidate {
+        var c = Candidate(table: IPVSTable(), daemons: [], timeouts: .kernelDefault, groups: [], readSysctl: session.readSysctl)
+        c.defersGroupChecks = true
+        return c
+    }
+
+    /// The backend refused an edits-only batch as bad input (nothing is applied: a refused transaction
+    /// changes nothing, and the executor undid any earlier one). Checks the edits again, in order,
+    /// against the groups read whole, to give the error with the command at fault, as a batch that read
+    /// the groups first would have; nil if they pass now (the groups changed meanwhile).
+    private func recheck(_ changes: ArraySlice<PlannedChange>, inputs: [CommandInput]) -> LVSError? {
+        var full = readCandidate()
+        for (change, input) in zip(changes, inputs) {
+            guard case .groups(let edit) = change.step else { continue }
+            do throws(LVSError) {
+                try full.apply(edit, change.summary)
+            } catch {
+                return .init(error.code, located(error.message, input, wordIndex: 0))
+            }
+        }
+        return nil
     }
 
     /// The kernel's state as the batch starts; what cannot be read makes the commands that need it fail.

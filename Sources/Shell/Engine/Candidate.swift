@@ -25,6 +25,12 @@ public struct Candidate {
     public var ipvsUnavailable: LVSError?
     /// Why the firewall backend could not be read: group commands then fail with it.
     public var groupsUnavailable: LVSError?
+    /// Set for a batch whose only changes are entry edits (`group NAME add|del ...`; see Batch): the
+    /// groups were not read, since checking one edit against all of them costs a read of every entry
+    /// (100,000 entries for one new port). Edits are recorded as given, and the backend checks them
+    /// against the kernel's groups when it applies them (`MarkBackend.apply`), as one transaction that
+    /// bad input leaves untouched.
+    public var defersGroupChecks = false
 
     public init(table: IPVSTable, daemons: [SyncDaemon], timeouts: Timeouts, groups: [PortGroup],
                 readSysctl: @escaping (String) -> String?) {
@@ -65,6 +71,16 @@ public struct Candidate {
 
     /// Checks a group change against all groups (overlaps, marks) and records it.
     public mutating func apply(_ change: GroupChange, _ summary: String) throws(LVSError) {
+        if defersGroupChecks {
+            let undo: GroupChange
+            switch change {
+            case .addEntries(let name, let entries): undo = .deleteEntries(group: name, entries)
+            case .deleteEntries(let name, let entries): undo = .addEntries(group: name, entries)
+            case .put, .delete: throw .failed("internal error: '\(summary)' needs the groups, which this batch did not read")
+            }
+            changes.append(PlannedChange(step: .groups(change), undo: [.groups(undo)], summary: summary, location: location))
+            return
+        }
         if let groupsUnavailable { throw groupsUnavailable }
         let before = groups
         let (after, _) = try GroupChange.apply([change], to: Array(groups.values))
@@ -88,17 +104,30 @@ public struct Candidate {
                                      summary: summary, location: location))
     }
 
-    /// Turns on forwarding for a family when NAT real servers need it and it is off.
+    /// Notes that NAT real servers of a family need forwarding; `finish` turns it on if it is off.
     public mutating func ensureForwarding(_ family: IPAddress.Family) {
-        let name = family == .v4 ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding"
-        let current = sysctls[name] ?? readSysctl(name)
-        guard let current, current != "1" else { return }
-        guard autoSysctl else {
-            warn("\(name) is \(current): NAT real servers get no replies back to clients until it is 1 (`sysctl \(name) 1`)")
-            return
+        if forwardingNeeded[family] == nil { forwardingNeeded[family] = location }
+    }
+
+    /// Families whose NAT real servers need forwarding, with the first command that needed it.
+    private var forwardingNeeded: [IPAddress.Family: SourceLocation?] = [:]
+
+    /// What the whole batch needs and did not say: forwarding for NAT (unless auto-sysctl is off).
+    /// Run after the last command, so that a `sysctl` line later in the file is seen first.
+    public mutating func finish() {
+        for family in [IPAddress.Family.v4, .v6] {
+            guard let at = forwardingNeeded[family] else { continue }
+            let name = family == .v4 ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding"
+            guard let current = sysctls[name] ?? readSysctl(name), current != "1" else { continue }
+            let prefix = at.map { "\($0): " } ?? ""
+            guard autoSysctl else {
+                warnings.append(prefix + "warning: \(name) is \(current): NAT real servers' replies cannot reach clients until it is 1 (`sysctl \(name) 1`)")
+                continue
+            }
+            location = at
+            setSysctl(name, "1", "set \(name) = 1 (NAT real servers need the director to forward)")
+            notes.append(prefix + "note: turning on \(name): NAT real servers' replies pass through the director (`set auto-sysctl off` stops lvsh doing this)")
         }
-        setSysctl(name, "1", "set \(name) = 1 (NAT real servers need the director to forward)")
-        notes.append((location.map { "\($0): " } ?? "") + "note: turning on \(name): NAT real servers' replies pass through the director (`set auto-sysctl off` stops lvsh doing this)")
     }
 
     public mutating func warn(_ text: String) {
