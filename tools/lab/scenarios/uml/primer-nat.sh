@@ -54,6 +54,7 @@ say "== A virtual service with round robin and two masqueraded (NAT) real server
 lvsh_do -A -t $VIP:80 -s rr
 lvsh_do -a -t $VIP:80 -r 192.168.147.129 -m
 lvsh_do -a -t $VIP:80 -r 192.168.147.130 -m
+say "  (-m: masquerading, i.e. NAT; -r without a port takes the service's port 80)"
 lvsh_do -L -n
 
 say ""
@@ -65,6 +66,7 @@ say "  ok: the answers alternate between the two real servers"
 
 say ""
 say "== Switch to source hashing: one client, one server"
+say "  (-E edits the service in place; its real servers stay)"
 lvsh_do -E -t $VIP:80 -s sh
 mapfile -t sh < <(fetch 4)
 [ "${sh[0]}" = "${sh[1]}" ] && [ "${sh[0]}" = "${sh[2]}" ] && [ "${sh[0]}" = "${sh[3]}" ] ||
@@ -75,9 +77,15 @@ say ""
 say "== The table and its counters (the estimator updates them every 2 seconds)"
 sleep 2
 lvsh_do -L -n
+say "  ActiveConn counts established connections, InActConn closed ones still"
+say "  remembered by IPVS (TIME_WAIT); all of them are inactive by now."
 lvsh_do -L -n --stats
+say "  Conns: connections scheduled since the service was created; InPkts/OutPkts"
+say "  and InBytes/OutBytes: what the director forwarded each way (IPVS and"
+say "  ipvsadm call client -> server 'in' and server -> client 'out')."
 # 8 connections in all; the witness, real ipvsadm, must agree.
 conns=$(ipvsadm -L -n --stats | awk '$1 == "TCP" {print $3}')
 [ "$conns" = 8 ] || fail "the service should show 8 connections, ipvsadm -L -n --stats says '$conns'"
 say ""
-say "8 connections went through the director; each real server's share is in its row."
+say "8 connections went through the director: round robin split the first four,"
+say "source hashing sent the last four to one server."
