@@ -17,6 +17,8 @@ public struct SessionOptions: Sendable {
     public var autoSysctl = true
     /// The settings file (--config).
     public var configPath = Settings.defaultPath
+    /// --check, --diff, --prune, --drain and --confirm of `apply`.
+    public var apply = ApplyOptions()
 
     public init(json: Bool = false, dryRun: Bool = false, backend: String? = nil, failStep: Int? = nil) {
         self.json = json

@@ -9,6 +9,10 @@ import Shell
 // `lvsh ipvsadm ARG...` hands every later argument to the ipvsadm translator untouched, so it is
 // split off before the outer parser could read ipvsadm's options as its own.
 let arguments = Array(CommandLine.arguments.dropFirst())
+// The detached process of `apply --confirm` (see RollbackWaiter).
+if arguments.first == RollbackWaiter.command, arguments.count == 3 {
+    exit(RollbackWaiter.run(dir: arguments[1], seconds: Int(arguments[2]) ?? 0, session: Session.standard()))
+}
 if let split = OuterCommandLine.ipvsadmSplit(arguments) {
     var options = SessionOptions()
     if !split.globals.isEmpty {

@@ -26,6 +26,17 @@ enum SystemCommands {
                            .value("file", .file, help: "the file")]),
                 summary: "run a file of commands: checked whole first, undone whole if the kernel refuses a step",
                 examples: ["load /etc/lvsh/site.lvsh"], handler: .local(load)),
+        Command(.sequence([.word("apply", help: "make the kernel match a configuration file"),
+                           .value("file", .file, help: "the desired state: lvsh commands, ipvsadm lines allowed")]),
+                summary: "make the kernel look like the file with the smallest plan (options --check --diff --json --prune --drain S --confirm S)",
+                examples: ["apply /etc/lvsh/site.lvsh"], handler: .local(apply)),
+        Command(.word("confirm", help: "keep what `apply --confirm` applied"),
+                summary: "keep the state of a pending `apply --confirm` (otherwise it is rolled back)",
+                examples: ["confirm"], handler: .local(confirm)),
+        Command(.sequence([.word("show", help: "show the kernel's state"), .word("diff", help: "compare a file with the kernel"),
+                           .value("file", .file, help: "a configuration file")]),
+                summary: "show how the kernel differs from a configuration file (what apply would change)",
+                examples: ["show diff /etc/lvsh/site.lvsh"], handler: .local(showDiff)),
         Command(.sequence([.word("set", help: "an lvsh setting, kept in /etc/lvsh/lvsh.conf"),
                            .oneOf("setting", Settings.known.map { ($0.name, $0.help) }),
                            .value("value", .text, help: "the value")]),
@@ -115,6 +126,33 @@ enum SystemCommands {
         let code = session.runFile(path)
         if code != 0 { throw LVSError(LVSError.Code(rawValue: code) ?? .failed, "load \(path) failed (see above); nothing of it was applied") }
         return ""
+    }
+
+    @Sendable static func apply(_ b: Bindings, _ session: Session) throws(LVSError) -> String {
+        var options = session.options.apply
+        options.json = options.json || session.options.json
+        let code = ApplyRunner(session: session, options: options).run(path: b.first("file")!)
+        if code != 0 { throw LVSError(LVSError.Code(rawValue: code) ?? .failed, "") }
+        return ""
+    }
+
+    @Sendable static func confirm(_ b: Bindings, _ session: Session) throws(LVSError) -> String {
+        try RollbackWaiter.confirm()
+    }
+
+    @Sendable static func showDiff(_ b: Bindings, _ session: Session) throws(LVSError) -> String {
+        var options = ApplyOptions()
+        options.check = true
+        options.diff = true
+        // apply --check --diff into a buffer: the diff is what is wanted, the plan summary is not.
+        var text = ""
+        let capture = Session(options: session.options, control: session.control, backend: try session.marks(),
+                              out: { text += $0 }, err: { _ in }, readSysctl: session.readSysctl, writeSysctl: session.writeSysctl)
+        let code = ApplyRunner(session: capture, options: options).run(path: b.first("file")!)
+        if code != 0 { throw LVSError(LVSError.Code(rawValue: code) ?? .failed, "cannot compare with \(b.first("file")!)") }
+        let diff = text.split(separator: "\n", omittingEmptySubsequences: false).prefix { !$0.hasPrefix("changes pending") && !$0.hasPrefix("changed:") }
+        let body = diff.joined(separator: "\n")
+        return body.isEmpty ? "no differences: the kernel matches \(b.first("file")!)\n" : body + "\n"
     }
 
     @Sendable static func set(_ b: Bindings, _ session: Session) throws(LVSError) -> String {

@@ -4,7 +4,7 @@ import LVSModel
 /// text on an empty kernel rebuilds it, thresholds, tunnel options, daemons and group names included.
 enum RunningConfig {
     static func render(table: IPVSTable, groups: [PortGroup], timeouts: Timeouts?, daemons: [SyncDaemon],
-                       sysctls: [(String, String)]) -> String {
+                       sysctls: [(String, String)], defaultTimeouts: Bool = false) -> String {
         var out = "# lvsh running configuration\n"
         if !sysctls.isEmpty {
             out += "\n"
@@ -14,7 +14,7 @@ enum RunningConfig {
                 out += "sysctl \(name) \(words.count > 1 ? "\"" + words.joined(separator: " ") + "\"" : value)\n"
             }
         }
-        if let t = timeouts, t != Timeouts.kernelDefault {
+        if let t = timeouts, defaultTimeouts || t != Timeouts.kernelDefault {
             out += "\ntimeout tcp \(t.tcp) tcpfin \(t.tcpFin) udp \(t.udp)\n"
         }
         if !daemons.isEmpty {

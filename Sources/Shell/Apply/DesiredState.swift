@@ -1,0 +1,77 @@
+import Firewall
+import LVSModel
+
+/// Everything lvsh manages in one namespace, as a file describes it or as the kernel holds it.
+public struct ManagedState: Sendable {
+    /// Services in the order the file names them (sorted when read from the kernel).
+    public var services: [ServiceStatus] = []
+    public var groups: [PortGroup] = []
+    /// nil when the file says nothing about timeouts: they are then left as they are.
+    public var timeouts: Timeouts?
+    public var daemons: [SyncDaemon] = []
+    /// Full sysctl names to values.
+    public var sysctls: [String: String] = [:]
+
+    public init() {}
+
+    public func service(_ key: ServiceKey) -> ServiceStatus? { services.first { $0.service.key == key } }
+}
+
+/// Reads a configuration file as a desired state: its commands run against an empty candidate, so the
+/// file alone says what should exist (`lvsh apply`).
+enum DesiredState {
+    static func evaluate(_ text: String, file: String, readSysctl: @escaping (String) -> String?,
+                         autoSysctl: Bool) throws(LVSError) -> (state: ManagedState, warnings: [String]) {
+        let commands = try Tokenizer.commands(in: text, file: file)
+        var candidate = Candidate(table: IPVSTable(), daemons: [], timeouts: Timeouts(tcp: 0, tcpFin: 0, udp: 0),
+                                  groups: [], readSysctl: readSysctl)
+        candidate.autoSysctl = autoSysctl
+        var warnings: [String] = []
+        var timeoutsGiven = false
+        for input in commands {
+            let words = input.words
+            let token = input.tokens[0]
+            let here = SourceLocation(file: file, line: token.line, column: token.column)
+            func located(_ message: String) -> String {
+                "\(here): \(message)\n  \(input.source)\n  \(String(repeating: " ", count: token.column - 1))^"
+            }
+            let command: Command, bindings: Bindings
+            switch Catalog.table.parse(words) {
+            case .success(let r): (command, bindings) = r
+            case .failure(let f):
+                let at = f.wordIndex < input.tokens.count ? input.tokens[f.wordIndex] : input.tokens.last!
+                throw .badInput("\(file):\(at.line):\(at.column): \(f.message)\n  \(input.source)\n  \(String(repeating: " ", count: at.column - 1))^")
+            }
+            candidate.location = here
+            do throws(LVSError) {
+                switch command.handler {
+                case .change(let handler):
+                    try handler(bindings, &candidate)
+                    if words.first == "timeout" || (words.first == "no" && words.dropFirst().first == "timeout") { timeoutsGiven = true }
+                case .ipvsadm:
+                    let parsed = try IPVSAdmParser.parse(bindings.all("args"))
+                    guard parsed.command.changesState, parsed.command != .restore else {
+                        warnings.append("\(here): warning: `\(input.source)` shows something; apply ignores it")
+                        continue
+                    }
+                    for op in parsed.operations {
+                        if case .setTimeouts = op { timeoutsGiven = true }
+                        try candidate.apply(op, "ipvsadm \(bindings.all("args").joined(separator: " "))")
+                    }
+                case .show, .help, .quit, .local:
+                    warnings.append("\(here): warning: `\(input.source)` is not configuration; apply ignores it")
+                }
+            } catch {
+                throw LVSError(error.code, located(error.message))
+            }
+        }
+        candidate.finish()
+        var state = ManagedState()
+        state.services = candidate.table.services
+        state.groups = candidate.groups.values.sorted { $0.name < $1.name }
+        state.daemons = candidate.daemons
+        state.sysctls = candidate.sysctls
+        if timeoutsGiven { state.timeouts = candidate.timeouts }
+        return (state, warnings + candidate.warnings + candidate.notes)
+    }
+}

@@ -1,0 +1,56 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import LVSModel
+
+/// The other half of `apply --confirm`: a detached lvsh that waits, and unless `lvsh confirm` removed
+/// the pending marker, applies the saved previous state (with --prune) — like Junos `commit confirmed`.
+public enum RollbackWaiter {
+    /// The hidden command line the waiter runs as.
+    public static let command = "internal-rollback"
+
+    static func spawn(dir: RuntimeDirectory, seconds: Int) throws(LVSError) {
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        // Its own session: closing the operator's terminal must not kill the rollback.
+        // POSIX_SPAWN_SETSID (glibc 2.26) is hidden behind _GNU_SOURCE from Swift's Glibc module.
+        let setsid: Int16 = 0x80
+        posix_spawnattr_setflags(&attr, setsid)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, dir.path + "/rollback.log", O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let args = ["lvsh", command, dir.path, String(seconds)]
+        var argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, "/proc/self/exe", &actions, &attr, &argv, environ)
+        if rc != 0 { throw .failed("cannot start the rollback timer: \(String(cString: strerror(rc)))") }
+    }
+
+    /// Runs in the detached process: sleep, then roll back if still pending.
+    public static func run(dir path: String, seconds: Int, session: Session) -> Int32 {
+        let dir = RuntimeDirectory(path: path)
+        var remaining = UInt32(max(0, seconds))
+        while remaining > 0 { remaining = sleep(remaining) }
+        guard access(dir.pendingPath, F_OK) == 0 else { return 0 }
+        session.err("lvsh: no `lvsh confirm` within \(seconds) s: restoring the state from before the apply\n")
+        var options = ApplyOptions()
+        options.prune = true
+        let code = ApplyRunner(session: session, options: options).run(path: dir.rollbackPath)
+        unlink(dir.pendingPath)
+        return code
+    }
+
+    /// `lvsh confirm`: keeps the applied state.
+    public static func confirm() throws(LVSError) -> String {
+        let dir = try RuntimeDirectory.current()
+        let lock = try NamespaceLock(dir)
+        defer { withExtendedLifetime(lock) {} }
+        guard unlink(dir.pendingPath) == 0 else { return "nothing to confirm: no apply --confirm is pending here\n" }
+        return "confirmed: the applied state stays\n"
+    }
+}

@@ -1,0 +1,120 @@
+import Firewall
+import LVSModel
+
+/// The smallest ordered set of writes that turns the actual state into the desired one.
+///
+/// Order, so that no traffic is lost needlessly: sysctls and timeouts; new and changed services;
+/// new and changed real servers; then the firewall marks in one transaction (a new group starts
+/// marking only once its fwmark service exists, and a removed group stops marking before its service
+/// goes); then real servers that leave (after their replacements came); then services that leave; then
+/// sync daemons. Identities that change (a real server's port) are a delete and an add; everything
+/// IPVS can edit in place is edited.
+enum StatePlanner {
+    struct Plan {
+        var ipvsFirst: [IPVSOperation] = []
+        var groups: [GroupChange] = []
+        var realDeletes: [(ServiceKey, RealServer)] = []
+        var serviceDeletes: [ServiceKey] = []
+        var daemonOps: [IPVSOperation] = []
+        var sysctls: [(String, String)] = []
+        /// Services the file does not name, left alone without --prune.
+        var untouched: [ServiceKey] = []
+
+        var isEmpty: Bool {
+            ipvsFirst.isEmpty && groups.isEmpty && realDeletes.isEmpty && serviceDeletes.isEmpty
+                && daemonOps.isEmpty && sysctls.isEmpty
+        }
+    }
+
+    static func plan(from actual: ManagedState, to desired: ManagedState, prune: Bool) -> Plan {
+        var plan = Plan()
+        for name in desired.sysctls.keys.sorted() where actual.sysctls[name] != desired.sysctls[name] {
+            plan.sysctls.append((name, desired.sysctls[name]!))
+        }
+        if let want = desired.timeouts, let have = actual.timeouts {
+            // 0 means "leave as it is", in the file as in the kernel's interface.
+            let differs = (want.tcp != 0 && want.tcp != have.tcp) || (want.tcpFin != 0 && want.tcpFin != have.tcpFin)
+                || (want.udp != 0 && want.udp != have.udp)
+            if differs { plan.ipvsFirst.append(.setTimeouts(want)) }
+        }
+
+        var adds: [IPVSOperation] = [], edits: [IPVSOperation] = [], realAdds: [IPVSOperation] = []
+        for d in desired.services {
+            let key = d.service.key
+            guard let a = actual.service(key) else {
+                adds.append(.addService(d.service))
+                realAdds += d.realServers.map { .addRealServer(key, $0.server) }
+                continue
+            }
+            if a.service != d.service { edits.append(.editService(d.service)) }
+            for r in d.realServers {
+                if let have = a.realServers.first(where: { $0.server.identity == r.server.identity }) {
+                    if have.server != r.server { realAdds.append(.editRealServer(key, r.server)) }
+                } else {
+                    realAdds.append(.addRealServer(key, r.server))
+                }
+            }
+            for r in a.realServers where !d.realServers.contains(where: { $0.server.identity == r.server.identity }) {
+                plan.realDeletes.append((key, r.server))
+            }
+        }
+        plan.ipvsFirst += adds + edits + realAdds
+        for a in actual.services where desired.service(a.service.key) == nil {
+            if prune { plan.serviceDeletes.append(a.service.key) } else { plan.untouched.append(a.service.key) }
+        }
+
+        let wanted = Dictionary(desired.groups.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for a in actual.groups where wanted[a.name] == nil { plan.groups.append(.delete(group: a.name)) }
+        for d in desired.groups {
+            guard let a = actual.groups.first(where: { $0.name == d.name }) else {
+                plan.groups.append(.put(d))
+                continue
+            }
+            if a.mark != d.mark {
+                plan.groups.append(.put(d))
+                continue
+            }
+            // Only the entries that differ: one small transaction however large the group.
+            let have = Set(a.entries), want = Set(d.entries)
+            let gone = a.entries.filter { !want.contains($0) }
+            let new = d.entries.filter { !have.contains($0) }
+            if !gone.isEmpty { plan.groups.append(.deleteEntries(group: d.name, gone)) }
+            if !new.isEmpty { plan.groups.append(.addEntries(group: d.name, new)) }
+        }
+        // Deletions first in the transaction, so an entry can move between groups.
+        plan.groups.sort { rank($0) < rank($1) }
+
+        for d in desired.daemons {
+            if let a = actual.daemons.first(where: { $0.role == d.role }) {
+                if !sameDaemon(a, d) { plan.daemonOps += [.stopDaemon(d.role), .startDaemon(d)] }
+            } else {
+                plan.daemonOps.append(.startDaemon(d))
+            }
+        }
+        if prune {
+            for a in actual.daemons where !desired.daemons.contains(where: { $0.role == a.role }) {
+                plan.daemonOps.append(.stopDaemon(a.role))
+            }
+        }
+        return plan
+    }
+
+    private static func rank(_ c: GroupChange) -> Int {
+        switch c {
+        case .delete: 0
+        case .deleteEntries: 1
+        case .put: 2
+        case .addEntries: 3
+        }
+    }
+
+    /// The kernel fills in defaults (maxlen from the MTU, group 224.0.0.81, port 8848, ttl 1) for what
+    /// a file leaves out: only what the file gives counts.
+    static func sameDaemon(_ actual: SyncDaemon, _ desired: SyncDaemon) -> Bool {
+        actual.interface == desired.interface && actual.syncID == desired.syncID
+            && (desired.maxLength == 0 || actual.maxLength == desired.maxLength)
+            && (desired.group == nil || actual.group == desired.group)
+            && (desired.port == 0 || actual.port == desired.port)
+            && (desired.ttl == 0 || actual.ttl == desired.ttl)
+    }
+}
