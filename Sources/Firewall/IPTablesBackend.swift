@@ -201,3 +201,12 @@ extension IPTablesBackend {
         return out
     }
 }
+
+extension IPTablesBackend {
+    /// Whether the legacy (x_tables) mangle table exists in this namespace, read from /proc without
+    /// running a tool: where it does not, no legacy LVSH chain can exist.
+    public static func hasLegacyMangle() -> Bool {
+        IPTablesDetection.legacyTables(.v4).contains(IPTablesLayout.table)
+            || IPTablesDetection.legacyTables(.v6).contains(IPTablesLayout.table)
+    }
+}

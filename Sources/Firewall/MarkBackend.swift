@@ -23,6 +23,16 @@ public protocol MarkBackend: AnyObject {
     /// the ruleset in between, the backend re-reads, calls `plan` again and retries a bounded number of
     /// times. Returns the changes applied (empty when the plan was empty).
     func update(_ plan: ([PortGroup]) throws(LVSError) -> [GroupChange]) throws(LVSError) -> [GroupChange]
+    /// Applies `changes` as given, atomically, with the checks and messages of `update`: bad input throws
+    /// exit 2 and applies nothing. A backend may check entry edits (`group NAME add|del ...`) without
+    /// reading every group; by default this is `update { _ in changes }`.
+    func apply(_ changes: [GroupChange]) throws(LVSError) -> [GroupChange]
     /// lvsh's rules as the backend's own tools print them (`show rules`).
     func rulesText() throws(LVSError) -> String
+}
+
+extension MarkBackend {
+    public func apply(_ changes: [GroupChange]) throws(LVSError) -> [GroupChange] {
+        try update { _ throws(LVSError) in changes }
+    }
 }

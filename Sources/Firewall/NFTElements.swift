@@ -2,9 +2,9 @@ import LVSModel
 
 /// One of lvsh's three classification maps; which one holds an entry depends on its address family.
 enum NFTMap: CaseIterable, Hashable, Sendable {
-    /// `ipv4_addr . inet_proto . inet_service : mark`
+    /// `inet_proto . inet_service . ipv4_addr : mark`
     case v4
-    /// `ipv6_addr . inet_proto . inet_service : mark`
+    /// `inet_proto . inet_service . ipv6_addr : mark`
     case v6
     /// `inet_proto . inet_service : mark`, for entries without an address.
     case any
@@ -36,20 +36,36 @@ enum NFTMap: CaseIterable, Hashable, Sendable {
         }
     }
 
-    /// Each concatenated field's length before padding, as NFTA_SET_DESC_CONCAT wants them.
-    var fieldLengths: [UInt8] { addressLength == 0 ? [1, 2] : [UInt8(addressLength), 1, 2] }
+    /// Each concatenated field's length before padding, as NFTA_SET_DESC_CONCAT wants them: protocol,
+    /// port, then the address. (The kernel's pipapo set narrows field by field, so a lookup costs about
+    /// the elements matching the leading field: the protocol still lets every group of one protocol
+    /// through; only a port-led key measured flat in tools/bench/marks.)
+    var fieldLengths: [UInt8] { addressLength == 0 ? [1, 2] : [1, 2, UInt8(addressLength)] }
+
+    /// Where the address starts in a key: after the protocol and port registers.
+    static let addressOffset = 8
 
     /// Key length: every field of a concatenation takes whole 32-bit registers.
     var keyLength: Int { addressLength + 4 + 4 }
 
-    /// nft's datatype id for the concatenation: the member types, 6 bits each
+    /// nft's datatype id for the concatenation: the member types, 6 bits each, the first field highest
     /// (TYPE_IPADDR 7, TYPE_IP6ADDR 8, TYPE_INET_PROTOCOL 12, TYPE_INET_SERVICE 13).
     var keyType: UInt32 {
-        let tail: UInt32 = 12 << 6 | 13
+        let head: UInt32 = 12 << 6 | 13
         switch self {
-        case .v4: return 7 << 12 | tail
-        case .v6: return 8 << 12 | tail
-        case .any: return tail
+        case .v4: return head << 6 | 7
+        case .v6: return head << 6 | 8
+        case .any: return head
+        }
+    }
+
+    /// The key type an earlier lvsh gave this map (`ipv4_addr . inet_proto . inet_service`), nil for
+    /// `any`, whose key did not change.
+    var legacyKeyType: UInt32? {
+        switch self {
+        case .v4: return 7 << 12 | 12 << 6 | 13
+        case .v6: return 8 << 12 | 12 << 6 | 13
+        case .any: return nil
         }
     }
 
@@ -105,26 +121,26 @@ struct NFTKey: Equatable, Sendable {
 
 /// Converts between port-group entries and the keys of lvsh's maps (pure; no libnftnl).
 enum NFTElementCodec {
-    /// The key (first port) and key-end (last port) of `entry`: address bytes, then the protocol in
-    /// a 4-byte register, then the port in network order in a 4-byte register, exactly as nft lays
-    /// out `ipv4_addr . inet_proto . inet_service`.
+    /// The key (first port) and key-end (last port) of `entry`: the protocol in a 4-byte register, the
+    /// port in network order in a 4-byte register, then the address bytes, exactly as nft lays out
+    /// `inet_proto . inet_service . ipv4_addr` (each field padded to 4 bytes).
     static func keys(of entry: PortGroupEntry) -> (key: NFTKey, keyEnd: NFTKey) {
         let map = NFTMap(for: entry)
         var key = NFTKey(count: map.keyLength)
+        key.storeByte(UInt8(truncatingIfNeeded: entry.protocolName.rawValue), at: 0)
         if let address = entry.address {
+            let a = NFTMap.addressOffset
             switch address.family {
             case .v4:
-                key.storeBigEndian(address.v4Value, at: 0)
+                key.storeBigEndian(address.v4Value, at: a)
             case .v6:
-                key.storeBigEndian(address.high, at: 0)
-                key.storeBigEndian(address.low, at: 8)
+                key.storeBigEndian(address.high, at: a)
+                key.storeBigEndian(address.low, at: a + 8)
             }
         }
-        let p = map.addressLength
-        key.storeByte(UInt8(truncatingIfNeeded: entry.protocolName.rawValue), at: p)
         var keyEnd = key
-        key.storeBigEndian(entry.ports.lowerBound, at: p + 4)
-        keyEnd.storeBigEndian(entry.ports.upperBound, at: p + 4)
+        key.storeBigEndian(entry.ports.lowerBound, at: 4)
+        keyEnd.storeBigEndian(entry.ports.upperBound, at: 4)
         return (key, keyEnd)
     }
 
@@ -133,20 +149,21 @@ enum NFTElementCodec {
     static func entry(in map: NFTMap, key: NFTKey, keyEnd: NFTKey?) -> PortGroupEntry? {
         let keyEnd = keyEnd ?? key
         guard key.count == map.keyLength, keyEnd.count == map.keyLength else { return nil }
-        let p = map.addressLength
-        // Address and protocol registers must be equal: only the port may be a range.
-        for i in 0..<(p + 4) where key.byte(at: i) != keyEnd.byte(at: i) { return nil }
-        guard key.byte(at: p + 1) == 0, key.byte(at: p + 2) == 0, key.byte(at: p + 3) == 0,
-              key.byte(at: p + 6) == 0, key.byte(at: p + 7) == 0, keyEnd.byte(at: p + 6) == 0,
-              keyEnd.byte(at: p + 7) == 0,
-              let proto = L4Protocol(rawValue: UInt16(key.byte(at: p))) else { return nil }
-        let low = key.loadBigEndian(UInt16.self, at: p + 4)
-        let high = keyEnd.loadBigEndian(UInt16.self, at: p + 4)
+        let a = NFTMap.addressOffset
+        // Protocol and address registers must be equal: only the port may be a range.
+        for i in 0..<4 where key.byte(at: i) != keyEnd.byte(at: i) { return nil }
+        for i in a..<map.keyLength where key.byte(at: i) != keyEnd.byte(at: i) { return nil }
+        guard key.byte(at: 1) == 0, key.byte(at: 2) == 0, key.byte(at: 3) == 0,
+              key.byte(at: 6) == 0, key.byte(at: 7) == 0, keyEnd.byte(at: 6) == 0,
+              keyEnd.byte(at: 7) == 0,
+              let proto = L4Protocol(rawValue: UInt16(key.byte(at: 0))) else { return nil }
+        let low = key.loadBigEndian(UInt16.self, at: 4)
+        let high = keyEnd.loadBigEndian(UInt16.self, at: 4)
         guard low <= high else { return nil }
         let address: IPAddress?
         switch map {
-        case .v4: address = IPAddress(v4: key.loadBigEndian(UInt32.self, at: 0))
-        case .v6: address = IPAddress(v6High: key.loadBigEndian(UInt64.self, at: 0), low: key.loadBigEndian(UInt64.self, at: 8))
+        case .v4: address = IPAddress(v4: key.loadBigEndian(UInt32.self, at: a))
+        case .v6: address = IPAddress(v6High: key.loadBigEndian(UInt64.self, at: a), low: key.loadBigEndian(UInt64.self, at: a + 8))
         case .any: address = nil
         }
         return PortGroupEntry(address: address, protocol: proto, ports: low...high)

@@ -12,7 +12,7 @@ enum NFTLayout {
     /// The set of marks in use, each element's comment naming its group: names live in the kernel,
     /// and a group without entries still exists.
     static let groupsSet = "groups"
-    static let tableComment = "lvsh port groups: marks by address . protocol . port; group names in @groups"
+    static let tableComment = "lvsh port groups: marks by protocol . port . address; group names in @groups"
 
     /// A base chain that marks packets.
     struct Chain: Hashable, Sendable {
@@ -78,6 +78,9 @@ enum NFTLayout {
         for name in setNames {
             guard let have = found.sets[name] else { m.sets.append(name); continue }
             let want = shape(of: name)
+            if let map = NFTMap.allCases.first(where: { $0.setName == name }), have.keyType == map.legacyKeyType {
+                throw olderLayout(name)
+            }
             if have.keyType != want.keyType || have.keyLength != want.keyLength || have.dataLength != want.dataLength
                 || have.flags & want.flags != want.flags {
                 throw foreign("set \(name)")
@@ -93,6 +96,12 @@ enum NFTLayout {
             }
         }
         return m
+    }
+
+    /// A map keyed `address . protocol . port`, as an earlier lvsh made them: its elements would be
+    /// misread in today's `protocol . port . address` order, so it is refused with what to do.
+    private static func olderLayout(_ name: String) -> LVSError {
+        .failed("table inet lvsh was made by an earlier lvsh: map \(name) is keyed address . protocol . port, and lvsh now keys its maps protocol . port . address; save the groups first if needed (`nft list table inet lvsh`), delete the table with `nft delete table inet lvsh` (this stops all marking) and apply the groups again")
     }
 
     private static func foreign(_ what: String) -> LVSError {
@@ -182,8 +191,10 @@ enum NFTLayout {
         return s
     }
 
-    /// `meta mark set ip daddr . meta l4proto . th dport map @v4` (and the ip6 and address-less forms),
-    /// with the registers nft uses: each field of the key starts a 32-bit register.
+    /// `meta mark set meta l4proto . th dport . ip daddr map @v4` (and the ip6 and address-less forms),
+    /// with the registers nft uses: each field of the key starts a 32-bit register (protocol in reg 1,
+    /// port in reg 9, the address from reg 10 on). nft also puts a `byteorder` of the one-byte protocol
+    /// after its load, which does nothing (len 1, size 2: no 16-bit word to swap); lvsh leaves it out.
     static func expressions(for map: NFTMap, setID: UInt32?) -> [NFTExpression] {
         let reg1 = Int32(NFT_REG_1.rawValue), reg32 = Int32(NFT_REG32_00.rawValue)
         let network = UInt32(NFT_PAYLOAD_NETWORK_HEADER.rawValue), transport = UInt32(NFT_PAYLOAD_TRANSPORT_HEADER.rawValue)
@@ -193,18 +204,18 @@ enum NFTLayout {
         case .v4:
             e.append(NFTMetaLoad(key: nfproto, register: reg1))
             e.append(NFTCompareEqual(register: reg1, data: [UInt8(NFPROTO_IPV4)]))
-            e.append(NFTPayloadLoad(base: network, offset: 16, length: 4, register: reg1))
-            e.append(NFTMetaLoad(key: l4proto, register: reg32 + 1))
-            e.append(NFTPayloadLoad(base: transport, offset: 2, length: 2, register: reg32 + 2))
         case .v6:
             e.append(NFTMetaLoad(key: nfproto, register: reg1))
             e.append(NFTCompareEqual(register: reg1, data: [UInt8(NFPROTO_IPV6)]))
-            e.append(NFTPayloadLoad(base: network, offset: 24, length: 16, register: reg1))
-            e.append(NFTMetaLoad(key: l4proto, register: Int32(NFT_REG_2.rawValue)))
-            e.append(NFTPayloadLoad(base: transport, offset: 2, length: 2, register: reg32 + 5))
         case .any:
-            e.append(NFTMetaLoad(key: l4proto, register: reg1))
-            e.append(NFTPayloadLoad(base: transport, offset: 2, length: 2, register: reg32 + 1))
+            break
+        }
+        e.append(NFTMetaLoad(key: l4proto, register: reg1))
+        e.append(NFTPayloadLoad(base: transport, offset: 2, length: 2, register: reg32 + 1))
+        switch map {
+        case .v4: e.append(NFTPayloadLoad(base: network, offset: 16, length: 4, register: reg32 + 2))
+        case .v6: e.append(NFTPayloadLoad(base: network, offset: 24, length: 16, register: reg32 + 2))
+        case .any: break
         }
         e.append(NFTMapLookup(set: map.setName, setID: setID, source: reg1, destination: reg1))
         e.append(NFTMetaSet(key: Int32(NFT_META_MARK.rawValue), register: reg1))

@@ -29,6 +29,11 @@ final class NFTSocket {
     private var sequence: UInt32
     private let buffer: UnsafeMutableRawBufferPointer
     private var sendBufferSize = 0
+    /// What this socket sent and received (netlink messages and bytes): tests and benchmarks compare
+    /// them to show what an operation costs in round trips.
+    private(set) var sentMessages = 0
+    private(set) var sentBytes = 0
+    private(set) var receivedBytes = 0
 
     /// CLONE_NEWNET, which Glibc's module does not export.
     static let newNetworkNamespace: Int32 = 0x4000_0000
@@ -115,6 +120,8 @@ final class NFTSocket {
             return mnl_socket_sendto(socket, raw.baseAddress, Int(nlh.pointee.nlmsg_len))
         }
         guard sent >= 0 else { throw .failed(NFTErrors.system("send a request to nf_tables (\(what))", errno: errno)) }
+        sentMessages += 1
+        sentBytes += sent
         var interrupted = false
         // A dump abandoned half-way would keep the socket busy (EBUSY for the next dump): read it to
         // the end even when `each` fails, then report the failure.
@@ -190,6 +197,8 @@ final class NFTSocket {
         guard sent == size else {
             throw NFTErrors.system("send the nf_tables transaction (\(size) bytes)", errno: sent < 0 ? errno : EMSGSIZE)
         }
+        sentMessages += batch.messageCount
+        sentBytes += size
         var replies: [NFTReply] = []
         while true {
             let n = recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT))
@@ -199,6 +208,7 @@ final class NFTSocket {
                 if e == EINTR { continue }
                 throw NFTErrors.system("read the answer to the nf_tables transaction", errno: e)
             }
+            receivedBytes += n
             var nlh = UnsafePointer(buffer.baseAddress!.assumingMemoryBound(to: nlmsghdr.self))
             var left = Int32(n)
             while mnl_nlmsg_ok(nlh, left) {
@@ -213,7 +223,10 @@ final class NFTSocket {
     private func receive() throws(NFTError) -> Int {
         while true {
             let n = mnl_socket_recvfrom(socket, buffer.baseAddress, buffer.count)
-            if n >= 0 { return n }
+            if n >= 0 {
+                receivedBytes += n
+                return n
+            }
             let e = errno
             if e == EINTR { continue }
             throw .failed(NFTErrors.system("read from nf_tables", errno: e))

@@ -14,13 +14,18 @@ public final class NFTablesBackend: MarkBackend {
     /// the ruleset between lvsh's read and its commit.
     public static let maxAttempts = 5
 
-    private let socket: NFTSocket
-    private var reader: NFTReader { NFTReader(socket: socket) }
+    let socket: NFTSocket
+    var reader: NFTReader { NFTReader(socket: socket) }
 
-    /// What the last `update` or `removeTable` sent: nil when it sent nothing.
-    public private(set) var lastBatch: NFTBatchStats?
+    /// What the last `update`, `apply` or `removeTable` sent: nil when it sent nothing.
+    public internal(set) var lastBatch: NFTBatchStats?
     /// How many times the last `update` called its plan (more than 1 when the ruleset changed under it).
-    public private(set) var lastAttempts = 0
+    public internal(set) var lastAttempts = 0
+    /// Whether the last `apply` took the fast path for entry edits (NFTablesBackend+Edits.swift) rather
+    /// than reading every group.
+    public internal(set) var lastApplyWasFast = false
+    /// For tests: runs just before the fast path sends its batch, to commit something in between.
+    var fastPathWillCommit: (() -> Void)?
 
     /// Opens the netlink socket; with `networkNamespace` (a path such as /run/netns/NAME) all of this
     /// backend's work happens in that namespace.
@@ -30,6 +35,23 @@ public final class NFTablesBackend: MarkBackend {
 
     public func groups() throws(LVSError) -> [PortGroup] {
         try snapshot().groups
+    }
+
+    /// Whether table inet lvsh names at least one group: a GETTABLE dump and, when the table exists, the
+    /// `groups` set's elements; unlike `groups()` it reads no map, so it costs the same whatever the
+    /// number of entries (for choosing a backend on every command).
+    public func holdsGroups() throws(LVSError) -> Bool {
+        for _ in 1...NFTablesBackend.maxAttempts {
+            do throws(NFTError) {
+                let inventory = try reader.inventory()
+                guard inventory.table, inventory.sets[NFTLayout.groupsSet] != nil else { return false }
+                return try !reader.names().isEmpty
+            } catch {
+                guard case .failed(let e) = error else { continue }
+                throw e
+            }
+        }
+        throw keptChanging("read table inet lvsh")
     }
 
     public func update(_ plan: ([PortGroup]) throws(LVSError) -> [GroupChange]) throws(LVSError) -> [GroupChange] {
@@ -100,8 +122,9 @@ public final class NFTablesBackend: MarkBackend {
     }
 
     /// Whether nf_tables can hold lvsh's table here: one round trip sending a transaction that creates
-    /// a probe table with an inet base chain but has no BATCH_END, so the kernel checks every message
-    /// and then aborts; nothing is ever created. Without CAP_NET_ADMIN the kernel cannot be asked and
+    /// a probe inet table but has no BATCH_END, so the kernel checks it and then aborts; nothing is ever
+    /// created. A table is enough (a kernel without the inet family refuses it), and a base chain would
+    /// cost milliseconds of hook registration and RCU waiting in the abort, on every read-only call. Without CAP_NET_ADMIN the kernel cannot be asked and
     /// the answer is true, so that the user hears "needs root" from the backend itself.
     public static func isAvailable(networkNamespace: String? = nil) -> Bool {
         guard let socket = try? NFTSocket(networkNamespace: networkNamespace) else { return false }
@@ -109,16 +132,6 @@ public final class NFTablesBackend: MarkBackend {
         let probe = "lvsh-probe"
         batch.append(NFT_MSG_NEWTABLE, flags: Int32(NLM_F_CREATE), note: .init(what: "probe")) { nlh in
             mnl_attr_put_strz(nlh, nftAttr(NFTA_TABLE_NAME), probe)
-        }
-        batch.append(NFT_MSG_NEWCHAIN, flags: Int32(NLM_F_CREATE), note: .init(what: "probe")) { nlh in
-            let c = nftnl_chain_alloc()!
-            defer { nftnl_chain_free(c) }
-            _ = nftnl_chain_set_str(c, nftAttr(NFTNL_CHAIN_TABLE), probe)
-            _ = nftnl_chain_set_str(c, nftAttr(NFTNL_CHAIN_NAME), probe)
-            _ = nftnl_chain_set_str(c, nftAttr(NFTNL_CHAIN_TYPE), "filter")
-            nftnl_chain_set_u32(c, nftAttr(NFTNL_CHAIN_HOOKNUM), UInt32(NF_INET_PRE_ROUTING.rawValue))
-            nftnl_chain_set_s32(c, nftAttr(NFTNL_CHAIN_PRIO), NFTLayout.priority)
-            nftnl_chain_nlmsg_build_payload(nlh, c)
         }
         batch.endWithoutCommit()
         socket.advance(through: batch.sequences.upperBound)
@@ -141,7 +154,7 @@ public final class NFTablesBackend: MarkBackend {
         throw keptChanging("read table inet lvsh")
     }
 
-    private func keptChanging(_ what: String) -> LVSError {
+    func keptChanging(_ what: String) -> LVSError {
         .failed("cannot \(what): the nftables ruleset changed \(NFTablesBackend.maxAttempts) times while lvsh was planning against it (another program is rewriting it); nothing was applied, try again")
     }
 }

@@ -20,23 +20,40 @@ public enum ProcFile {
     }
 
     /// The file's bytes: /proc/net/ip_vs can be megabytes, and parsers of it work on bytes.
+    ///
+    /// The file is read into room reserved ahead (4 MiB, doubled as needed) but not zero-filled,
+    /// so memory is touched only where the kernel writes: in user-mode-linux the first touch of
+    /// a page costs more than reading it.
     public static func bytes(_ path: String) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var data = [UInt8](repeating: 0, count: 64 * 1024)
-        var count = 0
+        var data: [UInt8] = []
+        var capacity = 4 << 20
         while true {
-            if data.count - count < 16 * 1024 { data.append(contentsOf: repeatElement(0, count: data.count)) }
-            let n = data.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return nil
+            var failed = false, atEnd = false
+            let previous = data
+            data = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+                count = buffer.initialize(fromContentsOf: previous)
+                while count < buffer.count {
+                    // At most 64 KiB a read: /proc/sys handlers allocate the whole request and refuse
+                    // a 4 MiB one (ENOMEM), while seq_file files return what they have either way.
+                    let n = Glibc.read(fd, buffer.baseAddress! + count, min(buffer.count - count, 1 << 16))
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        failed = true
+                        return
+                    }
+                    if n == 0 {
+                        atEnd = true
+                        return
+                    }
+                    count += n
+                }
             }
-            if n == 0 { break }
-            count += n
+            if failed { return nil }
+            if atEnd { return data }
+            capacity *= 2
         }
-        data.removeSubrange(count...)
-        return data
     }
 }

@@ -35,25 +35,34 @@ public final class IPVSClient: IPVSControl {
     }
 
     public func daemons() throws(LVSError) -> [SyncDaemon] {
-        try dump(UInt8(IPVS_CMD_GET_DAEMON), what: "list the sync daemons") { _ in }.compactMap(IPVSDecoding.daemon)
+        var out: [SyncDaemon] = []
+        try dump(UInt8(IPVS_CMD_GET_DAEMON), what: "list the sync daemons", build: { _ in }) { m in
+            if let d = IPVSDecoding.daemon(m) { out.append(d) }
+        }
+        return out
     }
 
     /// The services alone, with their counters: one dump.
     public func services() throws(LVSError) -> [(VirtualService, Stats)] {
         var out: [(VirtualService, Stats)] = []
-        for m in try dump(UInt8(IPVS_CMD_GET_SERVICE), what: "list the IPVS services", build: { _ in }) {
-            out.append(try IPVSDecoding.service(m))
-        }
+        try forEachService { out.append(($0, $1)) }
         return out
+    }
+
+    /// The services of one service dump, each as it is decoded.
+    private func forEachService(_ body: (VirtualService, Stats) -> Void) throws(LVSError) {
+        try dump(UInt8(IPVS_CMD_GET_SERVICE), what: "list the IPVS services", build: { _ in }) { (m) throws(LVSError) in
+            let (service, stats) = try IPVSDecoding.service(m)
+            body(service, stats)
+        }
     }
 
     /// One service's real servers: one dump.
     public func realServers(of key: ServiceKey) throws(LVSError) -> [RealServerStatus] {
         var out: [RealServerStatus] = []
-        let messages = try dump(UInt8(IPVS_CMD_GET_DEST), what: "list the real servers of \(key)") { w in
+        try dump(UInt8(IPVS_CMD_GET_DEST), what: "list the real servers of \(key)", build: { w in
             IPVSEncoding.serviceKey(key, into: &w)
-        }
-        for m in messages {
+        }) { (m) throws(LVSError) in
             out.append(try IPVSDecoding.realServer(m, serviceFamily: key.family))
         }
         return out
@@ -63,33 +72,36 @@ public final class IPVSClient: IPVSControl {
     /// Listing: one service dump and one read of /proc/net/ip_vs, which holds every destination; a
     /// destination dump only for services whose entry there is ambiguous or lacks tunnel details.
     public func table(_ detail: TableDetail) throws(LVSError) -> IPVSTable {
-        let services = try services()
+        var table = IPVSTable()
+        try forEachService { table.services.append(ServiceStatus(service: $0, stats: $1)) }
         var proc: [ProcIPVSTable.Entry] = []
         if detail == .listing, let bytes = ProcFile.bytes(procPath) {
             proc = try ProcIPVSTable.parse(bytes)
         }
-        var inet: [ServiceKey: [RealServerStatus]] = [:]
-        var marks: [UInt32: [[RealServerStatus]]] = [:]
-        for e in proc {
+        // Where each service's entry is in `proc`; a mark seen twice has none (-1).
+        var inet: [ServiceKey: Int] = [:]
+        var marks: [UInt32: Int] = [:]
+        for (i, e) in proc.enumerated() {
             if let mark = e.mark {
-                marks[mark, default: []].append(e.realServers)
+                marks[mark] = marks[mark] == nil ? i : -1
             } else if let a = e.address, let p = L4Protocol(name: e.protocolName) {
-                inet[.inet(p, a, e.port)] = e.realServers
+                inet[.inet(p, a, e.port)] = i
             }
         }
-        var table = IPVSTable()
-        table.services.reserveCapacity(services.count)
-        for (svc, stats) in services {
-            var reals: [RealServerStatus]? = nil
-            switch svc.key {
-            case .inet: reals = inet[svc.key]
+        for s in table.services.indices {
+            let key = table.services[s].service.key
+            var entry: Int? = nil
+            switch key {
+            case .inet: entry = inet[key]
             case .fwmark(let mark, _):
                 // IPv4 and IPv6 fwmark services with one mark look alike in /proc.
-                if let found = marks[mark], found.count == 1 { reals = found[0] }
+                if let i = marks[mark], i >= 0 { entry = i }
             }
-            if let r = reals, r.contains(where: { $0.server.forwarding == .tunnel }) { reals = nil }
-            if reals == nil { reals = try realServers(of: svc.key) }
-            table.services.append(ServiceStatus(service: svc, stats: stats, realServers: reals ?? []))
+            if let i = entry, !proc[i].realServers.contains(where: { $0.server.forwarding == .tunnel }) {
+                table.services[s].realServers = proc[i].realServers
+            } else {
+                table.services[s].realServers = try realServers(of: key)
+            }
         }
         return table
     }
@@ -101,6 +113,14 @@ public final class IPVSClient: IPVSControl {
 
     public func execute(_ operations: [IPVSOperation]) throws(LVSError) -> [IPVSFailure?] {
         var results = [IPVSFailure?](repeating: nil, count: operations.count)
+        for (i, errno) in try failures(executing: operations) {
+            results[i] = IPVSFailure(operation: operations[i], errno: errno)
+        }
+        return results
+    }
+
+    public func failures(executing operations: [IPVSOperation]) throws(LVSError) -> [(index: Int, errno: Int32)] {
+        var failures: [(index: Int, errno: Int32)] = []
         var writer = NetlinkWriter(capacity: 64 * 1024)
         var start = 0
         while start < operations.count {
@@ -124,13 +144,15 @@ public final class IPVSClient: IPVSControl {
                     guard let code = m.errorCode else { continue }
                     let index = Int(m.sequence &- first)
                     guard index >= 0 && index < end - start else { continue }
-                    if code != 0 { results[start + index] = IPVSFailure(operation: operations[start + index], errno: -code) }
+                    if code != 0 { failures.append((start + index, -code)) }
                     if m.sequence == last { done = true }
                 }
             }
             start = end
         }
-        return results
+        // The kernel answers in order; sorting only guards that order.
+        failures.sort { $0.index < $1.index }
+        return failures
     }
 
     // MARK: plumbing
@@ -154,31 +176,38 @@ public final class IPVSClient: IPVSControl {
         }
     }
 
-    /// A dump: the request, then multi-part replies until NLMSG_DONE.
-    private func dump(_ command: UInt8, what: String, build: (inout NetlinkWriter) -> Void) throws(LVSError) -> [NetlinkMessage] {
-        var w = NetlinkWriter(capacity: 128)
+    /// A dump: the request, then multi-part replies until NLMSG_DONE, each handed to `each` as it
+    /// arrives. `what` names the request in an error, built only then (a table read makes one dump
+    /// per service).
+    private func dump(_ command: UInt8, what: @autoclosure () -> String, build: (inout NetlinkWriter) -> Void,
+                      each: (NetlinkMessage) throws(LVSError) -> Void) throws(LVSError) {
+        requestWriter.removeAll()
         let seq = nextSequence()
-        w.beginGeneric(family: transport.familyID, flags: NetlinkConstant.request | NetlinkConstant.dump,
-                       sequence: seq, command: command, version: IPVSEncoding.version)
-        build(&w)
-        w.endMessage()
-        try transport.send(w.bytes)
-        var out: [NetlinkMessage] = []
-        while true {
-            for m in try transport.receive() where m.sequence == seq {
+        requestWriter.beginGeneric(family: transport.familyID, flags: NetlinkConstant.request | NetlinkConstant.dump,
+                                   sequence: seq, command: command, version: IPVSEncoding.version)
+        build(&requestWriter)
+        requestWriter.endMessage()
+        try transport.send(requestWriter.bytes)
+        var finished = false
+        while !finished {
+            try transport.receive { (m) throws(LVSError) in
+                guard !finished, m.sequence == seq else { return }
                 switch m.type {
                 case NetlinkConstant.done:
-                    return out
+                    finished = true
                 case NetlinkConstant.error:
                     let code = m.errorCode ?? 0
-                    if code != 0 { throw IPVSErrors.requestFailed(what, errno: -code) }
-                    return out
+                    if code != 0 { throw IPVSErrors.requestFailed(what(), errno: -code) }
+                    finished = true
                 case NetlinkConstant.noop:
-                    continue
+                    break
                 default:
-                    out.append(m)
+                    try each(m)
                 }
             }
         }
     }
+
+    /// The buffer dump requests are built in, kept from one to the next.
+    private var requestWriter = NetlinkWriter(capacity: 128)
 }

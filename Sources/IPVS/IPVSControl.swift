@@ -13,6 +13,9 @@ public protocol IPVSControl {
     /// Runs the operations in order, pipelined; one result per operation, nil where it succeeded.
     /// The kernel goes on after a failed operation, so later results are independent of earlier failures.
     func execute(_ operations: [IPVSOperation]) throws(LVSError) -> [IPVSFailure?]
+    /// Runs the operations as `execute` does, but returns only the refused ones, by index, in order:
+    /// for batches of 50,000 operations (`ipvsadm -R`) a result for each costs more memory than the batch.
+    func failures(executing operations: [IPVSOperation]) throws(LVSError) -> [(index: Int, errno: Int32)]
 }
 
 /// Why the kernel refused one operation: the operation and its errno.
@@ -37,4 +40,8 @@ public enum TableDetail: Sendable {
 extension IPVSControl {
     /// The complete table.
     public func table() throws(LVSError) -> IPVSTable { try table(.complete) }
+
+    public func failures(executing operations: [IPVSOperation]) throws(LVSError) -> [(index: Int, errno: Int32)] {
+        try execute(operations).enumerated().compactMap { i, failure in failure.map { (i, $0.errno) } }
+    }
 }

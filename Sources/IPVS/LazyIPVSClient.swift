@@ -21,4 +21,7 @@ public final class LazyIPVSClient: IPVSControl {
     public func execute(_ operations: [IPVSOperation]) throws(LVSError) -> [IPVSFailure?] {
         try connected().execute(operations)
     }
+    public func failures(executing operations: [IPVSOperation]) throws(LVSError) -> [(index: Int, errno: Int32)] {
+        try connected().failures(executing: operations)
+    }
 }

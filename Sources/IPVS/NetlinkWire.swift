@@ -2,118 +2,110 @@
 /// It knows nothing of IPVS; Encoding.swift and Decoding.swift give the attributes their meaning.
 
 /// Builds a buffer of netlink messages, possibly many back to back for one sendmsg.
+///
+/// `ipvsadm -R` encodes 50,000 messages, so each header and attribute is stored into the
+/// buffer in one step, not appended a byte at a time.
 public struct NetlinkWriter: Sendable {
-    public private(set) var bytes: [UInt8] = []
+    /// Room grown ahead of need; the first `count` bytes are the messages.
+    private var storage: [UInt8]
+    public private(set) var count = 0
     private var messageStart = 0
     private var nests: [Int] = []
 
-    public init(capacity: Int = 4096) { bytes.reserveCapacity(capacity) }
+    public init(capacity: Int = 4096) { storage = [UInt8](repeating: 0, count: max(capacity, 64)) }
 
-    public var isEmpty: Bool { bytes.isEmpty }
-    public var count: Int { bytes.count }
+    /// The messages written so far.
+    public var bytes: [UInt8] { Array(storage[0..<count]) }
+    public var isEmpty: Bool { count == 0 }
 
     public mutating func removeAll() {
-        bytes.removeAll(keepingCapacity: true)
+        count = 0
         nests.removeAll()
+    }
+
+    /// Reserves `n` bytes at the end, zeroed, and lets `body` store into them at offset `at`.
+    private mutating func write(_ n: Int, _ body: (UnsafeMutableRawBufferPointer, _ at: Int) -> Void) {
+        if count + n > storage.count { storage.append(contentsOf: repeatElement(0, count: max(n, storage.count))) }
+        let at = count
+        storage.withUnsafeMutableBytes { b in
+            // Reused storage holds old bytes: padding and unset fields must read as zero.
+            b.baseAddress!.advanced(by: at).initializeMemory(as: UInt8.self, repeating: 0, count: n)
+            body(b, at)
+        }
+        count += n
     }
 
     /// Starts a generic-netlink message: nlmsghdr then genlmsghdr.
     public mutating func beginGeneric(family: UInt16, flags: UInt16, sequence: UInt32, command: UInt8, version: UInt8) {
-        messageStart = bytes.count
-        append32(0)                 // nlmsg_len, patched by endMessage
-        append16(family)
-        append16(flags)
-        append32(sequence)
-        append32(0)                 // nlmsg_pid: the kernel fills in ours
-        bytes.append(command)
-        bytes.append(version)
-        append16(0)                 // genlmsghdr reserved
+        messageStart = count
+        write(20) { b, at in
+            // nlmsg_len (patched by endMessage), type, flags, seq, pid (the kernel fills in ours).
+            b.storeBytes(of: family.littleEndian, toByteOffset: at + 4, as: UInt16.self)
+            b.storeBytes(of: flags.littleEndian, toByteOffset: at + 6, as: UInt16.self)
+            b.storeBytes(of: sequence.littleEndian, toByteOffset: at + 8, as: UInt32.self)
+            // genlmsghdr: command, version, reserved.
+            b[at + 16] = command
+            b[at + 17] = version
+        }
     }
 
     public mutating func endMessage() {
-        patch32(at: messageStart, UInt32(bytes.count - messageStart))
+        let length = UInt32(count - messageStart)
+        let at = messageStart
+        storage.withUnsafeMutableBytes { $0.storeBytes(of: length.littleEndian, toByteOffset: at, as: UInt32.self) }
     }
 
-    public mutating func put(_ type: Int, u8 v: UInt8) { put(type, payload: [v]) }
-
-    public mutating func put(_ type: Int, u16 v: UInt16) {
-        attributeHeader(type, length: 2)
-        append16(v)
-        pad()
-    }
-
+    public mutating func put(_ type: Int, u8 v: UInt8) { put(type, memoryOf: v) }
+    public mutating func put(_ type: Int, u16 v: UInt16) { put(type, memoryOf: v.littleEndian) }
     /// A 16-bit value in network byte order (ports).
-    public mutating func put(_ type: Int, be16 v: UInt16) {
-        attributeHeader(type, length: 2)
-        bytes.append(UInt8(v >> 8))
-        bytes.append(UInt8(v & 0xff))
-        pad()
-    }
-
-    public mutating func put(_ type: Int, u32 v: UInt32) {
-        attributeHeader(type, length: 4)
-        append32(v)
-    }
-
+    public mutating func put(_ type: Int, be16 v: UInt16) { put(type, memoryOf: v.bigEndian) }
+    public mutating func put(_ type: Int, u32 v: UInt32) { put(type, memoryOf: v.littleEndian) }
     /// A 32-bit value in network byte order (IPv4 netmasks).
-    public mutating func put(_ type: Int, be32 v: UInt32) {
-        attributeHeader(type, length: 4)
-        append32(v.bigEndian)
-    }
+    public mutating func put(_ type: Int, be32 v: UInt32) { put(type, memoryOf: v.bigEndian) }
 
     /// A NUL-terminated string.
     public mutating func put(_ type: Int, string: String) {
-        let utf8 = Array(string.utf8)
-        attributeHeader(type, length: utf8.count + 1)
-        bytes.append(contentsOf: utf8)
-        bytes.append(0)
-        pad()
+        var string = string
+        string.withUTF8 { utf8 in
+            attribute(type, length: utf8.count + 1) { b, at in
+                UnsafeMutableRawBufferPointer(rebasing: b[at..<(at + utf8.count)]).copyMemory(from: UnsafeRawBufferPointer(utf8))
+            }
+        }
     }
 
     public mutating func put(_ type: Int, payload: [UInt8]) {
-        attributeHeader(type, length: payload.count)
-        bytes.append(contentsOf: payload)
-        pad()
+        payload.withUnsafeBytes { raw in
+            attribute(type, length: raw.count) { b, at in
+                UnsafeMutableRawBufferPointer(rebasing: b[at..<(at + raw.count)]).copyMemory(from: raw)
+            }
+        }
+    }
+
+    /// The bytes of a value as they lie in memory: an integer in the byte order wanted, or a tuple of them.
+    public mutating func put<T>(_ type: Int, memoryOf value: T) {
+        attribute(type, length: MemoryLayout<T>.size) { b, at in
+            withUnsafeBytes(of: value) { UnsafeMutableRawBufferPointer(rebasing: b[at..<(at + $0.count)]).copyMemory(from: $0) }
+        }
     }
 
     public mutating func beginNested(_ type: Int) {
-        nests.append(bytes.count)
-        attributeHeader(type | nlaFlagNested, length: 0)
+        nests.append(count)
+        attribute(type | nlaFlagNested, length: 0) { _, _ in }
     }
 
     public mutating func endNested() {
         let start = nests.removeLast()
-        let len = bytes.count - start
-        bytes[start] = UInt8(len & 0xff)
-        bytes[start + 1] = UInt8(len >> 8)
+        let length = UInt16(count - start)
+        storage.withUnsafeMutableBytes { $0.storeBytes(of: length.littleEndian, toByteOffset: start, as: UInt16.self) }
     }
 
-    private mutating func attributeHeader(_ type: Int, length: Int) {
-        append16(UInt16(4 + length))
-        append16(UInt16(type))
-    }
-
-    private mutating func pad() {
-        while bytes.count % 4 != 0 { bytes.append(0) }
-    }
-
-    private mutating func append16(_ v: UInt16) {
-        bytes.append(UInt8(v & 0xff))
-        bytes.append(UInt8(v >> 8))
-    }
-
-    private mutating func append32(_ v: UInt32) {
-        bytes.append(UInt8(v & 0xff))
-        bytes.append(UInt8(v >> 8 & 0xff))
-        bytes.append(UInt8(v >> 16 & 0xff))
-        bytes.append(UInt8(v >> 24))
-    }
-
-    private mutating func patch32(at i: Int, _ v: UInt32) {
-        bytes[i] = UInt8(v & 0xff)
-        bytes[i + 1] = UInt8(v >> 8 & 0xff)
-        bytes[i + 2] = UInt8(v >> 16 & 0xff)
-        bytes[i + 3] = UInt8(v >> 24)
+    /// One attribute: its header, `length` bytes that `body` stores at offset `at`, and padding to 4.
+    private mutating func attribute(_ type: Int, length: Int, _ body: (UnsafeMutableRawBufferPointer, _ at: Int) -> Void) {
+        write(4 + ((length + 3) & ~3)) { b, at in
+            b.storeBytes(of: UInt16(4 + length).littleEndian, toByteOffset: at, as: UInt16.self)
+            b.storeBytes(of: UInt16(type).littleEndian, toByteOffset: at + 2, as: UInt16.self)
+            body(b, at + 4)
+        }
     }
 }
 
@@ -148,15 +140,20 @@ public struct NetlinkMessage {
     /// Splits a buffer into messages; stops at a truncated one.
     public static func split(_ buffer: ArraySlice<UInt8>) -> [NetlinkMessage] {
         var out: [NetlinkMessage] = []
+        forEach(in: buffer) { out.append($0) }
+        return out
+    }
+
+    /// The messages of a buffer in order, as `split` finds them, without collecting them.
+    public static func forEach<E: Error>(in buffer: ArraySlice<UInt8>, _ body: (NetlinkMessage) throws(E) -> Void) throws(E) {
         var i = buffer.startIndex
         while buffer.endIndex - i >= 16 {
             let len = Int(readLE32(buffer, at: i))
             guard len >= 16, i + len <= buffer.endIndex else { break }
-            out.append(NetlinkMessage(type: readLE16(buffer, at: i + 4), flags: readLE16(buffer, at: i + 6),
-                                      sequence: readLE32(buffer, at: i + 8), payload: buffer[(i + 16)..<(i + len)]))
+            try body(NetlinkMessage(type: readLE16(buffer, at: i + 4), flags: readLE16(buffer, at: i + 6),
+                                    sequence: readLE32(buffer, at: i + 8), payload: buffer[(i + 16)..<(i + len)]))
             i += (len + 3) & ~3
         }
-        return out
     }
 }
 
@@ -193,6 +190,52 @@ public struct NetlinkAttributes {
     public func string(_ t: Int) -> String? {
         self[t].map { s in String(decoding: s.prefix { $0 != 0 }, as: UTF8.self) }
     }
+}
+
+/// `NetlinkAttributes` for decoders that read many messages (a dump of 10,000 services): the same
+/// table of one level's attributes, by type, later duplicates winning, but over raw bytes and in
+/// stack memory, valid only inside `withAttributes`.
+struct AttributeTable {
+    typealias Bytes = UnsafeBufferPointer<UInt8>
+    private let table: UnsafeMutableBufferPointer<Bytes?>
+
+    /// Calls `body` with the table of the attributes in `data` whose type is at most `maxType`.
+    static func withAttributes<R>(_ data: Bytes, maxType: Int, _ body: (AttributeTable) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: Bytes?.self, capacity: maxType + 1) { table in
+            table.initialize(repeating: nil)
+            var i = 0
+            while data.count - i >= 4 {
+                let len = Int(readLE16(data, at: i))
+                let type = Int(readLE16(data, at: i + 2)) & nlaTypeMask
+                guard len >= 4, i + len <= data.count else { break }
+                if type <= maxType { table[type] = Bytes(rebasing: data[(i + 4)..<(i + len)]) }
+                i += (len + 3) & ~3
+            }
+            return body(AttributeTable(table: table))
+        }
+    }
+
+    subscript(type: Int) -> Bytes? { type < table.count ? table[type] : nil }
+
+    func u8(_ t: Int) -> UInt8? { self[t].flatMap { $0.isEmpty ? nil : $0[0] } }
+    func u16(_ t: Int) -> UInt16? { self[t].flatMap { $0.count >= 2 ? readLE16($0, at: 0) : nil } }
+    func be16(_ t: Int) -> UInt16? { self[t].flatMap { $0.count >= 2 ? UInt16($0[0]) << 8 | UInt16($0[1]) : nil } }
+    func u32(_ t: Int) -> UInt32? { self[t].flatMap { $0.count >= 4 ? readLE32($0, at: 0) : nil } }
+    func be32(_ t: Int) -> UInt32? { u32(t).map { UInt32(bigEndian: $0) } }
+    func u64(_ t: Int) -> UInt64? {
+        self[t].flatMap { s in s.count >= 8 ? UInt64(readLE32(s, at: 0)) | UInt64(readLE32(s, at: 4)) << 32 : nil }
+    }
+    func string(_ t: Int) -> String? {
+        self[t].map { s in String(decoding: s.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+}
+
+@inline(__always) func readLE16(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> UInt16 {
+    UInt16(b[i]) | UInt16(b[i + 1]) << 8
+}
+
+@inline(__always) func readLE32(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> UInt32 {
+    UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(b[i + 3]) << 24
 }
 
 @inline(__always) func readLE16(_ b: ArraySlice<UInt8>, at i: Int) -> UInt16 {

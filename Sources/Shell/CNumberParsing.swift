@@ -2,13 +2,27 @@ import LVSModel
 
 /// The C library's number and IPv4 parsers, reproduced so that lvsh accepts
 /// exactly the words ipvsadm accepts (" 80", "+80", "10.1", "0x0a000001").
+///
+/// They read UTF-8 bytes in place, without copying a word into an array first:
+/// `-R` runs them a few times for each of its (up to 50,000) input lines.
 enum CNumberParsing {
+    typealias Bytes = UnsafeBufferPointer<UInt8>
+
     private static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || (c >= 0x09 && c <= 0x0d) }
     private static func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
 
+    /// Runs `body` on the text's UTF-8 bytes, in place when the string is stored contiguously.
+    static func withBytes<R>(_ text: some StringProtocol, _ body: (Bytes) -> R) -> R {
+        if let r = text.utf8.withContiguousStorageIfAvailable(body) { return r }
+        return Array(text.utf8).withUnsafeBufferPointer(body)
+    }
+
     /// ipvsadm's `string_to_number`: strtol base 10 over the whole word, within min...max.
     static func number(_ text: String, in range: ClosedRange<Int64>) -> Int64? {
-        let b = Array(text.utf8)
+        withBytes(text) { number($0, in: range) }
+    }
+
+    static func number(_ b: Bytes, in range: ClosedRange<Int64>) -> Int64? {
         var i = 0
         while i < b.count && isSpace(b[i]) { i += 1 }
         var negative = false
@@ -33,25 +47,26 @@ enum CNumberParsing {
 
     /// C `atoi`: leading blanks, a sign, then as many digits as there are; 0 if none.
     static func atoi(_ text: String) -> Int64 {
-        let b = Array(text.utf8)
-        var i = 0
-        while i < b.count && isSpace(b[i]) { i += 1 }
-        var negative = false
-        if i < b.count && (b[i] == 0x2b || b[i] == 0x2d) {
-            negative = b[i] == 0x2d
-            i += 1
+        withBytes(text) { b in
+            var i = 0
+            while i < b.count && isSpace(b[i]) { i += 1 }
+            var negative = false
+            if i < b.count && (b[i] == 0x2b || b[i] == 0x2d) {
+                negative = b[i] == 0x2d
+                i += 1
+            }
+            var value: Int64 = 0
+            while i < b.count && isDigit(b[i]) && value < Int64(UInt32.max) * 16 {
+                value = value * 10 + Int64(b[i] - 0x30)
+                i += 1
+            }
+            return negative ? -value : value
         }
-        var value: Int64 = 0
-        while i < b.count && isDigit(b[i]) && value < Int64(UInt32.max) * 16 {
-            value = value * 10 + Int64(b[i] - 0x30)
-            i += 1
-        }
-        return negative ? -value : value
     }
 
     /// C `strtoul(s, &end, 0)` from a digit: hex after 0x, octal after 0, else decimal.
     /// Returns the value (nil on overflow) and the index after the digits.
-    private static func strtoul0(_ b: [UInt8], from start: Int) -> (UInt64?, Int) {
+    private static func strtoul0(_ b: Bytes, from start: Int) -> (UInt64?, Int) {
         var i = start
         var base: UInt64 = 10
         if b[i] == 0x30 {
@@ -91,8 +106,13 @@ enum CNumberParsing {
     /// remaining bytes ("10.1" is 10.0.0.1); trailing blanks end the address.
     /// Returns the address in host byte order.
     static func inetAton(_ text: String) -> UInt32? {
-        let b = Array(text.utf8)
-        var parts: [UInt32] = []
+        withBytes(text) { inetAton($0) }
+    }
+
+    static func inetAton(_ b: Bytes) -> UInt32? {
+        // The dotted parts before the last one: at most three, each a byte.
+        var parts: UInt32 = 0
+        var partCount = 0
         var i = 0
         var last: UInt64 = 0
         while true {
@@ -102,19 +122,18 @@ enum CNumberParsing {
             last = value
             i = end
             if i < b.count && b[i] == 0x2e {
-                guard parts.count < 3, value <= 0xff else { return nil }
-                parts.append(UInt32(value))
+                guard partCount < 3, value <= 0xff else { return nil }
+                parts |= UInt32(value) << (24 - 8 * UInt32(partCount))
+                partCount += 1
                 i += 1
             } else {
                 break
             }
         }
         if i < b.count && !isSpace(b[i]) { return nil }
-        let limits: [UInt64] = [0xffff_ffff, 0xff_ffff, 0xffff, 0xff]
-        guard last <= limits[parts.count] else { return nil }
-        var result: UInt32 = 0
-        for (k, p) in parts.enumerated() { result |= p << (24 - 8 * UInt32(k)) }
-        return result | UInt32(last)
+        // The last part fills the bytes the dotted ones left: 32, 24, 16 or 8 bits.
+        guard last <= UInt64(UInt32.max) >> (8 * partCount) else { return nil }
+        return parts | UInt32(last)
     }
 
     /// glibc `inet_pton(AF_INET6, ...)`: only hex digits, ':' and a dotted IPv4 tail.
@@ -126,4 +145,6 @@ enum CNumberParsing {
 
     /// ipvsadm's `str_is_digit`: true for "" and for all-digit words.
     static func isAllDigits(_ text: String) -> Bool { text.utf8.allSatisfy(isDigit) }
+
+    static func isAllDigits(_ b: Bytes) -> Bool { b.allSatisfy(isDigit) }
 }

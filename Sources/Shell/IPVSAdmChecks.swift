@@ -13,7 +13,7 @@ extension Draft {
     func finish() throws(LVSError) -> IPVSAdmCommand {
         try checkCommandOptions()
         var result = IPVSAdmCommand(command: command)
-        result.options = options
+        result.optionBits = options
         result.format = format
         result.service = serviceKey
         switch command {
@@ -26,7 +26,7 @@ extension Draft {
             if flags.contains(.onePacket) && !key.isFirewallMark && key.l4Protocol != .udp {
                 throw .badInput("-o (one-packet scheduling) works only for UDP and fwmark services, not for \(key.ipvsadmArgument)")
             }
-            if options.contains(.netmask) && !flags.contains(.persistent) {
+            if has(.netmask) && !flags.contains(.persistent) {
                 result.warnings.append("-M has no effect without -p: the netmask groups clients only for persistence")
             }
             if !persistenceEngine.isEmpty && !flags.contains(.persistent) {
@@ -51,7 +51,7 @@ extension Draft {
                     + "mixing address families works only with tunneling (-i)")
             }
             let tunnelOptions: [IPVSAdmCommand.Option] = [.tunnelType, .tunnelPort, .tunnelNoChecksum, .tunnelChecksum, .tunnelRemoteChecksum]
-            if let given = tunnelOptions.first(where: options.contains), forwarding != .tunnel {
+            if forwarding != .tunnel, let given = tunnelOptions.first(where: has) {
                 throw .badInput("\(given.spelling) applies only to tunneling real servers; add -i, or drop the tunnel options")
             }
             try checkTunnelOptions()
@@ -59,7 +59,7 @@ extension Draft {
             destination.weight = weight
             destination.upperThreshold = upperThreshold
             destination.lowerThreshold = lowerThreshold
-            destination.tunnelType = TunnelType(name: tunnelKind.rawValue) ?? .ipip
+            destination.tunnelType = tunnelKind.tunnelType
             destination.tunnelPort = tunnelPort
             destination.tunnelFlags = TunnelFlags(rawValue: tunnelFlags)
             result.realServer = destination
@@ -83,16 +83,17 @@ extension Draft {
 
     /// ipvsadm's `generic_opt_check`, walking its table in column order.
     private func checkCommandOptions() throws(LVSError) {
-        let row = Array(IPVSAdmOptionTable.row(for: command))
         var exclusive: IPVSAdmCommand.Option?
-        for option in IPVSAdmCommand.Option.allCases {
-            let rule = row[option.rawValue]
-            if !options.contains(option) {
-                if rule == "+" { throw .badInput(Self.missingMessage(option, command)) }
+        let row = IPVSAdmOptionTable.rules(for: command)
+        for column in row.indices {
+            let rule = row[column]
+            guard options >> UInt64(column) & 1 != 0 else {
+                if rule == UInt8(ascii: "+") { throw .badInput(Self.missingMessage(IPVSAdmCommand.Option(rawValue: column)!, command)) }
                 continue
             }
-            if rule == "x" { throw .badInput(Self.illegalMessage(option, command)) }
-            if rule == "1" {
+            let option = IPVSAdmCommand.Option(rawValue: column)!
+            if rule == UInt8(ascii: "x") { throw .badInput(Self.illegalMessage(option, command)) }
+            if rule == UInt8(ascii: "1") {
                 if let first = exclusive {
                     throw .badInput("\(option.label) conflicts with \(first.label) in \(command.label): "
                         + "list either the connections (-c), one service, the timeouts (--timeout) or the daemons (--daemon)")
@@ -144,22 +145,21 @@ extension Draft {
 
     /// ipvsadm's `tunnel_opt_check` for the tunnel type given (ipip by default).
     private func checkTunnelOptions() throws(LVSError) {
-        let row = Array(IPVSAdmOptionTable.tunnelRow(for: tunnelKind))
         var exclusive: IPVSAdmCommand.Option?
         for (column, option) in IPVSAdmOptionTable.tunnelColumns.enumerated() {
-            let rule = row[column]
-            if !options.contains(option) {
-                if rule == "+" {
+            let rule = IPVSAdmOptionTable.tunnelRule(tunnelKind, column: column)
+            if !has(option) {
+                if rule == UInt8(ascii: "+") {
                     throw .badInput("--tun-type \(tunnelKind.rawValue) needs \(option.spelling) PORT (the UDP port the real server decapsulates on)")
                 }
                 continue
             }
-            if rule == "x" {
+            if rule == UInt8(ascii: "x") {
                 let allowed = tunnelKind == .ipip ? "ipip takes no tunnel options (use --tun-type gue or gre)"
                     : tunnelKind == .gre ? "gre takes only --tun-nocsum or --tun-csum" : ""
                 throw .badInput("\(option.spelling) cannot be used with --tun-type \(tunnelKind.rawValue): \(allowed)")
             }
-            if rule == "1" {
+            if rule == UInt8(ascii: "1") {
                 if let first = exclusive {
                     throw .badInput("\(option.spelling) conflicts with \(first.spelling): give one checksum option")
                 }
@@ -170,12 +170,12 @@ extension Draft {
 
     /// ipvsadm's "options conflicts in the list command".
     private func checkListOptions() throws(LVSError) {
-        let what: [IPVSAdmCommand.Option] = [.connection, .timeout, .daemon].filter(options.contains)
-        let counters: [IPVSAdmCommand.Option] = [.stats, .rate, .thresholds].filter(options.contains)
+        let what: [IPVSAdmCommand.Option] = [.connection, .timeout, .daemon].filter(has)
+        let counters: [IPVSAdmCommand.Option] = [.stats, .rate, .thresholds].filter(has)
         if let a = what.first, let b = counters.first {
             throw .badInput("\(b.label) cannot be combined with \(a.label): counters and thresholds belong to the service listing")
         }
-        if let a = [.timeout, .daemon].first(where: options.contains), options.contains(.persistentConnections) {
+        if let a = [.timeout, .daemon].first(where: has), has(.persistentConnections) {
             throw .badInput("--persistent-conn cannot be combined with \(a.label): it belongs to the service and connection listings")
         }
     }

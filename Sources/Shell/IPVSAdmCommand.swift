@@ -53,6 +53,9 @@ public struct IPVSAdmCommand: Hashable, Sendable {
         /// "-A (add-service)", for messages.
         public var label: String { "\(spelling) (\(rawValue))" }
 
+        /// The position in `allCases`, for tables indexed by command.
+        var index: Int { Self.allCases.firstIndex(of: self)! }
+
         /// Commands that change the kernel's state, as opposed to listing or help.
         public var changesState: Bool {
             switch self {
@@ -139,6 +142,9 @@ public struct IPVSAdmCommand: Hashable, Sendable {
         }
 
         public static func < (a: Option, b: Option) -> Bool { a.rawValue < b.rawValue }
+
+        /// The option's bit in `IPVSAdmCommand.optionBits`.
+        var bit: UInt64 { 1 << UInt64(rawValue) }
     }
 
     /// How listings are printed: ipvsadm's FMT_* flags.
@@ -157,7 +163,12 @@ public struct IPVSAdmCommand: Hashable, Sendable {
 
     public var command: Command
     /// The options given, as ipvsadm counts them (`-6` and `--sort` count as none).
-    public var options: Set<Option> = []
+    public var options: Set<Option> {
+        get { Set(Option.allCases.filter(has)) }
+        set { optionBits = newValue.reduce(0) { $0 | $1.bit } }
+    }
+    /// `options`, one bit per option: every line of a `-R` input is parsed into a command.
+    var optionBits: UInt64 = 0
     /// The virtual service (-t, -u, --sctp-service, -f with -6), when one was given.
     public var service: ServiceKey?
     /// The full service settings for -A and -E.
@@ -175,4 +186,7 @@ public struct IPVSAdmCommand: Hashable, Sendable {
     public init(command: Command) {
         self.command = command
     }
+
+    /// Whether the option was given.
+    public func has(_ option: Option) -> Bool { optionBits & option.bit != 0 }
 }

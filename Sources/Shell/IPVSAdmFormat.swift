@@ -4,7 +4,7 @@ import LVSModel
 enum IPVSAdmFormat {
     /// "192.168.0.1:80" or "[2001:db8::1]:80", as ipvsadm prints with -n.
     static func endpoint(_ address: IPAddress, _ port: UInt16) -> String {
-        address.family == .v4 ? "\(address):\(port)" : "[\(address)]:\(port)"
+        IPVSAdmOutput.text { $0.endpoint(address, port) }
     }
 
     /// `%-Ns`: pad on the right to N bytes, never cut.
@@ -26,19 +26,163 @@ enum IPVSAdmFormat {
 
     /// ipvsadm's `print_largenum`: 9 columns, scaled to K, M, G or T unless --exact.
     static func largeNumber(_ n: UInt64, exact: Bool) -> String {
-        if exact {
-            let digits = String(n)
-            return right(digits, digits.count <= 8 ? 9 : digits.count + 1)
-        }
-        if n < 100_000_000 { return right(String(n), 9) }
-        if n < 1_000_000_000 { return right(String(n / 1000), 8) + "K" }
-        if n < 100_000_000_000 { return right(String(n / 1_000_000), 8) + "M" }
-        if n < 100_000_000_000_000 { return right(String(n / 1_000_000_000), 8) + "G" }
-        return right(String(n / 1_000_000_000_000), 8) + "T"
+        IPVSAdmOutput.text { $0.largeNumber(n, exact: exact) }
     }
 
     /// `inet_ntoa` of a mask held in host byte order.
     static func dottedQuad(_ mask: UInt32) -> String {
-        "\(mask >> 24).\(mask >> 16 & 0xff).\(mask >> 8 & 0xff).\(mask & 0xff)"
+        IPVSAdmOutput.text { $0.dottedQuad(mask) }
+    }
+}
+
+/// Listing text built as UTF-8 bytes: `-L` and `-S` of 10,000 services are megabytes, which
+/// String concatenation builds slowly. When given `flush`, the text goes out in chunks of
+/// whole lines instead of accumulating, so memory stays small whatever the table's size.
+struct IPVSAdmOutput {
+    private(set) var bytes: [UInt8] = []
+    private let flush: ((String) -> Void)?
+    private static let chunkSize = 64 * 1024
+
+    init(flush: ((String) -> Void)? = nil) {
+        self.flush = flush
+        bytes.reserveCapacity(flush == nil ? 256 : Self.chunkSize + 4096)
+    }
+
+    /// The text `write` produces.
+    static func text(_ write: (inout IPVSAdmOutput) -> Void) -> String {
+        var o = IPVSAdmOutput()
+        write(&o)
+        return o.text
+    }
+
+    /// Everything written (and not yet flushed).
+    var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    /// Ends a line; passes the text on once a chunk is full.
+    mutating func newline() {
+        bytes.append(UInt8(ascii: "\n"))
+        if let flush, bytes.count >= Self.chunkSize {
+            flush(text)
+            bytes.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Passes on what is left.
+    mutating func finish() {
+        if let flush, !bytes.isEmpty {
+            flush(text)
+            bytes.removeAll(keepingCapacity: true)
+        }
+    }
+
+    // Byte by byte: the pieces are a few bytes long, where that is the fastest way to append.
+    mutating func append(string s: String) {
+        for b in s.utf8 { bytes.append(b) }
+    }
+
+    mutating func append(_ s: StaticString) {
+        s.withUTF8Buffer { for b in $0 { bytes.append(b) } }
+    }
+
+    mutating func spaces(_ n: Int) {
+        for _ in 0..<max(n, 0) { bytes.append(UInt8(ascii: " ")) }
+    }
+
+    /// `%-Ns` of what `write` writes: pads it on the right to `width` bytes, never cuts.
+    mutating func left(_ width: Int, _ write: (inout IPVSAdmOutput) -> Void) {
+        let start = bytes.count
+        write(&self)
+        spaces(width - (bytes.count - start))
+    }
+
+    /// `%-Ns`.
+    mutating func left(_ text: String, _ width: Int) {
+        left(width) { $0.append(string: text) }
+    }
+
+    /// Cuts what was written since `start` to `length` bytes, as ipvsadm cuts with a NUL.
+    mutating func cut(from start: Int, to length: Int) {
+        if bytes.count - start > length { bytes.removeSubrange((start + length)...) }
+    }
+
+    /// The decimal digits of `v` (`%u`, `%llu`).
+    mutating func decimal(_ v: UInt64) {
+        var digits: (UInt64, Int) = (1, 1)
+        while digits.1 < 20 && v >= digits.0 * 10 { digits = (digits.0 * 10, digits.1 + 1) }
+        var divisor = digits.0
+        var rest = v
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
+    }
+
+    /// `%d`, `%lld`.
+    mutating func decimal(_ v: Int64) {
+        if v < 0 { bytes.append(UInt8(ascii: "-")) }
+        decimal(v.magnitude)
+    }
+
+    static func digitCount(_ v: UInt64) -> Int {
+        var n = 1, limit: UInt64 = 10
+        while n < 20 && v >= limit {
+            n += 1
+            limit = limit &* 10
+        }
+        return n
+    }
+
+    /// `%Nu`: right-aligned in `width` columns.
+    mutating func right(_ v: UInt64, _ width: Int) {
+        spaces(width - Self.digitCount(v))
+        decimal(v)
+    }
+
+    /// `%-Nu`.
+    mutating func left(_ v: UInt64, _ width: Int) {
+        decimal(v)
+        spaces(width - Self.digitCount(v))
+    }
+
+    /// ipvsadm's `print_largenum`: 9 columns, scaled to K, M, G or T unless --exact.
+    mutating func largeNumber(_ n: UInt64, exact: Bool) {
+        if exact {
+            let count = Self.digitCount(n)
+            right(n, count <= 8 ? 9 : count + 1)
+            return
+        }
+        if n < 100_000_000 { return right(n, 9) }
+        let (value, unit): (UInt64, UInt8) =
+            n < 1_000_000_000 ? (n / 1000, UInt8(ascii: "K"))
+            : n < 100_000_000_000 ? (n / 1_000_000, UInt8(ascii: "M"))
+            : n < 100_000_000_000_000 ? (n / 1_000_000_000, UInt8(ascii: "G"))
+            : (n / 1_000_000_000_000, UInt8(ascii: "T"))
+        right(value, 8)
+        bytes.append(unit)
+    }
+
+    /// `inet_ntoa` of a value held in host byte order.
+    mutating func dottedQuad(_ v: UInt32) {
+        decimal(UInt64(v >> 24))
+        bytes.append(UInt8(ascii: "."))
+        decimal(UInt64(v >> 16 & 0xff))
+        bytes.append(UInt8(ascii: "."))
+        decimal(UInt64(v >> 8 & 0xff))
+        bytes.append(UInt8(ascii: "."))
+        decimal(UInt64(v & 0xff))
+    }
+
+    /// "192.168.0.1:80" or "[2001:db8::1]:80", as ipvsadm prints with -n.
+    mutating func endpoint(_ address: IPAddress, _ port: UInt16) {
+        if address.family == .v4 {
+            dottedQuad(address.v4Value)
+        } else {
+            bytes.append(UInt8(ascii: "["))
+            append(string: address.description)
+            bytes.append(UInt8(ascii: "]"))
+        }
+        bytes.append(UInt8(ascii: ":"))
+        decimal(UInt64(port))
     }
 }

@@ -9,11 +9,23 @@ public enum IPVSAdmListing {
 
     /// `ipvsadm -L`: the version header, the column titles and every service.
     public static func all(info: IPVSInfo, table: IPVSTable, format: Format) -> String {
-        var out = "IP Virtual Server version \(info.versionString) (size=\(info.connectionTableSize))\n"
-        out += title(format)
-        let services = format.contains(.noSort) ? table.services : IPVSAdmSorting.services(table.services)
-        for s in services { out += service(s, format: format) }
-        return out
+        IPVSAdmOutput.text { write(info: info, table: table, format: format, to: &$0) }
+    }
+
+    /// `all(info:table:format:)`, handed to `out` in chunks of whole lines as it is made.
+    public static func all(info: IPVSInfo, table: IPVSTable, format: Format, out: (String) -> Void) {
+        withoutActuallyEscaping(out) { out in
+            var o = IPVSAdmOutput(flush: out)
+            write(info: info, table: table, format: format, to: &o)
+            o.finish()
+        }
+    }
+
+    private static func write(info: IPVSInfo, table: IPVSTable, format: Format, to o: inout IPVSAdmOutput) {
+        o.append(string: "IP Virtual Server version \(info.versionString) (size=\(info.connectionTableSize))\n")
+        o.append(string: title(format))
+        let order = format.contains(.noSort) ? Array(table.services.indices) : IPVSAdmSorting.serviceOrder(table.services)
+        for i in order { service(table.services[i], format: format, to: &o) }
     }
 
     /// `ipvsadm -L -t ...`: the column titles and one service (no version header).
@@ -49,15 +61,23 @@ public enum IPVSAdmListing {
 
     /// The service's name column: "TCP  192.168.0.1:80" or "FWM  1000 IPv6".
     static func serviceName(_ key: ServiceKey) -> String {
+        IPVSAdmOutput.text { serviceName(key, to: &$0) }
+    }
+
+    static func serviceName(_ key: ServiceKey, to o: inout IPVSAdmOutput) {
         switch key {
         case .fwmark(let mark, let family):
             // ipvsadm prints the mark with "%d": marks above 2^31 come out negative.
-            let signed = Int32(bitPattern: mark)
-            return family == .v6 ? "FWM  \(signed) IPv6" : "FWM  \(signed)"
+            o.append("FWM  ")
+            o.decimal(Int64(Int32(bitPattern: mark)))
+            if family == .v6 { o.append(" IPv6") }
         case .inet(let proto, let address, let port):
-            let name = IPVSAdmFormat.left(proto.description.uppercased(), 4) + " " + IPVSAdmFormat.endpoint(address, port)
+            let start = o.bytes.count
+            o.left(proto.description.uppercased(), 4)
+            o.append(" ")
+            o.endpoint(address, port)
             // ipvsadm cuts IPv4 names to 33 bytes (it never happens with numbers).
-            return address.family == .v6 ? name : IPVSAdmFormat.cut(name, 33)
+            if address.family != .v6 { o.cut(from: start, to: 33) }
         }
     }
 
@@ -81,33 +101,53 @@ public enum IPVSAdmListing {
 
     /// ipvsadm's `print_service_entry` for every format except the -S rules.
     static func service(_ status: ServiceStatus, format: Format) -> String {
+        IPVSAdmOutput.text { service(status, format: format, to: &$0) }
+    }
+
+    static func service(_ status: ServiceStatus, format: Format, to o: inout IPVSAdmOutput) {
         let s = status.service
-        let name = serviceName(s.key)
         let exact = format.contains(.exact)
-        var out: String
         if format.contains(.stats) {
             let st = status.stats
-            out = IPVSAdmFormat.left(name, 33) + [st.connections, st.packetsIn, st.packetsOut, st.bytesIn, st.bytesOut]
-                .map { IPVSAdmFormat.largeNumber($0, exact: exact) }.joined()
+            o.left(33) { serviceName(s.key, to: &$0) }
+            for n in [st.connections, st.packetsIn, st.packetsOut, st.bytesIn, st.bytesOut] { o.largeNumber(n, exact: exact) }
         } else if format.contains(.rate) {
             let st = status.stats
-            out = IPVSAdmFormat.left(name, 33) + [st.connectionsPerSecond, st.packetsInPerSecond, st.packetsOutPerSecond,
-                                                  st.bytesInPerSecond, st.bytesOutPerSecond]
-                .map { IPVSAdmFormat.largeNumber($0, exact: exact) }.joined()
-        } else {
-            out = name + " " + s.scheduler
-            if !s.flags.isDisjoint(with: schedulerFlagMask) { out += " (" + schedulerFlags(s) + ")" }
-            if s.isPersistent {
-                out += " persistent \(s.timeout)"
-                if let mask = netmaskText(s) { out += " mask " + mask }
-                if let pe = s.persistenceEngine, !pe.isEmpty { out += " pe " + pe }
+            o.left(33) { serviceName(s.key, to: &$0) }
+            for n in [st.connectionsPerSecond, st.packetsInPerSecond, st.packetsOutPerSecond, st.bytesInPerSecond, st.bytesOutPerSecond] {
+                o.largeNumber(n, exact: exact)
             }
-            if s.flags.contains(.onePacket) { out += " ops" }
+        } else {
+            serviceName(s.key, to: &o)
+            o.append(" ")
+            o.append(string: s.scheduler)
+            if !s.flags.isDisjoint(with: schedulerFlagMask) {
+                o.append(" (")
+                o.append(string: schedulerFlags(s))
+                o.append(")")
+            }
+            if s.isPersistent {
+                o.append(" persistent ")
+                o.decimal(UInt64(s.timeout))
+                if let mask = netmaskText(s) {
+                    o.append(" mask ")
+                    o.append(string: mask)
+                }
+                if let pe = s.persistenceEngine, !pe.isEmpty {
+                    o.append(" pe ")
+                    o.append(string: pe)
+                }
+            }
+            if s.flags.contains(.onePacket) { o.append(" ops") }
         }
-        out += "\n"
-        let servers = format.contains(.noSort) ? status.realServers : IPVSAdmSorting.realServers(status.realServers)
-        for r in servers { out += realServer(r, format: format) }
-        return out
+        o.newline()
+        if format.contains(.noSort) || status.realServers.count < 2 {
+            for r in status.realServers { realServer(r, format: format, to: &o) }
+        } else {
+            IPVSAdmSorting.withRealServerOrder(status.realServers) { order in
+                for i in order { realServer(status.realServers[i], format: format, to: &o) }
+            }
+        }
     }
 
     /// The persistence mask when it is not the host mask: dotted for IPv4, a prefix length for IPv6.
@@ -125,40 +165,68 @@ public enum IPVSAdmListing {
 
     /// One "  -> " line.
     static func realServer(_ status: RealServerStatus, format: Format) -> String {
+        IPVSAdmOutput.text { realServer(status, format: format, to: &$0) }
+    }
+
+    static func realServer(_ status: RealServerStatus, format: Format, to o: inout IPVSAdmOutput) {
         let r = status.server
-        var name = IPVSAdmFormat.endpoint(r.address, r.port)
-        if r.address.family == .v4 { name = IPVSAdmFormat.cut(name, 28) }
-        let head = "  -> " + IPVSAdmFormat.left(name, 28)
+        o.append("  -> ")
+        o.left(28) { o in
+            let start = o.bytes.count
+            o.endpoint(r.address, r.port)
+            if r.address.family == .v4 { o.cut(from: start, to: 28) }
+        }
         let exact = format.contains(.exact)
         // libipvs reads a real server's 64-bit counters with 32-bit getters (all but the
         // byte counts), so ipvsadm shows them modulo 2^32; lvsh prints what ipvsadm prints.
         let st = status.stats
         func low32(_ v: UInt64) -> UInt64 { v & 0xffff_ffff }
-        func col(_ v: UInt64, _ w: Int) -> String { " " + IPVSAdmFormat.left(String(v), w) }
+        func col(_ v: UInt64, _ w: Int, _ o: inout IPVSAdmOutput) {
+            o.append(" ")
+            o.left(v, w)
+        }
         if format.contains(.stats) {
-            return head + [low32(st.connections), low32(st.packetsIn), low32(st.packetsOut), st.bytesIn, st.bytesOut]
-                .map { IPVSAdmFormat.largeNumber($0, exact: exact) }.joined() + "\n"
+            for n in [low32(st.connections), low32(st.packetsIn), low32(st.packetsOut), st.bytesIn, st.bytesOut] {
+                o.largeNumber(n, exact: exact)
+            }
+            return o.newline()
         }
         if format.contains(.rate) {
-            return head + [low32(st.connectionsPerSecond), low32(st.packetsInPerSecond), low32(st.packetsOutPerSecond)]
-                .map { " " + IPVSAdmFormat.right(String($0), 8) }.joined()
-                + IPVSAdmFormat.largeNumber(low32(st.bytesInPerSecond), exact: exact)
-                + IPVSAdmFormat.largeNumber(low32(st.bytesOutPerSecond), exact: exact) + "\n"
+            for n in [low32(st.connectionsPerSecond), low32(st.packetsInPerSecond), low32(st.packetsOutPerSecond)] {
+                o.append(" ")
+                o.right(n, 8)
+            }
+            o.largeNumber(low32(st.bytesInPerSecond), exact: exact)
+            o.largeNumber(low32(st.bytesOutPerSecond), exact: exact)
+            return o.newline()
         }
         let active = UInt64(status.activeConnections), inactive = UInt64(status.inactiveConnections)
         if format.contains(.thresholds) {
-            return head + col(UInt64(r.upperThreshold), 10) + col(UInt64(r.lowerThreshold), 10) + col(active, 10) + col(inactive, 10) + "\n"
+            col(UInt64(r.upperThreshold), 10, &o)
+            col(UInt64(r.lowerThreshold), 10, &o)
+            col(active, 10, &o)
+            col(inactive, 10, &o)
+            return o.newline()
         }
-        let weight = " " + IPVSAdmFormat.left(String(r.weight), 6)
         if format.contains(.persistentConnections) {
-            return head + " " + IPVSAdmFormat.left(String(r.weight), 9) + col(UInt64(status.persistentConnections), 11)
-                + col(active, 10) + col(inactive, 10) + "\n"
+            o.append(" ")
+            o.left(9) { $0.decimal(Int64(r.weight)) }
+            col(UInt64(status.persistentConnections), 11, &o)
+            col(active, 10, &o)
+            col(inactive, 10, &o)
+            return o.newline()
         }
-        let forward = " " + IPVSAdmFormat.left(forwardingName(r.forwarding), 7)
+        o.append(" ")
+        o.left(forwardingName(r.forwarding), 7)
         if format.contains(.tunnelInfo) {
-            return head + forward + " " + IPVSAdmFormat.left(tunnelInfo(r) ?? "n/a", 13) + weight + col(active, 10) + col(inactive, 10) + "\n"
+            o.append(" ")
+            o.left(tunnelInfo(r) ?? "n/a", 13)
         }
-        return head + forward + weight + col(active, 10) + col(inactive, 10) + "\n"
+        o.append(" ")
+        o.left(6) { $0.decimal(Int64(r.weight)) }
+        col(active, 10, &o)
+        col(inactive, 10, &o)
+        o.newline()
     }
 
     /// ipvsadm's `fwd_tun_info`: "ipip", "gue:6080:+c", "gre:-c"; nil unless tunneling.

@@ -1,12 +1,17 @@
+import LVSModel
+
 /// ipvsadm 1.31's option table (its popt `options_table`) and its command/option
 /// compatibility tables, as data.
+///
+/// Every option of every line of a `-R` input is looked up here, so lookups index
+/// tables instead of comparing strings, and a `Spec` copies without reference counting.
 enum IPVSAdmOptionTable {
-    /// Whether an option takes a value.
-    enum Argument: Hashable, Sendable {
+    /// Whether an option takes a value, and what the value is (for messages).
+    enum Argument: Sendable {
         case none
-        case required(String)
+        case required(StaticString)
         /// Only `-p`: takes the next word unless that word starts with '-'.
-        case optional(String)
+        case optional(StaticString)
     }
 
     /// What an option does; several spellings can share one (-L and -l).
@@ -23,11 +28,22 @@ enum IPVSAdmOptionTable {
         case tunnelInfo, tunnelType, tunnelPort, tunnelNoChecksum, tunnelChecksum, tunnelRemoteChecksum
     }
 
-    struct Spec: Hashable, Sendable {
+    struct Spec: Sendable {
+        /// At most 15 bytes, so Swift stores it inline.
         var long: String
-        var short: Character?
+        /// The ASCII letter or digit of the short form.
+        var shortByte: UInt8?
         var argument: Argument
         var tag: Tag
+
+        init(long: String, short: Unicode.Scalar?, argument: Argument, tag: Tag) {
+            self.long = long
+            self.shortByte = short.map { UInt8($0.value) }
+            self.argument = argument
+            self.tag = tag
+        }
+
+        var short: Character? { shortByte.map { Character(Unicode.Scalar($0)) } }
     }
 
     /// In ipvsadm's order: popt takes the first match, so `--list` is -L, not -l.
@@ -95,7 +111,28 @@ enum IPVSAdmOptionTable {
     /// Exact long-name match: popt accepts no abbreviations.
     static func spec(long name: Substring) -> Spec? { specs.first { $0.long == name } }
 
-    static func spec(short c: Character) -> Spec? { specs.first { $0.short == c } }
+    /// The first spec with this short form. Short forms are ASCII, and no other character
+    /// equals one as a `Character` (IPVSAdmOptionTableTests checks every Unicode scalar), so a
+    /// character that is not one ASCII byte has no spec.
+    static func spec(short c: Character) -> Spec? {
+        guard c.utf8.count == 1, let b = c.utf8.first, b < 0x80 else { return nil }
+        return spec(shortByte: b)
+    }
+
+    static func spec(shortByte b: UInt8) -> Spec? {
+        guard b < 0x80 else { return nil }
+        let i = shortIndex[Int(b)]
+        return i < 0 ? nil : specs[Int(i)]
+    }
+
+    /// For each ASCII byte, the index in `specs` of the first spec with that short form, or -1.
+    private static let shortIndex: [Int8] = {
+        var index = [Int8](repeating: -1, count: 128)
+        for (i, s) in specs.enumerated() {
+            if let b = s.shortByte, index[Int(b)] < 0 { index[Int(b)] = Int8(i) }
+        }
+        return index
+    }()
 
     /// Long options that start with `prefix`, to suggest the full name for an abbreviation.
     static func completions(of prefix: Substring) -> [String] {
@@ -128,6 +165,14 @@ enum IPVSAdmOptionTable {
         }
     }
 
+    /// `row(for:)` as bytes, one row per command in `Command.allCases` order.
+    private static let rowBytes: [[UInt8]] = IPVSAdmCommand.Command.allCases.map { Array(row(for: $0).utf8) }
+
+    /// `row(for:)` as bytes, one per option column: checked for every parsed line, so computed once.
+    static func rules(for command: IPVSAdmCommand.Command) -> [UInt8] {
+        rowBytes[command.index]
+    }
+
     /// ipvsadm's `tunnel_types_v_options`: columns --tun-port, --tun-nocsum, --tun-csum, --tun-remcsum.
     static let tunnelColumns: [IPVSAdmCommand.Option] = [.tunnelPort, .tunnelNoChecksum, .tunnelChecksum, .tunnelRemoteChecksum]
 
@@ -139,8 +184,24 @@ enum IPVSAdmOptionTable {
         }
     }
 
+    private static let tunnelRowBytes: [[UInt8]] = TunnelKind.allCases.map { Array(tunnelRow(for: $0).utf8) }
+
+    /// `tunnelRow(for:)` as bytes, computed once.
+    static func tunnelRule(_ type: TunnelKind, column: Int) -> UInt8 {
+        tunnelRowBytes[TunnelKind.allCases.firstIndex(of: type)!][column]
+    }
+
     /// The tunnel types ipvsadm knows, by their exact (case-sensitive) names.
     enum TunnelKind: String, CaseIterable {
         case ipip, gue, gre
+
+        /// The model's tunnel type of the same name.
+        var tunnelType: TunnelType {
+            switch self {
+            case .ipip: .ipip
+            case .gue: .gue
+            case .gre: .gre
+            }
+        }
     }
 }

@@ -14,7 +14,7 @@ public enum IPVSAdmParser {
         guard let first = try scanner.nextItem() else {
             throw .badInput("no command given; an ipvsadm command line starts with a command such as -A, -a, -L or -S (see 'ipvsadm -h')")
         }
-        guard case .command(let command) = first.spec.tag else {
+        guard case .command(let command) = first.tag else {
             throw .badInput("\(first.written) cannot come first: ipvsadm wants the command first, "
                 + "e.g. 'ipvsadm -A \(first.written) ...'; the commands are -A -E -D -C -R -S -a -e -d -L -Z --set --start-daemon --stop-daemon -h -v")
         }
@@ -67,7 +67,8 @@ public enum IPVSAdmParser {
 /// The command being assembled, field for field like ipvsadm's `ipvs_command_entry`.
 struct Draft {
     var command: IPVSAdmCommand.Command
-    var options: Set<IPVSAdmCommand.Option> = []
+    /// The options given, one bit each (`IPVSAdmCommand.Option.bit`).
+    var options: UInt64 = 0
     // The virtual service.
     var family: IPAddress.Family?
     var proto: L4Protocol?
@@ -106,26 +107,29 @@ struct Draft {
         self.command = command
     }
 
+    func has(_ option: IPVSAdmCommand.Option) -> Bool { options & option.bit != 0 }
+
     /// ipvsadm's `set_option`: each option at most once.
     mutating func set(_ option: IPVSAdmCommand.Option, _ item: PoptScanner.Item) throws(LVSError) {
-        guard options.insert(option).inserted else {
+        guard !has(option) else {
             let what = option == .service ? "a virtual service (-t, -u, --sctp-service or -f)"
                 : option == .forwarding ? "a forwarding method (-g, -i or -m)" : option.label
             throw .badInput("\(item.written): \(what) is given twice; give it once")
         }
+        options |= option.bit
     }
 
     /// Applies one option, in command-line order, as ipvsadm's `parse_options` does.
     mutating func apply(_ item: PoptScanner.Item, firstCommand: IPVSAdmCommand.Command) throws(LVSError) {
         typealias V = IPVSAdmValueParsing
         let value = item.value ?? ""
-        switch item.spec.tag {
+        switch item.tag {
         case .command(let second):
             throw .badInput("\(item.written): only one command can be given, and \(firstCommand.label) came first; "
                 + "\(second.spelling) is a second command (run it as its own ipvsadm command)")
         case .tcpService, .udpService, .sctpService:
             try set(.service, item)
-            proto = item.spec.tag == .tcpService ? .tcp : item.spec.tag == .udpService ? .udp : .sctp
+            proto = item.tag == .tcpService ? .tcp : item.tag == .udpService ? .udp : .sctp
             let endpoint = try V.endpoint(value, option: item.written, protocol: proto)
             address = endpoint.address
             family = endpoint.address.family
@@ -154,7 +158,7 @@ struct Draft {
             destinationPort = endpoint.port ?? port
         case .masquerading, .ipip, .gatewaying:
             try set(.forwarding, item)
-            forwarding = item.spec.tag == .masquerading ? .masquerade : item.spec.tag == .ipip ? .tunnel : .route
+            forwarding = item.tag == .masquerading ? .masquerade : item.tag == .ipip ? .tunnel : .route
         case .weight:
             try set(.weight, item)
             // ipvsadm 1.31 takes weights up to INT_MAX (its usage text still says 65535).

@@ -31,10 +31,10 @@ extension IPVSAdmCommand {
         case .restore: return .restore
         case .save: return .save(format)
         case .list:
-            if options.contains(.connection) { return .listConnections(format) }
+            if has(.connection) { return .listConnections(format) }
             if let service { return .listService(service, format) }
-            if options.contains(.timeout) { return .listTimeouts }
-            if options.contains(.daemon) { return .listDaemons }
+            if has(.timeout) { return .listTimeouts }
+            if has(.daemon) { return .listDaemons }
             return .listAll(format)
         default:
             return .apply(operations)

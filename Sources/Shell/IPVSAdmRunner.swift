@@ -29,7 +29,7 @@ public func runIPVSAdm(_ args: [String], control: any IPVSControl, stdin: () -> 
             return try IPVSAdmRunner.apply(operations, control: control, err: err)
         case .listAll(let format):
             let info = try control.info()
-            out(IPVSAdmListing.all(info: info, table: try control.table(IPVSAdmRunner.detail(format)), format: format))
+            IPVSAdmListing.all(info: info, table: try control.table(IPVSAdmRunner.detail(format)), format: format, out: out)
         case .listService(let key, let format):
             guard let status = try control.table(IPVSAdmRunner.detail(format))[key] else {
                 err("service \(key.ipvsadmName) does not exist (see -L -n for the services)\n")
@@ -43,7 +43,7 @@ public func runIPVSAdm(_ args: [String], control: any IPVSControl, stdin: () -> 
         case .listDaemons:
             out(IPVSAdmOtherListings.daemons(try control.daemons()))
         case .save:
-            out(IPVSAdmSave.rules(try control.table(.listing)))
+            IPVSAdmSave.rules(try control.table(.listing), out: out)
         case .restore:
             return try IPVSAdmRunner.restore(stdin(), control: control, err: err)
         }
@@ -101,28 +101,27 @@ enum IPVSAdmRunner {
         }
     }
 
-    /// `-R`: plan the whole input, run it as one batch, undo it if the kernel refuses a part.
-    static func restore(_ input: String, control: any IPVSControl, err: (String) -> Void) throws(LVSError) -> Int32 {
+    /// `-R`: check the whole input, run it as one batch, undo it if the kernel refuses a part.
+    static func restore(_ text: String, control: any IPVSControl, err: (String) -> Void) throws(LVSError) -> Int32 {
         // Syntax first: a typo is reported without asking the kernel anything.
-        let lines = try IPVSAdmRestore.lines(input)
+        let input = try IPVSAdmRestore.parse(text)
         let table = try control.table()
         let daemons = try control.daemons()
         let timeouts = try control.timeouts()
-        for line in lines {
-            for warning in line.command.warnings { err("-R line \(line.number): warning: \(warning)\n") }
+        for warning in input.warnings { err("-R line \(warning.line): warning: \(warning.text)\n") }
+        try IPVSAdmRestore.check(input, table: table, daemons: daemons, timeouts: timeouts)
+        let operations = input.operations
+        guard !operations.isEmpty else { return 0 }
+        let refused = try control.failures(executing: operations)
+        guard !refused.isEmpty else { return 0 }
+        let texts = input.lineTexts(refused.map { input.line(ofOperation: $0.index) })
+        for (index, errno) in refused {
+            let line = input.line(ofOperation: index)
+            let failure = IPVSFailure(operation: operations[index], errno: errno)
+            err("-R line \(line) (\(texts[line] ?? "")): \(IPVSAdmErrors.message(for: failure, table: table))\n")
         }
-        let steps = try IPVSAdmRestore.plan(lines, table: table, daemons: daemons, timeouts: timeouts)
-        guard !steps.isEmpty else { return 0 }
-        let operations = steps.map(\.operation)
-        let results = try control.execute(operations)
-        guard results.contains(where: { $0 != nil }) else { return 0 }
-        for (step, result) in zip(steps, results) {
-            guard let result else { continue }
-            err("-R line \(step.line.number) (\(step.line.text)): \(IPVSAdmErrors.message(for: result, table: table))\n")
-        }
-        let undo = IPVSAdmRestore.rollback(operations, results: results, table: table, daemons: daemons, timeouts: timeouts)
-        let undone = undo.isEmpty ? [] : try control.execute(undo)
-        let stuck = zip(undo, undone).compactMap { $1 }
+        let undo = IPVSAdmRestore.rollback(operations, failed: refused.map(\.index), table: table, daemons: daemons, timeouts: timeouts)
+        let stuck = undo.isEmpty ? [] : try control.failures(executing: undo).map { IPVSFailure(operation: undo[$0.index], errno: $0.errno) }
         if stuck.isEmpty {
             err("-R: the kernel refused the input, so the lines it had accepted were undone; nothing was changed"
                 + (operations.contains { if case .zero = $0 { true } else { false } } ? " (except counters zeroed by -Z)" : "") + "\n")

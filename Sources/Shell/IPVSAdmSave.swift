@@ -5,50 +5,100 @@ import LVSModel
 /// Without -n ipvsadm writes host and port names; lvsh always writes numbers.
 public enum IPVSAdmSave {
     public static func rules(_ table: IPVSTable) -> String {
-        var out = ""
-        for status in IPVSAdmSorting.services(table.services) {
+        IPVSAdmOutput.text { write(table, to: &$0) }
+    }
+
+    /// `rules(_:)`, handed to `out` in chunks of whole lines as it is made.
+    public static func rules(_ table: IPVSTable, out: (String) -> Void) {
+        withoutActuallyEscaping(out) { out in
+            var o = IPVSAdmOutput(flush: out)
+            write(table, to: &o)
+            o.finish()
+        }
+    }
+
+    private static func write(_ table: IPVSTable, to o: inout IPVSAdmOutput) {
+        for i in IPVSAdmSorting.serviceOrder(table.services) {
+            let status = table.services[i]
             let s = status.service
             let name = argument(s.key)
-            out += "-A \(name) -s \(s.scheduler)"
+            o.append("-A ")
+            o.append(string: name)
+            o.append(" -s ")
+            o.append(string: s.scheduler)
             if s.isPersistent {
-                out += " -p \(s.timeout)"
-                if let mask = IPVSAdmListing.netmaskText(s) { out += " -M " + mask }
+                o.append(" -p ")
+                o.decimal(UInt64(s.timeout))
+                if let mask = IPVSAdmListing.netmaskText(s) {
+                    o.append(" -M ")
+                    o.append(string: mask)
+                }
             }
-            if let pe = s.persistenceEngine, !pe.isEmpty { out += " --pe " + pe }
-            if s.flags.contains(.onePacket) { out += " -o" }
+            if let pe = s.persistenceEngine, !pe.isEmpty {
+                o.append(" --pe ")
+                o.append(string: pe)
+            }
+            if s.flags.contains(.onePacket) { o.append(" -o") }
             // ipvsadm writes "-b " even when the scheduler has no name for the flags set.
-            if !s.flags.isDisjoint(with: IPVSAdmListing.schedulerFlagMask) { out += " -b " + IPVSAdmListing.schedulerFlags(s) }
-            out += "\n"
-            for r in IPVSAdmSorting.realServers(status.realServers) {
-                out += addServerRule(serviceArgument: name, r.server) + "\n"
+            if !s.flags.isDisjoint(with: IPVSAdmListing.schedulerFlagMask) {
+                o.append(" -b ")
+                o.append(string: IPVSAdmListing.schedulerFlags(s))
+            }
+            o.newline()
+            IPVSAdmSorting.withRealServerOrder(status.realServers) { order in
+                for j in order {
+                    addServerRule(serviceArgument: name, status.realServers[j].server, to: &o)
+                    o.newline()
+                }
             }
         }
-        return out
     }
 
     /// The service as -S writes it: ipvsadm prints the mark with "%d", so marks above
     /// 2^31 come out negative (and its own -R cannot read them back).
     static func argument(_ key: ServiceKey) -> String {
         guard case .fwmark(let mark, let family) = key else { return key.ipvsadmArgument }
-        return "-f \(Int32(bitPattern: mark))" + (family == .v6 ? " -6" : "")
+        return IPVSAdmOutput.text { o in
+            o.append("-f ")
+            o.decimal(Int64(Int32(bitPattern: mark)))
+            if family == .v6 { o.append(" -6") }
+        }
     }
 
     /// One `-a` line, as ipvsadm writes it and as lvsh suggests it in messages.
     public static func addServerRule(serviceArgument: String, _ r: RealServer) -> String {
-        var line = "-a \(serviceArgument) -r \(IPVSAdmFormat.endpoint(r.address, r.port)) \(forwardingSwitch(r.forwarding)) -w \(r.weight)"
+        IPVSAdmOutput.text { addServerRule(serviceArgument: serviceArgument, r, to: &$0) }
+    }
+
+    static func addServerRule(serviceArgument: String, _ r: RealServer, to o: inout IPVSAdmOutput) {
+        o.append("-a ")
+        o.append(string: serviceArgument)
+        o.append(" -r ")
+        o.endpoint(r.address, r.port)
+        o.append(" ")
+        o.append(forwardingSwitch(r.forwarding))
+        o.append(" -w ")
+        o.decimal(Int64(r.weight))
         if r.forwarding == .tunnel {
-            line += " --tun-type " + r.tunnelType.name
+            o.append(" --tun-type ")
+            o.append(string: r.tunnelType.name)
             switch r.tunnelType {
-            case .ipip: break
-            case .gue: line += " --tun-port \(r.tunnelPort) " + checksumOption(r.tunnelFlags)
-            case .gre: line += " " + checksumOption(r.tunnelFlags)
+            case .ipip:
+                break
+            case .gue:
+                o.append(" --tun-port ")
+                o.decimal(UInt64(r.tunnelPort))
+                o.append(" ")
+                o.append(checksumOption(r.tunnelFlags))
+            case .gre:
+                o.append(" ")
+                o.append(checksumOption(r.tunnelFlags))
             }
         }
-        return line
     }
 
     /// ipvsadm's `fwd_switch`; local-node destinations are written as -g, bypass has none.
-    static func forwardingSwitch(_ f: ForwardingMethod) -> String {
+    static func forwardingSwitch(_ f: ForwardingMethod) -> StaticString {
         switch f {
         case .masquerade: "-m"
         case .tunnel: "-i"
@@ -57,7 +107,7 @@ public enum IPVSAdmSave {
         }
     }
 
-    static func checksumOption(_ flags: TunnelFlags) -> String {
+    static func checksumOption(_ flags: TunnelFlags) -> StaticString {
         flags.contains(.remoteChecksum) ? "--tun-remcsum" : flags.contains(.checksum) ? "--tun-csum" : "--tun-nocsum"
     }
 }

@@ -7,78 +7,182 @@ import LVSModel
 /// 192.168.0.1 sorts before 10.0.0.1.  The relation is not transitive, so the
 /// result depends on the algorithm; glibc's qsort is a top-down merge sort
 /// (msort), reproduced here so the order matches ipvsadm line for line.
+///
+/// Listings sort 10,000 services: the compared fields are taken out of each
+/// element once, and the sort moves indices, not elements.
 enum IPVSAdmSorting {
     static func services(_ services: [ServiceStatus]) -> [ServiceStatus] {
-        mergeSort(services) { compare($0.service.key, $1.service.key) }
+        serviceOrder(services).map { services[$0] }
+    }
+
+    /// The indices of `services` in listing order: listings walk them rather than copy the table.
+    static func serviceOrder(_ services: [ServiceStatus]) -> [Int] {
+        var order = Array(services.indices)
+        let keys = services.map { ServiceSortKey($0.service.key) }
+        keys.withUnsafeBufferPointer { k in order.withUnsafeMutableBufferPointer { sortIndices($0, by: k) } }
+        return order
     }
 
     static func realServers(_ servers: [RealServerStatus]) -> [RealServerStatus] {
-        mergeSort(servers) { compare($0.server.identity, $1.server.identity) }
+        guard servers.count > 1 else { return servers }
+        var sorted: [RealServerStatus] = []
+        sorted.reserveCapacity(servers.count)
+        withRealServerOrder(servers) { order in
+            for i in order { sorted.append(servers[i]) }
+        }
+        return sorted
+    }
+
+    /// Calls `body` with the indices of `servers` in listing order, kept in temporary memory:
+    /// a listing sorts the real servers of each of its services.
+    static func withRealServerOrder(_ servers: [RealServerStatus], _ body: (UnsafeBufferPointer<Int>) -> Void) {
+        let n = servers.count
+        withUnsafeTemporaryAllocation(of: RealServerSortKey.self, capacity: n) { keys in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: n) { order in
+                for i in 0..<n {
+                    (keys.baseAddress! + i).initialize(to: RealServerSortKey(servers[i].server.identity))
+                    order[i] = i
+                }
+                sortIndices(order, by: UnsafeBufferPointer(keys))
+                body(UnsafeBufferPointer(order))
+            }
+        }
     }
 
     /// libipvs `ipvs_cmp_services`: fwmark, family, protocol, address, port.
     static func compare(_ a: ServiceKey, _ b: ServiceKey) -> Int {
-        let (ma, mb) = (mark(a), mark(b))
-        var r = Int(Int32(bitPattern: ma &- mb))
-        if r != 0 { return r }
-        r = Int(a.family.rawValue) - Int(b.family.rawValue)
-        if r != 0 { return r }
-        r = Int(a.l4Protocol?.rawValue ?? 0) - Int(b.l4Protocol?.rawValue ?? 0)
-        if r != 0 { return r }
-        r = compareAddresses(a.address, b.address, asIPv6: a.family == .v6)
-        if r != 0 { return r }
-        return Int(a.port) - Int(b.port)
+        compare(ServiceSortKey(a), ServiceSortKey(b))
     }
 
     /// libipvs `ipvs_cmp_dests`: address (words chosen by the first one's family), then port.
     static func compare(_ a: RealServerKey, _ b: RealServerKey) -> Int {
-        let r = compareAddresses(a.address, b.address, asIPv6: a.address.family == .v6)
-        if r != 0 { return r }
-        return Int(a.port) - Int(b.port)
+        compare(RealServerSortKey(a), RealServerSortKey(b))
     }
 
-    private static func mark(_ key: ServiceKey) -> UInt32 {
-        if case .fwmark(let m, _) = key { return m }
-        return 0
+    /// What a compare function reads of an element, and the compare function.
+    protocol SortKey {
+        static func compare(_ a: Self, _ b: Self) -> Int
     }
 
-    private static func compareAddresses(_ a: IPAddress, _ b: IPAddress, asIPv6: Bool) -> Int {
-        let (wa, wb) = (words(a), words(b))
-        let count = asIPv6 ? 4 : 1
-        for i in 0..<count {
-            let r = Int(Int32(bitPattern: wa[i] &- wb[i]))
-            if r != 0 { return r }
+    /// What `ipvs_cmp_services` reads of a service.
+    struct ServiceSortKey: SortKey {
+        var mark: UInt32
+        var family: Int
+        var proto: Int
+        var address: AddressWords
+        var port: Int
+
+        static func compare(_ a: Self, _ b: Self) -> Int { IPVSAdmSorting.compare(a, b) }
+
+        init(_ key: ServiceKey) {
+            if case .fwmark(let m, _) = key { mark = m } else { mark = 0 }
+            family = Int(key.family.rawValue)
+            proto = Int(key.l4Protocol?.rawValue ?? 0)
+            address = AddressWords(key.address)
+            port = Int(key.port)
         }
-        return 0
+    }
+
+    /// What `ipvs_cmp_dests` reads of a real server.
+    struct RealServerSortKey: SortKey {
+        var address: AddressWords
+        var port: Int
+
+        static func compare(_ a: Self, _ b: Self) -> Int { IPVSAdmSorting.compare(a, b) }
+
+        init(_ key: RealServerKey) {
+            address = AddressWords(key.address)
+            port = Int(key.port)
+        }
     }
 
     /// The address as the kernel's `union nf_inet_addr` words in host order; IPv4 fills the first.
-    private static func words(_ a: IPAddress) -> [UInt32] {
-        switch a.family {
-        case .v4: [a.v4Value, 0, 0, 0]
-        case .v6: [UInt32(truncatingIfNeeded: a.high >> 32), UInt32(truncatingIfNeeded: a.high),
-                   UInt32(truncatingIfNeeded: a.low >> 32), UInt32(truncatingIfNeeded: a.low)]
+    struct AddressWords {
+        var w0: UInt32, w1: UInt32, w2: UInt32, w3: UInt32
+        var isIPv6: Bool
+
+        init(_ a: IPAddress) {
+            switch a.family {
+            case .v4:
+                (w0, w1, w2, w3) = (a.v4Value, 0, 0, 0)
+            case .v6:
+                (w0, w1) = (UInt32(truncatingIfNeeded: a.high >> 32), UInt32(truncatingIfNeeded: a.high))
+                (w2, w3) = (UInt32(truncatingIfNeeded: a.low >> 32), UInt32(truncatingIfNeeded: a.low))
+            }
+            isIPv6 = a.family == .v6
         }
+    }
+
+    static func compare(_ a: ServiceSortKey, _ b: ServiceSortKey) -> Int {
+        var r = difference(a.mark, b.mark)
+        if r != 0 { return r }
+        r = a.family - b.family
+        if r != 0 { return r }
+        r = a.proto - b.proto
+        if r != 0 { return r }
+        r = compareAddresses(a.address, b.address, asIPv6: a.family == Int(IPAddress.Family.v6.rawValue))
+        if r != 0 { return r }
+        return a.port - b.port
+    }
+
+    static func compare(_ a: RealServerSortKey, _ b: RealServerSortKey) -> Int {
+        let r = compareAddresses(a.address, b.address, asIPv6: a.address.isIPv6)
+        if r != 0 { return r }
+        return a.port - b.port
+    }
+
+    /// C's `(int)(a - b)` on unsigned 32-bit values.
+    private static func difference(_ a: UInt32, _ b: UInt32) -> Int { Int(Int32(bitPattern: a &- b)) }
+
+    private static func compareAddresses(_ a: AddressWords, _ b: AddressWords, asIPv6: Bool) -> Int {
+        var r = difference(a.w0, b.w0)
+        if r != 0 || !asIPv6 { return r }
+        r = difference(a.w1, b.w1)
+        if r != 0 { return r }
+        r = difference(a.w2, b.w2)
+        if r != 0 { return r }
+        return difference(a.w3, b.w3)
     }
 
     /// glibc `msort_with_tmp`: split n/2, sort both halves, merge taking the left on `<= 0`.
     static func mergeSort<T>(_ items: [T], by compare: (T, T) -> Int) -> [T] {
-        guard items.count > 1 else { return items }
-        let n1 = items.count / 2
-        let left = mergeSort(Array(items[..<n1]), by: compare)
-        let right = mergeSort(Array(items[n1...]), by: compare)
-        var out: [T] = []
-        out.reserveCapacity(items.count)
-        var i = 0, j = 0
-        while i < left.count && j < right.count {
-            if compare(left[i], right[j]) <= 0 {
-                out.append(left[i]); i += 1
-            } else {
-                out.append(right[j]); j += 1
+        var order = Array(items.indices)
+        order.withUnsafeMutableBufferPointer { o in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: o.count) { tmp in
+                msort(o.baseAddress!, o.count, tmp.baseAddress!) { compare(items[$0], items[$1]) }
             }
         }
-        out.append(contentsOf: left[i...])
-        out.append(contentsOf: right[j...])
-        return out
+        return order.map { items[$0] }
+    }
+
+    /// Sorts indices into `keys` as `mergeSort` sorts elements, with the keys' own compare function
+    /// called directly (a listing makes 140,000 comparisons for 10,000 services).
+    static func sortIndices<K: SortKey>(_ order: UnsafeMutableBufferPointer<Int>, by keys: UnsafeBufferPointer<K>) {
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: order.count) { tmp in
+            msort(order.baseAddress!, order.count, tmp.baseAddress!) { K.compare(keys[$0], keys[$1]) }
+        }
+    }
+
+    @inline(__always)
+    private static func msort(_ b: UnsafeMutablePointer<Int>, _ n: Int, _ tmp: UnsafeMutablePointer<Int>,
+                              _ compare: (Int, Int) -> Int) {
+        guard n > 1 else { return }
+        let n1 = n / 2
+        let n2 = n - n1
+        let b2 = b + n1
+        msort(b, n1, tmp, compare)
+        msort(b2, n2, tmp, compare)
+        var i = 0, j = 0, k = 0
+        while i < n1 && j < n2 {
+            if compare(b[i], b2[j]) <= 0 {
+                tmp[k] = b[i]; i += 1
+            } else {
+                tmp[k] = b2[j]; j += 1
+            }
+            k += 1
+        }
+        while i < n1 { tmp[k] = b[i]; i += 1; k += 1 }
+        // What remains of the right half is already in place, as glibc leaves it.
+        b.update(from: tmp, count: k)
     }
 }

@@ -11,7 +11,10 @@ enum IPVSAdmValueParsing {
 
     /// ipvsadm's `parse_service`: `host[:port]`, `[v6]:port`, or a bare IPv6 address.
     /// `option` names the option in messages; `proto` decides which port names apply.
-    static func endpoint(_ text: String, option: String, protocol proto: L4Protocol?) throws(LVSError) -> Endpoint {
+    static func endpoint(_ text: String, option writtenOption: @autoclosure () -> String,
+                         protocol proto: L4Protocol?) throws(LVSError) -> Endpoint {
+        if let plain = plainIPv4Endpoint(text) { return plain }
+        let option = writtenOption()
         let example = option == "-r" ? "10.0.0.2:80" : "192.168.0.1:80"
         if CNumberParsing.isAllDigits(text) {
             throw .badInput(text.isEmpty ? "\(option) needs an address, e.g. \(example)"
@@ -59,12 +62,40 @@ enum IPVSAdmValueParsing {
         throw .badInput("\(option) \(text): the port '\(portText)' is neither a number from 0 to 65535 nor \(kind)")
     }
 
+    /// The usual form read straight from its bytes: a numeric IPv4 address with an optional
+    /// numeric port ("10.0.0.2:80"), as `endpoint` reads it. nil for anything else (brackets,
+    /// IPv6, port names, mistakes), which `endpoint` then reads the general way, explaining
+    /// what is wrong; a test checks that both ways agree wherever this one answers.
+    static func plainIPv4Endpoint(_ text: String) -> Endpoint? {
+        CNumberParsing.withBytes(text) { b -> Endpoint? in
+            // All digits is an error (no address); IPv6 needs two colons, so with at most one
+            // the general path's IPv6 attempt fails and the port follows the colon.
+            guard !CNumberParsing.isAllDigits(b) else { return nil }
+            var colon: Int?
+            for i in b.indices {
+                let c = b[i]
+                if c >= 0x80 || c == UInt8(ascii: "[") { return nil }
+                if c == UInt8(ascii: ":") {
+                    if colon != nil { return nil }
+                    colon = i
+                }
+            }
+            guard let colon else {
+                return CNumberParsing.inetAton(b).map { Endpoint(address: IPAddress(v4: $0), port: nil) }
+            }
+            guard let v4 = CNumberParsing.inetAton(CNumberParsing.Bytes(rebasing: b[..<colon])),
+                  let port = CNumberParsing.number(CNumberParsing.Bytes(rebasing: b[(colon + 1)...]), in: 0...65535)
+            else { return nil }
+            return Endpoint(address: IPAddress(v4: v4), port: UInt16(port))
+        }
+    }
+
     /// ipvsadm's `parse_timeout`: a whole number of seconds; a bare `-p` means 360 s
     /// (libipvs's IPVS_SVC_PERSISTENT_TIMEOUT, although the manual says 300).
-    static func timeout(_ text: String?, in range: ClosedRange<Int64>, option: String) throws(LVSError) -> UInt32 {
+    static func timeout(_ text: String?, in range: ClosedRange<Int64>, option: @autoclosure () -> String) throws(LVSError) -> UInt32 {
         guard let text else { return 360 }
         guard let n = CNumberParsing.number(text, in: range) else {
-            throw .badInput("\(option) \(text): the timeout must be a whole number of seconds from \(range.lowerBound) to \(range.upperBound) (31 days)")
+            throw .badInput("\(option()) \(text): the timeout must be a whole number of seconds from \(range.lowerBound) to \(range.upperBound) (31 days)")
         }
         return UInt32(n)
     }
@@ -78,9 +109,9 @@ enum IPVSAdmValueParsing {
     }
 
     /// A bounded whole number, with ipvsadm's meaning of "bounded".
-    static func integer(_ text: String, in range: ClosedRange<Int64>, option: String, what: String) throws(LVSError) -> Int64 {
+    static func integer(_ text: String, in range: ClosedRange<Int64>, option: @autoclosure () -> String, what: String) throws(LVSError) -> Int64 {
         guard let n = CNumberParsing.number(text, in: range) else {
-            throw .badInput("\(option) \(text): \(what) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            throw .badInput("\(option()) \(text): \(what) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
         }
         return n
     }
@@ -147,6 +178,8 @@ enum IPVSAdmValueParsing {
 
     /// ipvsadm copies names into fixed C buffers; longer names are cut, as the kernel would see them.
     static func truncated(_ text: String, to length: Int) -> String {
+        // Nothing to cut (the usual case): the text itself.
+        if text.utf8.count <= length && !text.utf8.contains(0) { return text }
         var bytes = Array(text.utf8.prefix(length))
         if let nul = bytes.firstIndex(of: 0) { bytes = Array(bytes[..<nul]) }
         return String(decoding: bytes, as: UTF8.self)

@@ -30,70 +30,128 @@ enum IPVSRules {
 /// A model of the kernel's IPVS state that answers each operation with the errno
 /// the kernel would return (nil for success) and applies it when it succeeds.
 /// `-R` validates its whole input with it, and it computes what undoes a change.
+///
+/// `-R` inputs can hold 50,000 operations, so the model stores little per object: services
+/// in the order they were added (deleted ones leave a hole), found through a dictionary, each
+/// with its real servers' settings; counters only for what was read from the kernel.
 struct IPVSStateModel {
-    /// Services by key, with their order kept apart: -R inputs can be large.
-    private var services: [ServiceKey: ServiceStatus] = [:]
-    private var order: [ServiceKey] = []
+    private var positions: [ServiceKey: Int] = [:]
+    private var slots: [Slot?] = []
     private(set) var daemons: [SyncDaemon]
     private(set) var timeouts: Timeouts
+
+    private struct Slot {
+        var service: VirtualService
+        var realServers: [RealServer]
+        /// The kernel's counters for the service and, in `realServers` order, its real servers;
+        /// nil where all are zero (everything added here).
+        var counters: Counters?
+    }
+
+    private struct Counters {
+        var stats: Stats
+        var realServers: [RealServerCounters]
+    }
+
+    private struct RealServerCounters {
+        var active: UInt32 = 0, inactive: UInt32 = 0, persistent: UInt32 = 0
+        var stats = Stats()
+    }
 
     enum Errno {
         static let noent: Int32 = 2, srch: Int32 = 3, exist: Int32 = 17, inval: Int32 = 22, range: Int32 = 34
     }
 
     init(table: IPVSTable, daemons: [SyncDaemon], timeouts: Timeouts) {
-        for s in table.services where services.updateValue(s, forKey: s.service.key) == nil { order.append(s.service.key) }
+        for s in table.services {
+            let counters = Counters(stats: s.stats, realServers: s.realServers.map {
+                RealServerCounters(active: $0.activeConnections, inactive: $0.inactiveConnections,
+                                   persistent: $0.persistentConnections, stats: $0.stats)
+            })
+            let slot = Slot(service: s.service, realServers: s.realServers.map(\.server), counters: counters)
+            // A key given twice keeps its first place and its last value, as a dictionary update would.
+            if let p = positions[s.service.key] {
+                slots[p] = slot
+            } else {
+                positions[s.service.key] = slots.count
+                slots.append(slot)
+            }
+        }
         self.daemons = daemons
         self.timeouts = timeouts
     }
 
-    /// The modelled table, in the order services were added.
-    var table: IPVSTable { IPVSTable(services: order.compactMap { services[$0] }) }
+    /// Room for this many more services, so that a large input does not rehash as it grows.
+    mutating func reserveCapacity(services: Int) {
+        positions.reserveCapacity(positions.count + services)
+        slots.reserveCapacity(slots.count + services)
+    }
 
-    subscript(key: ServiceKey) -> ServiceStatus? { services[key] }
+    /// The modelled table, in the order services were added.
+    var table: IPVSTable { IPVSTable(services: slots.compactMap { $0.map(Self.status) }) }
+
+    subscript(key: ServiceKey) -> ServiceStatus? { positions[key].flatMap { slots[$0] }.map(Self.status) }
+
+    private static func status(_ slot: Slot) -> ServiceStatus {
+        var realServers: [RealServerStatus] = []
+        realServers.reserveCapacity(slot.realServers.count)
+        for (j, r) in slot.realServers.enumerated() {
+            var status = RealServerStatus(server: r)
+            if let c = slot.counters?.realServers[j] {
+                status.activeConnections = c.active
+                status.inactiveConnections = c.inactive
+                status.persistentConnections = c.persistent
+                status.stats = c.stats
+            }
+            realServers.append(status)
+        }
+        return ServiceStatus(service: slot.service, stats: slot.counters?.stats ?? Stats(), realServers: realServers)
+    }
 
     /// Applies `op` if the kernel would accept it; returns the kernel's errno otherwise.
     mutating func apply(_ op: IPVSOperation) -> Int32? {
         switch op {
         case .addService(let s):
-            if services[s.key] != nil { return Errno.exist }
+            if positions[s.key] != nil { return Errno.exist }
             if let e = serviceSettingsError(s) { return e }
             var stored = s
             stored.flags = s.flags.intersection(.userSettable)
-            services[s.key] = ServiceStatus(service: stored)
-            order.append(s.key)
+            positions[s.key] = slots.count
+            slots.append(Slot(service: stored, realServers: [], counters: nil))
         case .editService(let s):
-            guard services[s.key] != nil else { return Errno.srch }
+            guard let p = positions[s.key] else { return Errno.srch }
             if let e = serviceSettingsError(s) { return e }
-            services[s.key]?.service = s
-            services[s.key]?.service.flags = s.flags.intersection(.userSettable)
+            slots[p]!.service = s
+            slots[p]!.service.flags = s.flags.intersection(.userSettable)
         case .deleteService(let k):
-            guard services.removeValue(forKey: k) != nil else { return Errno.srch }
-            order.removeAll { $0 == k }
+            guard let p = positions.removeValue(forKey: k) else { return Errno.srch }
+            slots[p] = nil
         case .addRealServer(let k, let r):
-            guard let s = services[k] else { return Errno.srch }
+            guard let p = positions[k] else { return Errno.srch }
             if let e = realServerError(k, r) { return e }
-            if s.realServers.contains(where: { $0.server.identity == r.identity }) { return Errno.exist }
+            if slots[p]!.realServers.contains(where: { $0.address == r.address && $0.port == r.port }) { return Errno.exist }
             if IPVSRules.unicastProblem(r.address) != nil { return Errno.inval }
-            services[k]?.realServers.append(RealServerStatus(server: r))
+            slots[p]!.realServers.append(r)
+            slots[p]!.counters?.realServers.append(RealServerCounters())
         case .editRealServer(let k, let r):
-            guard let s = services[k] else { return Errno.srch }
+            guard let p = positions[k] else { return Errno.srch }
             if let e = realServerError(k, r) { return e }
-            guard let j = s.realServers.firstIndex(where: { $0.server.identity == r.identity }) else { return Errno.noent }
-            services[k]?.realServers[j].server = r
+            guard let j = slots[p]!.realServers.firstIndex(where: { $0.address == r.address && $0.port == r.port }) else { return Errno.noent }
+            slots[p]!.realServers[j] = r
         case .deleteRealServer(let k, let rk):
-            guard let s = services[k] else { return Errno.srch }
-            guard let j = s.realServers.firstIndex(where: { $0.server.identity == rk }) else { return Errno.noent }
-            services[k]?.realServers.remove(at: j)
+            guard let p = positions[k] else { return Errno.srch }
+            guard let j = slots[p]!.realServers.firstIndex(where: { $0.identity == rk }) else { return Errno.noent }
+            slots[p]!.realServers.remove(at: j)
+            slots[p]!.counters?.realServers.remove(at: j)
         case .flush:
-            services.removeAll()
-            order.removeAll()
+            positions.removeAll()
+            slots.removeAll()
         case .zero(let k):
             if let k {
-                guard services[k] != nil else { return Errno.srch }
-                zero(k)
+                guard let p = positions[k] else { return Errno.srch }
+                zero(p)
             } else {
-                for k in order { zero(k) }
+                for p in slots.indices where slots[p] != nil { zero(p) }
             }
         case .setTimeouts(let t):
             // 0 leaves a timeout as it is.
@@ -112,15 +170,19 @@ struct IPVSStateModel {
         return nil
     }
 
-    private mutating func zero(_ k: ServiceKey) {
-        guard var s = services[k] else { return }
-        s.stats = .zero
-        for j in s.realServers.indices { s.realServers[j].stats = .zero }
-        services[k] = s
+    /// Counters go to zero; connection counts stay.
+    private mutating func zero(_ p: Int) {
+        guard var c = slots[p]?.counters else { return }
+        c.stats = Stats()
+        for j in c.realServers.indices { c.realServers[j].stats = Stats() }
+        slots[p]!.counters = c
     }
 
     private var hasMixedFamilies: Bool {
-        services.values.contains { s in s.realServers.contains { $0.server.address.family != s.service.key.family } }
+        slots.contains { slot in
+            guard let slot else { return false }
+            return slot.realServers.contains { $0.address.family != slot.service.key.family }
+        }
     }
 
     /// ip_vs_add_service / ip_vs_edit_service: scheduler, persistence engine, IPv6 prefix.
@@ -145,17 +207,17 @@ struct IPVSStateModel {
         case .addService(let s):
             return [.deleteService(s.key)]
         case .editService(let s):
-            return services[s.key].map { [.editService($0.service)] } ?? []
+            return self[s.key].map { [.editService($0.service)] } ?? []
         case .deleteService(let k):
-            return services[k].map(Self.recreate) ?? []
+            return self[k].map(Self.recreate) ?? []
         case .addRealServer(let k, let r):
             return [.deleteRealServer(k, r.identity)]
         case .editRealServer(let k, let r):
-            return services[k]?.realServers.first { $0.server.identity == r.identity }.map { [.editRealServer(k, $0.server)] } ?? []
+            return self[k]?.realServers.first { $0.server.identity == r.identity }.map { [.editRealServer(k, $0.server)] } ?? []
         case .deleteRealServer(let k, let rk):
-            return services[k]?.realServers.first { $0.server.identity == rk }.map { [.addRealServer(k, $0.server)] } ?? []
+            return self[k]?.realServers.first { $0.server.identity == rk }.map { [.addRealServer(k, $0.server)] } ?? []
         case .flush:
-            return order.compactMap { services[$0] }.flatMap(Self.recreate)
+            return table.services.flatMap(Self.recreate)
         case .zero:
             return [] // counters cannot be restored
         case .setTimeouts:

@@ -58,21 +58,39 @@ public final class Session {
                 readSysctl: ProcSysctl.read, writeSysctl: ProcSysctl.write)
     }
 
-    /// The firewall-mark backend, chosen on first use: --backend, else nftables where the kernel has it.
-    func marks() throws(LVSError) -> any MarkBackend {
-        if let backend { return backend }
+    /// The firewall-mark backend, chosen on first use: --backend (or the setting), else where lvsh's
+    /// rules already are, else nftables where the kernel has the inet family. Only a writer may probe
+    /// the kernel for the family (an aborted nf_tables transaction costs milliseconds); a reader that
+    /// finds no rules anywhere reads the empty nftables table.
+    func marks(forWriting: Bool = true) throws(LVSError) -> any MarkBackend {
+        if let backend, forWriting ? !backendIsGuess : true { return backend }
         let chosen: any MarkBackend
+        backendIsGuess = false
         switch options.backend {
         case "iptables": chosen = IPTablesBackend()
         case "nft": chosen = try NFTablesBackend()
-        default: chosen = NFTablesBackend.isAvailable() ? try NFTablesBackend() : IPTablesBackend()
+        default:
+            // holdsGroups reads the table list and the names, never the maps: the same cost at any size.
+            if let nft = try? NFTablesBackend(), (try? nft.holdsGroups()) == true {
+                chosen = nft
+            } else if IPTablesBackend.hasLegacyMangle() {
+                chosen = IPTablesBackend()
+            } else if !forWriting, let nft = try? NFTablesBackend() {
+                chosen = nft
+                backendIsGuess = true
+            } else {
+                chosen = NFTablesBackend.isAvailable() ? try NFTablesBackend() : IPTablesBackend()
+            }
         }
         backend = chosen
         return chosen
     }
 
+    /// Whether the backend was picked by a reader without probing: a writer decides again.
+    private var backendIsGuess = false
+
     var showContext: ShowContext {
-        ShowContext(ipvs: { [control] () throws(LVSError) in control }, marks: { () throws(LVSError) in try self.marks() },
+        ShowContext(ipvs: { [control] () throws(LVSError) in control }, marks: { () throws(LVSError) in try self.marks(forWriting: false) },
                     connections: { () throws(LVSError) in try ConnectionReader.read() }, json: options.json)
     }
 

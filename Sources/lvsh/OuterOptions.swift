@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import Console
 import LVSModel
 import Shell
 
@@ -35,6 +36,21 @@ struct OuterOptions: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Print the plan instead of applying it.")
     var dryRun = false
 
+    @Flag(help: "apply: plan only; exit 0 and report whether changes are pending.")
+    var check = false
+
+    @Flag(help: "apply: show the difference between before and after.")
+    var diff = false
+
+    @Flag(help: "apply: also remove services, groups and sync daemons the file does not name.")
+    var prune = false
+
+    @Option(help: "apply: drain real servers that leave (weight 0, delete when idle or after SECONDS).")
+    var drain: Int?
+
+    @Option(name: .customLong("confirm"), help: "apply: roll back after SECONDS unless `lvsh confirm` runs.")
+    var confirmSeconds: Int?
+
     @Argument(parsing: .allUnrecognized, help: "One command, e.g. `show services`.")
     var words: [String] = []
 
@@ -49,9 +65,14 @@ struct OuterOptions: ParsableCommand {
     }
 
     func run() throws {
-        var options = SessionOptions(json: json, dryRun: dryRun, backend: backend)
-        // Fault injection for tests: make the executor's step k fail (documented in the README).
-        if let k = getenv("LVSH_FAIL_STEP").flatMap({ Int(String(cString: $0)) }) { options.failStep = k }
+        let settings = OuterSettings(json: json, dryRun: dryRun, check: check, diff: diff, prune: prune, backend: backend,
+                                     config: config, drain: drain, confirm: confirmSeconds)
+        let options: SessionOptions
+        do {
+            options = try settings.sessionOptions()
+        } catch {
+            throw ValidationError(error.message)
+        }
         let session = Session.standard(options)
         let code: Int32
         if let commands {
@@ -61,7 +82,7 @@ struct OuterOptions: ParsableCommand {
         } else if !words.isEmpty {
             code = session.runWords(words)
         } else if isatty(0) != 0 {
-            code = session.runConsole()
+            code = InteractiveConsole(session: session).run()
         } else {
             code = session.runFile("-")
         }

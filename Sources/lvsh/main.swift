@@ -25,4 +25,12 @@ if let split = OuterCommandLine.ipvsadmSplit(arguments) {
     }
     exit(Session.standard(options).runIPVSAdm(split.ipvsadmArguments))
 }
+if let quick = QuickPath.parse(arguments) {
+    do {
+        exit(Session.standard(try quick.settings.sessionOptions()).runWords(quick.words))
+    } catch {
+        StandardStream.write(error.message + "\n", to: 2)
+        exit(error.code.rawValue)
+    }
+}
 OuterOptions.main(arguments)

@@ -20,23 +20,23 @@ struct NFTKernelTests {
     /// What `nft list table inet lvsh` prints for web and dns (the README shows the same).
     static let listing = """
         table inet lvsh {
-        	comment "lvsh port groups: marks by address . protocol . port; group names in @groups"
+        	comment "lvsh port groups: marks by protocol . port . address; group names in @groups"
         	set groups {
         		type mark
         		elements = { 0x000003e8 comment "web", 0x000003e9 comment "dns" }
         	}
 
         	map v4 {
-        		type ipv4_addr . inet_proto . inet_service : mark
+        		type inet_proto . inet_service . ipv4_addr : mark
         		flags interval
-        		elements = { 192.168.61.129 . tcp . 80 : 0x000003e8,
-        			     192.168.61.129 . tcp . 443 : 0x000003e8 }
+        		elements = { tcp . 80 . 192.168.61.129 : 0x000003e8,
+        			     tcp . 443 . 192.168.61.129 : 0x000003e8 }
         	}
 
         	map v6 {
-        		type ipv6_addr . inet_proto . inet_service : mark
+        		type inet_proto . inet_service . ipv6_addr : mark
         		flags interval
-        		elements = { 2001:db8::80 . tcp . 8000-8100 : 0x000003e8 }
+        		elements = { tcp . 8000-8100 . 2001:db8::80 : 0x000003e8 }
         	}
 
         	map any {
@@ -48,15 +48,15 @@ struct NFTKernelTests {
 
         	chain prerouting {
         		type filter hook prerouting priority mangle; policy accept;
-        		meta mark set ip daddr . meta l4proto . th dport map @v4
-        		meta mark set ip6 daddr . meta l4proto . th dport map @v6
+        		meta mark set meta l4proto . th dport . ip daddr map @v4
+        		meta mark set meta l4proto . th dport . ip6 daddr map @v6
         		meta mark set meta l4proto . th dport map @any
         	}
 
         	chain output {
         		type route hook output priority mangle; policy accept;
-        		meta mark set ip daddr . meta l4proto . th dport map @v4
-        		meta mark set ip6 daddr . meta l4proto . th dport map @v6
+        		meta mark set meta l4proto . th dport . ip daddr map @v4
+        		meta mark set meta l4proto . th dport . ip6 daddr map @v6
         		meta mark set meta l4proto . th dport map @any
         	}
         }
@@ -78,6 +78,7 @@ struct NFTKernelTests {
         let applied = try nft.update { _ in [.put(Self.web), .put(Self.dns)] }
         #expect(applied == [.put(Self.web), .put(Self.dns)])
         #expect(try ns.nft("list table inet lvsh") == Self.listing)
+        #expect(try nft.rulesText() == Self.listing, "`show rules` renders what nft lists")
         let witness = NFTWitness(ns: ns)
         #expect(try witness.mapElements() == ["v4": NFTWitness.expectedElements([Self.web])["v4"]!,
                                                "v6": NFTWitness.expectedElements([Self.web])["v6"]!,
@@ -226,7 +227,7 @@ struct NFTKernelTests {
     func orphans() throws {
         let (ns, nft) = try setUp()
         _ = try nft.update { _ in [.put(Self.web)] }
-        try ns.nft("add element inet lvsh v4 '{ 10.9.9.9 . tcp . 22 : 77 }'")
+        try ns.nft("add element inet lvsh v4 '{ tcp . 22 . 10.9.9.9 : 77 }'")
         #expect(try nft.groups().map(\.name) == ["mark-77", "web"])
         _ = try nft.update { _ in [.delete(group: "mark-77")] }
         #expect(try nft.groups() == [Self.web])
@@ -241,6 +242,36 @@ struct NFTKernelTests {
         } throws: { error in
             (error as? LVSError)?.message.contains("set v4 that lvsh did not make") == true
         }
+    }
+
+    @Test("a table from an earlier lvsh (maps keyed address . protocol . port) is refused with what to do, not misread")
+    func olderLayout() throws {
+        let (ns, nft) = try setUp()
+        try ns.nft("""
+            -f - <<'EOF'
+            table inet lvsh {
+              set groups { type mark; elements = { 1000 comment "web" }; }
+              map v4 { type ipv4_addr . inet_proto . inet_service : mark; flags interval; elements = { 192.168.61.129 . tcp . 80 : 1000 }; }
+              map v6 { type ipv6_addr . inet_proto . inet_service : mark; flags interval; }
+              map any { type inet_proto . inet_service : mark; flags interval; }
+              chain prerouting { type filter hook prerouting priority mangle; meta mark set ip daddr . meta l4proto . th dport map @v4; }
+            }
+            EOF
+            """)
+        let before = try ns.nft("-j list ruleset")
+        for attempt in [{ _ = try nft.groups() }, { _ = try nft.update { _ in [.put(Self.dns)] } },
+                        { _ = try nft.apply([.addEntries(group: "web", [Self.e("192.168.61.129", .tcp, 81...81)])]) }] {
+            #expect {
+                try attempt()
+            } throws: { error in
+                let m = (error as? LVSError)?.message ?? ""
+                return m.contains("earlier lvsh") && m.contains("nft delete table inet lvsh")
+            }
+        }
+        #expect(try ns.nft("-j list ruleset") == before)
+        try ns.nft("delete table inet lvsh")
+        _ = try nft.update { _ in [.put(Self.web)] }
+        #expect(try nft.groups() == [Self.web])
     }
 
     @Test("the kernel's refusal of an element names the entry and its group")

@@ -21,6 +21,8 @@ struct NFTWitness {
                 guard let pair = el as? [Any], pair.count == 2 else { continue }
                 let parts = ((pair[0] as? [String: Any])?["concat"] as? [Any]) ?? [pair[0]]
                 var words = parts.map(Self.text)
+                // nft shows PROTO . PORTS . ADDRESS; the witness writes the address first.
+                if words.count == 3 { words.insert(words.removeLast(), at: 0) }
                 if words.count == 2 { words.insert("any", at: 0) }
                 elems.append(words.joined(separator: " ") + "=\(Self.text(pair[1]))")
             }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Shell
 import LVSModel
@@ -118,5 +119,15 @@ struct LanguageTests {
         #expect(table.complete("web", after: ["no", "group"], live: live) == ["web", "webmail"])
         #expect(table.complete("", after: ["real"], live: live).contains("fwmark"))
         #expect(table.complete("", after: ["real"], live: live).contains("dns"))
+    }
+}
+
+/// docs/commands.md is generated from the command table; a command added without regenerating fails here.
+struct ReferenceDocTests {
+    @Test func docsMatchTheCommandTable() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/commands.md")
+        let text = try String(contentsOf: url, encoding: .utf8)
+        #expect(text == Catalog.reference(), "docs/commands.md is stale: regenerate it with `lvsh help reference > docs/commands.md`")
     }
 }

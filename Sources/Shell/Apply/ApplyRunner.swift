@@ -60,6 +60,9 @@ public struct ApplyRunner {
         for key in plan.untouched {
             warnings.append("service \(PlanDescription.name(key)) is not in \(path); left alone (--prune removes it)")
         }
+        for name in plan.untouchedGroups {
+            warnings.append("group \(name) is not in \(path); left alone (--prune removes it)")
+        }
 
         // Check the plan against the actual state step by step: this also gives each step its undo.
         var candidate = Candidate(table: IPVSTable(services: actual.services), daemons: actual.daemons,
@@ -81,14 +84,20 @@ public struct ApplyRunner {
 
         var writes = 0
         var failure: LVSError? = nil
+        // Whether a failed execution was undone (then nothing changed), as opposed to a failed check afterwards.
+        var undone = false
         if !options.check && !changes.isEmpty {
             if let seconds = options.confirm { try armRollback(runtime, before: before, seconds: seconds) }
             var executor = Executor(writers: writers, failAtStep: session.options.failStep)
+            executor.pauseBeforeStep = Self.pauseFromEnvironment()
             var report = executor.run(Array(changes[..<drainStart]))
             writes += report.writes
             if report.failure == nil, let seconds = options.drain, drainStart < changes.count {
                 let drained = try drain(plan.realDeletes, seconds: seconds, executor: &executor)
-                writes += drained
+                writes += drained.writes
+                for r in drained.busy {
+                    warnings.append("real server \(r) still had connections after --drain \(seconds) s; deleted anyway")
+                }
             }
             if report.failure == nil {
                 report = executor.run(Array(changes[drainStart...]))
@@ -100,12 +109,15 @@ public struct ApplyRunner {
                     ? "\nThe changes already made were undone; the kernel is as it was before apply."
                     : "\nUndoing failed too; the kernel is partly changed:\n  " + report.undoFailures.joined(separator: "\n  ")
                 failure = LVSError(.failed, message)
+                undone = true
+            } else {
+                failure = try verify(changes, planned: candidate.table, path: path)
             }
         }
 
         if options.json {
             session.out(JSON.object([
-                ("changed", .bool(!changes.isEmpty && failure == nil)),
+                ("changed", .bool(!changes.isEmpty && !undone)),
                 ("diff", .object([("before", .string(before)), ("after", .string(after))])),
                 ("plan", .array(changes.map(PlanDescription.json))),
                 ("warnings", .array(warnings.map(JSON.string))),
@@ -134,8 +146,9 @@ public struct ApplyRunner {
         return 0
     }
 
-    /// Weight 0 for every real server that leaves, then wait until none has connections (or time runs out).
-    private func drain(_ leaving: [(ServiceKey, RealServer)], seconds: Int, executor: inout Executor) throws(LVSError) -> Int {
+    /// Weight 0 for every real server that leaves, then wait until none has open connections (or time
+    /// runs out). Returns the writes made and the servers that still had connections at the deadline.
+    private func drain(_ leaving: [(ServiceKey, RealServer)], seconds: Int, executor: inout Executor) throws(LVSError) -> (writes: Int, busy: [String]) {
         var quiet: [PlannedChange] = []
         for (key, r) in leaving where r.weight != 0 {
             var zero = r
@@ -146,15 +159,115 @@ public struct ApplyRunner {
         let report = executor.run(quiet)
         if let f = report.failure { throw f }
         let deadline = time(nil) + seconds
-        while time(nil) < deadline {
+        var busy: [(ServiceKey, RealServer)] = []
+        repeat {
             let table = try session.control.table(.listing)
-            let busy = leaving.contains { key, r in
-                table[key]?.realServers.first { $0.server.identity == r.identity }.map { $0.activeConnections + $0.inactiveConnections > 0 } ?? false
+            // The counters first: they cost nothing more. A connection the client and server have
+            // closed stays in IPVS as TIME_WAIT (2 minutes) or CLOSE and counts as inactive, yet it
+            // carries nothing: when only inactive ones are left, the connection table tells them apart.
+            var open: [Connection]? = nil
+            busy = []
+            for (key, r) in leaving {
+                guard let status = table[key]?.realServers.first(where: { $0.server.identity == r.identity }) else { continue }
+                if status.activeConnections == 0 {
+                    if status.inactiveConnections == 0 { continue }
+                    if open == nil {
+                        open = try ConnectionReader.read().filter { !Self.finishedStates.contains($0.state) && $0.protocolName != "IP" }
+                    }
+                    // Real servers of fwmark services have port 0: any port of the address is theirs.
+                    guard open!.contains(where: { $0.destination == r.address && (r.port == 0 || $0.destinationPort == r.port) }) else { continue }
+                }
+                busy.append((key, r))
             }
-            if !busy { break }
+            if busy.isEmpty { break }
             usleep(200_000)
+        } while time(nil) < deadline
+        return (report.writes, busy.map { "\(PlanDescription.endpoint($0.1.address, $0.1.port)) of \(PlanDescription.name($0.0))" })
+    }
+
+    /// IPVS connection states (/proc/net/ip_vs_conn) of connections that are over and only wait to expire.
+    private static let finishedStates: Set<String> = ["TIME_WAIT", "CLOSE"]
+
+    /// LVSH_PAUSE_BEFORE_STEP=STEP[:SECONDS] (default 3 s): the executor's test hook (see Executor).
+    static func pauseFromEnvironment() -> (step: Int, seconds: UInt32)? {
+        guard let raw = getenv("LVSH_PAUSE_BEFORE_STEP") else { return nil }
+        let parts = String(cString: raw).split(separator: ":")
+        guard let step = parts.first.flatMap({ Int($0) }), step > 0 else { return nil }
+        return (step, parts.count > 1 ? UInt32(parts[1]) ?? 3 : 3)
+    }
+
+    /// After the writes: reads back the IPVS services the plan touched and compares them with the
+    /// plan's after-state. lvsh's lock keeps other lvsh processes out, but not ipvsadm or keepalived:
+    /// when one of them changed a service while apply ran, say so (exit 1) rather than report success.
+    /// Only the touched services count, so a small change to a large table stays cheap.
+    private func verify(_ changes: [PlannedChange], planned: IPVSTable, path: String) throws(LVSError) -> LVSError? {
+        var touched: [ServiceKey] = [], seen = Set<ServiceKey>()
+        for c in changes {
+            if case .ipvs(let op) = c.step, let key = op.serviceKey, seen.insert(key).inserted { touched.append(key) }
         }
-        return report.writes
+        guard !touched.isEmpty else { return nil }
+        var want: [ServiceKey: ServiceStatus] = [:]
+        for s in planned.services where seen.contains(s.service.key) { want[s.service.key] = s }
+        let have = try readBack(touched, planned: planned.services.count,
+                                thresholds: Set(want.values.filter { $0.realServers.contains { $0.server.upperThreshold != 0 || $0.server.lowerThreshold != 0 } }.map(\.service.key)))
+        for key in touched {
+            guard let difference = Self.difference(key, want: want[key], have: have[key]) else { continue }
+            return LVSError(.failed, "after applying \(path): \(difference)\n"
+                + "Another program changed IPVS while apply ran (lvsh's lock does not stop ipvsadm or keepalived); "
+                + "the kernel is left as it is: run `lvsh show diff \(path)` to see the differences, and apply again.")
+        }
+        return nil
+    }
+
+    /// The touched services as the kernel has them now. A service dump and one destination dump per
+    /// touched service; when most of the table was touched (a first apply), the listing read instead
+    /// (/proc/net/ip_vs holds every destination: one read instead of one dump per service), which
+    /// lacks thresholds, so services that have some are read in full.
+    private func readBack(_ keys: [ServiceKey], planned: Int, thresholds: Set<ServiceKey>) throws(LVSError) -> [ServiceKey: ServiceStatus] {
+        var out: [ServiceKey: ServiceStatus] = [:]
+        let wanted = Set(keys)
+        guard session.control is LazyIPVSClient || session.control is IPVSClient else {
+            // Another IPVSControl (a test's): its whole table.
+            for s in try session.control.table(.complete).services where wanted.contains(s.service.key) { out[s.service.key] = s }
+            return out
+        }
+        let client = try IPVSClient()
+        if keys.count * 4 > planned {
+            for s in try client.table(.listing).services where wanted.contains(s.service.key) { out[s.service.key] = s }
+            for key in thresholds where out[key] != nil { out[key]!.realServers = try client.realServers(of: key) }
+        } else {
+            for (service, stats) in try client.services() where wanted.contains(service.key) {
+                out[service.key] = ServiceStatus(service: service, stats: stats, realServers: try client.realServers(of: service.key))
+            }
+        }
+        return out
+    }
+
+    /// The first way the kernel's service differs from the planned one, naming the object; nil when equal.
+    static func difference(_ key: ServiceKey, want: ServiceStatus?, have: ServiceStatus?) -> String? {
+        let name = "service \(PlanDescription.name(key))"
+        switch (want, have) {
+        case (nil, nil): return nil
+        case (nil, .some): return "\(name) exists, but apply deleted it"
+        case (.some, nil): return "\(name) is missing, but apply wrote it"
+        case (let want?, let have?):
+            if want.service != have.service {
+                return "\(name) is `\(ServiceCommands.describe(have.service))` in the kernel, but apply wrote `\(ServiceCommands.describe(want.service))`"
+            }
+            let kernel = Dictionary(have.realServers.map { ($0.server.identity, $0.server) }, uniquingKeysWith: { a, _ in a })
+            let planned = Dictionary(want.realServers.map { ($0.server.identity, $0.server) }, uniquingKeysWith: { a, _ in a })
+            for r in want.realServers {
+                let real = "real server \(PlanDescription.endpoint(r.server.address, r.server.port)) of \(name)"
+                guard let k = kernel[r.server.identity] else { return "\(real) is missing, but apply wrote it" }
+                if k != r.server {
+                    return "\(real) is `\(RealServerCommands.describe(k))` in the kernel, but apply wrote `\(RealServerCommands.describe(r.server))`"
+                }
+            }
+            for r in have.realServers where planned[r.server.identity] == nil {
+                return "real server \(PlanDescription.endpoint(r.server.address, r.server.port)) of \(name) exists, but apply did not write it"
+            }
+            return nil
+        }
     }
 
     private func readActual(sysctls: [String], needIPVS: Bool) throws(LVSError) -> ManagedState {

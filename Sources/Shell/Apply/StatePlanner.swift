@@ -7,7 +7,8 @@ import LVSModel
 /// new and changed real servers; then the firewall marks in one transaction (a new group starts
 /// marking only once its fwmark service exists, and a removed group stops marking before its service
 /// goes); then real servers that leave (after their replacements came); then services that leave; then
-/// sync daemons. Identities that change (a real server's port) are a delete and an add; everything
+/// sync daemons. Without --prune, services, groups and daemons the file does not name stay as they are.
+/// Identities that change (a real server's port) are a delete and an add; everything
 /// IPVS can edit in place is edited.
 enum StatePlanner {
     struct Plan {
@@ -17,8 +18,9 @@ enum StatePlanner {
         var serviceDeletes: [ServiceKey] = []
         var daemonOps: [IPVSOperation] = []
         var sysctls: [(String, String)] = []
-        /// Services the file does not name, left alone without --prune.
+        /// Services and groups the file does not name, left alone without --prune.
         var untouched: [ServiceKey] = []
+        var untouchedGroups: [String] = []
 
         var isEmpty: Bool {
             ipvsFirst.isEmpty && groups.isEmpty && realDeletes.isEmpty && serviceDeletes.isEmpty
@@ -64,7 +66,9 @@ enum StatePlanner {
         }
 
         let wanted = Dictionary(desired.groups.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        for a in actual.groups where wanted[a.name] == nil { plan.groups.append(.delete(group: a.name)) }
+        for a in actual.groups where wanted[a.name] == nil {
+            if prune { plan.groups.append(.delete(group: a.name)) } else { plan.untouchedGroups.append(a.name) }
+        }
         for d in desired.groups {
             guard let a = actual.groups.first(where: { $0.name == d.name }) else {
                 plan.groups.append(.put(d))

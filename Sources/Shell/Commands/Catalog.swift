@@ -22,6 +22,8 @@ public enum Catalog {
 
     /// `help`: every command's grammar and summary; with words, the matching commands with examples.
     public static func help(_ topic: [String]) -> String {
+        // `help reference` prints the Markdown reference (docs/commands.md is this output).
+        if topic == ["reference"] { return reference() }
         let matching = table.commands.filter { c in
             let name = c.name.split(separator: " ").map(String.init)
             return zip(topic, name).allSatisfy { $1.hasPrefix($0) } && topic.count <= max(name.count, 1)
@@ -39,7 +41,8 @@ public enum Catalog {
 
     /// The command reference in Markdown, generated from the table (README and docs).
     public static func reference() -> String {
-        var out = "| command | what it does |\n|---|---|\n"
+        var out = "# lvsh command reference\n\nGenerated from the command table (`lvsh help reference`); "
+            + "`?` in the console and `help WORD` show the same.\n\n| command | what it does |\n|---|---|\n"
         for c in table.commands {
             out += "| `\(c.usage.replacingBars())` | \(c.summary) |\n"
         }

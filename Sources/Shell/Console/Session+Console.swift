@@ -28,11 +28,17 @@ extension Session {
     public func runConsoleLine(_ line: String) -> (code: Int32, quit: Bool) {
         do {
             let commands = try Tokenizer.commands(in: line, file: "console")
-            if commands.contains(where: { ["quit", "exit"].contains($0.words.first) }) { return (0, true) }
-            return (run(commands, file: "console"), false)
+            // `quit` (or `q`, `exit`) leaves after the commands before it on the line have run.
+            guard let stop = commands.firstIndex(where: Self.isQuit) else { return (run(commands, file: "console"), false) }
+            return (stop == 0 ? 0 : run(Array(commands[..<stop]), file: "console"), true)
         } catch {
             err(error.message + "\n")
             return (error.code.rawValue, false)
         }
+    }
+
+    private static func isQuit(_ input: CommandInput) -> Bool {
+        guard case .success(let (command, _)) = Catalog.table.parse(input.words), case .quit = command.handler else { return false }
+        return true
     }
 }

@@ -45,6 +45,17 @@ struct Batch {
             }
         }
         guard !parsed.isEmpty else { return 0 }
+        // Writers hold the namespace's lock from reading the kernel to their last write, so two lvsh
+        // processes never interleave their changes.
+        var lock: NamespaceLock? = nil
+        if !session.options.dryRun, parsed.contains(where: { if case .change = $0.1.handler { true } else { false } }) {
+            do throws(LVSError) {
+                lock = try NamespaceLock(try RuntimeDirectory.current())
+            } catch {
+                return fail(error)
+            }
+        }
+        defer { withExtendedLifetime(lock) {} }
 
         // A batch that changes nothing but entries (`group NAME add|del ...`, e.g. `lvsh group web add
         // vip 10.0.0.1 tcp 8443`) reads neither IPVS nor the groups: checking an edit here would cost a
@@ -108,7 +119,10 @@ struct Batch {
                 changeInputs += repeatElement(input, count: candidate!.changes.count - before)
             }
         }
+        // What the batch needs and did not say (forwarding for NAT) runs after its own changes.
+        let said = candidate?.changes.count ?? 0
         candidate?.finish()
+        if let c = candidate, c.changes.count > said { items.append(.changes(said..<c.changes.count)) }
         for w in candidate?.warnings ?? [] { session.err(w + "\n") }
         for n in candidate?.notes ?? [] { session.err(n + "\n") }
         let changes = candidate?.changes ?? []
@@ -174,6 +188,8 @@ struct Batch {
                 do throws(LVSError) {
                     session.out(try action(bindings, session))
                 } catch {
+                    // An empty message: the action reported already and only sets the exit code.
+                    if error.message.isEmpty { return error.code.rawValue }
                     return fail(error)
                 }
             }

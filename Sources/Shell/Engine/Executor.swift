@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Firewall
 import IPVS
 import LVSModel
@@ -39,6 +42,11 @@ public struct Executor {
     /// Fault injection for tests: the 1-based index of a change to fail instead of sending it
     /// (the LVSH_FAIL_STEP environment variable sets it in the lvsh executable).
     public var failAtStep: Int?
+    /// Test hook to make "in the middle of a plan" reproducible: wait this many seconds before the
+    /// 1-based change `step` (the LVSH_PAUSE_BEFORE_STEP=STEP[:SECONDS] environment variable sets it
+    /// for `lvsh apply`; see ApplyRunner). The steps before it are sent first, and a line on stderr
+    /// says when the pause starts, so a test can change the kernel behind lvsh's back meanwhile.
+    public var pauseBeforeStep: (step: Int, seconds: UInt32)?
     /// Every change this executor has made, across runs: a failure undoes them all.
     public private(set) var done: [PlannedChange] = []
     /// How many changes earlier runs were given, so step numbers count across runs.
@@ -53,9 +61,17 @@ public struct Executor {
         var report = ExecutionReport()
         defer { offset += changes.count }
         var start = 0
+        // The pause point, as an index into `changes` (nil or out of range: no pause in this run).
+        let pauseAt = pauseBeforeStep.map { $0.step - offset - 1 }
         while start < changes.count {
+            if start == pauseAt, let pause = pauseBeforeStep {
+                StandardStream.write("lvsh: pausing \(pause.seconds) s before step \(pause.step) (LVSH_PAUSE_BEFORE_STEP)\n", to: 2)
+                var left = pause.seconds
+                while left > 0 { left = sleep(left) }
+            }
             var end = start + 1
-            while end < changes.count && changes[end].step.lane == changes[start].step.lane { end += 1 }
+            // A run of one lane ends before the pause point, so the steps before it reach the kernel first.
+            while end < changes.count && changes[end].step.lane == changes[start].step.lane && end != pauseAt { end += 1 }
             var run = Array(changes[start..<end])
             var injected: PlannedChange? = nil
             if let k = failAtStep.map({ $0 - offset }), (start + 1)...end ~= k {
@@ -107,7 +123,8 @@ public struct Executor {
         case .groups:
             let groupChanges = run.compactMap { if case .groups(let c) = $0.step { c } else { nil } }
             do throws(LVSError) {
-                _ = try writers.marks().update { _ throws(LVSError) in groupChanges }
+                // `apply` lets a backend check entry edits without reading every group.
+                _ = try writers.marks().apply(groupChanges)
                 report.writes += 1
                 return (run, nil)
             } catch {

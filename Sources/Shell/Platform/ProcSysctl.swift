@@ -11,7 +11,8 @@ public enum ProcSysctl {
     }
 
     public static func read(_ name: String) -> String? {
-        ProcFile.read(path(name)).map { String($0.split(separator: "\n").first ?? "") }
+        // Multi-number values come tab-separated ("3\t50"); lvsh shows and writes them with a space.
+        ProcFile.read(path(name)).map { $0.split(separator: "\n").first?.split(whereSeparator: { $0 == "\t" || $0 == " " }).joined(separator: " ") ?? "" }
     }
 
     public static func write(_ name: String, _ value: String) throws(LVSError) {

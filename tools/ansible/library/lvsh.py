@@ -16,7 +16,7 @@ options:
     description: The lvsh configuration itself (written to a temporary file on the host).
     type: str
   prune:
-    description: Also remove IPVS services and sync daemons the file does not name.
+    description: Also remove services, port groups and sync daemons the file does not name.
     type: bool
     default: false
   drain:
