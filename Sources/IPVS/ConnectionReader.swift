@@ -19,6 +19,25 @@ public enum ProcFile {
         bytes(path).map { String(decoding: $0, as: UTF8.self) }
     }
 
+    /// Hands the file to `body` in chunks as they are read, through one reused buffer; false if the
+    /// file cannot be opened or read to its end.
+    public static func forEachChunk(_ path: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64 * 1024) { buffer in
+            while true {
+                let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                if n == 0 { return true }
+                body(UnsafeBufferPointer(rebasing: buffer[0..<n]))
+            }
+        }
+    }
+
     /// The file's bytes: /proc/net/ip_vs can be megabytes, and parsers of it work on bytes.
     ///
     /// The file is read into room reserved ahead (4 MiB, doubled as needed) but not zero-filled,

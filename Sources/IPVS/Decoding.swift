@@ -11,20 +11,21 @@ enum IPVSDecoding {
     /// One service of a service dump. Dumps have one message per service, so this reads the
     /// attributes in place (`AttributeTable`) instead of building tables on the heap.
     static func service(_ message: NetlinkMessage) throws(LVSError) -> (VirtualService, Stats) {
-        let decoded = message.payload.withUnsafeBufferPointer { p -> Result<(VirtualService, Stats), LVSError> in
-            AttributeTable.withAttributes(attributes(p), maxType: __IPVS_CMD_ATTR_MAX - 1) { top in
+        try message.payload.withUnsafeBufferPointer { (p) throws(LVSError) in
+            try AttributeTable.withAttributes(attributes(p), maxType: __IPVS_CMD_ATTR_MAX - 1) { (top) throws(LVSError) in
                 guard let nested = top[IPVS_CMD_ATTR_SERVICE] else {
-                    return .failure(.failed("IPVS answered a service dump without a service"))
+                    throw .failed("IPVS answered a service dump without a service")
                 }
-                return AttributeTable.withAttributes(nested, maxType: __IPVS_SVC_ATTR_MAX - 1) { a in service(a) }
+                return try AttributeTable.withAttributes(nested, maxType: __IPVS_SVC_ATTR_MAX - 1) { (a) throws(LVSError) in
+                    try service(a)
+                }
             }
         }
-        return try decoded.get()
     }
 
-    private static func service(_ a: AttributeTable) -> Result<(VirtualService, Stats), LVSError> {
+    private static func service(_ a: AttributeTable) throws(LVSError) -> (VirtualService, Stats) {
         guard let afRaw = a.u16(IPVS_SVC_ATTR_AF), let family = IPAddress.Family(rawValue: afRaw) else {
-            return .failure(.failed("IPVS answered a service with an unknown address family"))
+            throw .failed("IPVS answered a service with an unknown address family")
         }
         let key: ServiceKey
         if let mark = a.u32(IPVS_SVC_ATTR_FWMARK), mark != 0 {
@@ -32,7 +33,7 @@ enum IPVSDecoding {
         } else {
             guard let protoRaw = a.u16(IPVS_SVC_ATTR_PROTOCOL), let proto = L4Protocol(rawValue: protoRaw),
                   let addr = address(a[IPVS_SVC_ATTR_ADDR], family: family), let port = a.be16(IPVS_SVC_ATTR_PORT) else {
-                return .failure(.failed("IPVS answered a service without protocol, address or port"))
+                throw .failed("IPVS answered a service without protocol, address or port")
             }
             key = .inet(proto, addr, port)
         }
@@ -46,29 +47,28 @@ enum IPVSDecoding {
         let svc = VirtualService(key: key, scheduler: a.string(IPVS_SVC_ATTR_SCHED_NAME) ?? "",
                                  flags: flags, timeout: a.u32(IPVS_SVC_ATTR_TIMEOUT) ?? 0,
                                  netmask: netmask, persistenceEngine: pe)
-        return .success((svc, stats(a[IPVS_SVC_ATTR_STATS64], a[IPVS_SVC_ATTR_STATS])))
+        return (svc, stats(a[IPVS_SVC_ATTR_STATS64], a[IPVS_SVC_ATTR_STATS]))
     }
 
     /// One destination of a destination dump, read in place like `service(_:)`.
     static func realServer(_ message: NetlinkMessage, serviceFamily: IPAddress.Family) throws(LVSError) -> RealServerStatus {
-        let decoded = message.payload.withUnsafeBufferPointer { p -> Result<RealServerStatus, LVSError> in
-            AttributeTable.withAttributes(attributes(p), maxType: __IPVS_CMD_ATTR_MAX - 1) { top in
+        try message.payload.withUnsafeBufferPointer { (p) throws(LVSError) in
+            try AttributeTable.withAttributes(attributes(p), maxType: __IPVS_CMD_ATTR_MAX - 1) { (top) throws(LVSError) in
                 guard let nested = top[IPVS_CMD_ATTR_DEST] else {
-                    return .failure(.failed("IPVS answered a destination dump without a destination"))
+                    throw .failed("IPVS answered a destination dump without a destination")
                 }
-                return AttributeTable.withAttributes(nested, maxType: __IPVS_DEST_ATTR_MAX - 1) { a in
-                    realServer(a, serviceFamily: serviceFamily)
+                return try AttributeTable.withAttributes(nested, maxType: __IPVS_DEST_ATTR_MAX - 1) { (a) throws(LVSError) in
+                    try realServer(a, serviceFamily: serviceFamily)
                 }
             }
         }
-        return try decoded.get()
     }
 
-    private static func realServer(_ a: AttributeTable, serviceFamily: IPAddress.Family) -> Result<RealServerStatus, LVSError> {
+    private static func realServer(_ a: AttributeTable, serviceFamily: IPAddress.Family) throws(LVSError) -> RealServerStatus {
         // Kernels since 3.18 may give a destination its own family (e.g. IPv4 tunnels for an IPv6 service).
         let family = a.u16(IPVS_DEST_ATTR_ADDR_FAMILY).flatMap(IPAddress.Family.init(rawValue:)) ?? serviceFamily
         guard let addr = address(a[IPVS_DEST_ATTR_ADDR], family: family), let port = a.be16(IPVS_DEST_ATTR_PORT) else {
-            return .failure(.failed("IPVS answered a destination without address or port"))
+            throw .failed("IPVS answered a destination without address or port")
         }
         let method = ForwardingMethod(rawValue: (a.u32(IPVS_DEST_ATTR_FWD_METHOD) ?? 0) & 0x7) ?? .masquerade
         let rs = RealServer(address: addr, port: port, forwarding: method,
@@ -78,11 +78,11 @@ enum IPVSDecoding {
                             tunnelType: a.u8(IPVS_DEST_ATTR_TUN_TYPE).flatMap(TunnelType.init(rawValue:)) ?? .ipip,
                             tunnelPort: a.be16(IPVS_DEST_ATTR_TUN_PORT) ?? 0,
                             tunnelFlags: TunnelFlags(rawValue: a.u16(IPVS_DEST_ATTR_TUN_FLAGS) ?? 0))
-        return .success(RealServerStatus(server: rs,
-                                         activeConnections: a.u32(IPVS_DEST_ATTR_ACTIVE_CONNS) ?? 0,
-                                         inactiveConnections: a.u32(IPVS_DEST_ATTR_INACT_CONNS) ?? 0,
-                                         persistentConnections: a.u32(IPVS_DEST_ATTR_PERSIST_CONNS) ?? 0,
-                                         stats: stats(a[IPVS_DEST_ATTR_STATS64], a[IPVS_DEST_ATTR_STATS])))
+        return RealServerStatus(server: rs,
+                                activeConnections: a.u32(IPVS_DEST_ATTR_ACTIVE_CONNS) ?? 0,
+                                inactiveConnections: a.u32(IPVS_DEST_ATTR_INACT_CONNS) ?? 0,
+                                persistentConnections: a.u32(IPVS_DEST_ATTR_PERSIST_CONNS) ?? 0,
+                                stats: stats(a[IPVS_DEST_ATTR_STATS64], a[IPVS_DEST_ATTR_STATS]))
     }
 
     /// The attributes after a reply's genlmsghdr.
@@ -120,13 +120,6 @@ enum IPVSDecoding {
                         connectionTableSize: a.u32(IPVS_INFO_ATTR_CONN_TAB_SIZE) ?? 0)
     }
 
-    private static func address(_ raw: ArraySlice<UInt8>?, family: IPAddress.Family) -> IPAddress? {
-        guard let raw else { return nil }
-        let n = family == .v4 ? 4 : 16
-        guard raw.count >= n else { return nil }
-        return IPAddress(bytes: raw.prefix(n))
-    }
-
     private static func address(_ raw: UnsafeBufferPointer<UInt8>?, family: IPAddress.Family) -> IPAddress? {
         guard let raw else { return nil }
         switch family {
@@ -142,37 +135,58 @@ enum IPVSDecoding {
 
     /// Prefers the 64-bit counters; kernels before 4.1 only have the 32-bit ones.
     private static func stats(_ s64: UnsafeBufferPointer<UInt8>?, _ s32: UnsafeBufferPointer<UInt8>?) -> Stats {
-        if let s64 {
-            return AttributeTable.withAttributes(s64, maxType: __IPVS_STATS_ATTR_MAX - 1) { a in
-                var s = Stats()
-                s.connections = a.u64(IPVS_STATS_ATTR_CONNS) ?? 0
-                s.packetsIn = a.u64(IPVS_STATS_ATTR_INPKTS) ?? 0
-                s.packetsOut = a.u64(IPVS_STATS_ATTR_OUTPKTS) ?? 0
-                s.bytesIn = a.u64(IPVS_STATS_ATTR_INBYTES) ?? 0
-                s.bytesOut = a.u64(IPVS_STATS_ATTR_OUTBYTES) ?? 0
-                s.connectionsPerSecond = a.u64(IPVS_STATS_ATTR_CPS) ?? 0
-                s.packetsInPerSecond = a.u64(IPVS_STATS_ATTR_INPPS) ?? 0
-                s.packetsOutPerSecond = a.u64(IPVS_STATS_ATTR_OUTPPS) ?? 0
-                s.bytesInPerSecond = a.u64(IPVS_STATS_ATTR_INBPS) ?? 0
-                s.bytesOutPerSecond = a.u64(IPVS_STATS_ATTR_OUTBPS) ?? 0
-                return s
-            }
-        } else if let s32 {
-            return AttributeTable.withAttributes(s32, maxType: __IPVS_STATS_ATTR_MAX - 1) { a in
-                var s = Stats()
-                s.connections = UInt64(a.u32(IPVS_STATS_ATTR_CONNS) ?? 0)
-                s.packetsIn = UInt64(a.u32(IPVS_STATS_ATTR_INPKTS) ?? 0)
-                s.packetsOut = UInt64(a.u32(IPVS_STATS_ATTR_OUTPKTS) ?? 0)
-                s.bytesIn = a.u64(IPVS_STATS_ATTR_INBYTES) ?? 0
-                s.bytesOut = a.u64(IPVS_STATS_ATTR_OUTBYTES) ?? 0
-                s.connectionsPerSecond = UInt64(a.u32(IPVS_STATS_ATTR_CPS) ?? 0)
-                s.packetsInPerSecond = UInt64(a.u32(IPVS_STATS_ATTR_INPPS) ?? 0)
-                s.packetsOutPerSecond = UInt64(a.u32(IPVS_STATS_ATTR_OUTPPS) ?? 0)
-                s.bytesInPerSecond = UInt64(a.u32(IPVS_STATS_ATTR_INBPS) ?? 0)
-                s.bytesOutPerSecond = UInt64(a.u32(IPVS_STATS_ATTR_OUTBPS) ?? 0)
-                return s
-            }
-        }
+        if let s64 { return counters(s64, wide: true) }
+        if let s32 { return counters(s32, wide: false) }
         return Stats()
+    }
+
+    /// The counters of a stats attribute in one pass, each type's last payload winning as in
+    /// `AttributeTable` (this runs for every service and destination of a table read).
+    /// `wide`: all 64-bit; else only the byte counts are.
+    private static func counters(_ data: UnsafeBufferPointer<UInt8>, wide: Bool) -> Stats {
+        typealias Bytes = UnsafeBufferPointer<UInt8>
+        var conns, inPackets, outPackets, inBytes, outBytes, cps, inPPS, outPPS, inBPS, outBPS: Bytes?
+        var i = 0
+        while data.count - i >= 4 {
+            let len = Int(readLE16(data, at: i))
+            let type = Int(readLE16(data, at: i + 2)) & nlaTypeMask
+            guard len >= 4, i + len <= data.count else { break }
+            let p = Bytes(rebasing: data[(i + 4)..<(i + len)])
+            switch type {
+            case IPVS_STATS_ATTR_CONNS: conns = p
+            case IPVS_STATS_ATTR_INPKTS: inPackets = p
+            case IPVS_STATS_ATTR_OUTPKTS: outPackets = p
+            case IPVS_STATS_ATTR_INBYTES: inBytes = p
+            case IPVS_STATS_ATTR_OUTBYTES: outBytes = p
+            case IPVS_STATS_ATTR_CPS: cps = p
+            case IPVS_STATS_ATTR_INPPS: inPPS = p
+            case IPVS_STATS_ATTR_OUTPPS: outPPS = p
+            case IPVS_STATS_ATTR_INBPS: inBPS = p
+            case IPVS_STATS_ATTR_OUTBPS: outBPS = p
+            default: break
+            }
+            i += (len + 3) & ~3
+        }
+        func u64(_ p: Bytes?) -> UInt64 {
+            guard let p, p.count >= 8 else { return 0 }
+            return UInt64(readLE32(p, at: 0)) | UInt64(readLE32(p, at: 4)) << 32
+        }
+        func u32(_ p: Bytes?) -> UInt64 {
+            guard let p, p.count >= 4 else { return 0 }
+            return UInt64(readLE32(p, at: 0))
+        }
+        let counter = wide ? u64 : u32
+        var s = Stats()
+        s.connections = counter(conns)
+        s.packetsIn = counter(inPackets)
+        s.packetsOut = counter(outPackets)
+        s.bytesIn = u64(inBytes)
+        s.bytesOut = u64(outBytes)
+        s.connectionsPerSecond = counter(cps)
+        s.packetsInPerSecond = counter(inPPS)
+        s.packetsOutPerSecond = counter(outPPS)
+        s.bytesInPerSecond = counter(inBPS)
+        s.bytesOutPerSecond = counter(outBPS)
+        return s
     }
 }

@@ -75,8 +75,19 @@ public final class IPVSClient: IPVSControl {
         var table = IPVSTable()
         try forEachService { table.services.append(ServiceStatus(service: $0, stats: $1)) }
         var proc: [ProcIPVSTable.Entry] = []
-        if detail == .listing, let bytes = ProcFile.bytes(procPath) {
-            proc = try ProcIPVSTable.parse(bytes)
+        if detail == .listing {
+            // Parsed as it is read. A file that cannot be read to its end counts as absent, even if
+            // what was read of it did not parse: then every service is read with a dump.
+            var parser = ProcIPVSTable.Parser()
+            var problem: LVSError?
+            let complete = ProcFile.forEachChunk(procPath) { chunk in
+                guard problem == nil else { return }
+                do throws(LVSError) { try parser.feed(chunk) } catch { problem = error }
+            }
+            if complete {
+                if let problem { throw problem }
+                proc = try parser.finish()
+            }
         }
         // Where each service's entry is in `proc`; a mark seen twice has none (-1).
         var inet: [ServiceKey: Int] = [:]

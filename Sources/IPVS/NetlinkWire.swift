@@ -200,8 +200,8 @@ struct AttributeTable {
     private let table: UnsafeMutableBufferPointer<Bytes?>
 
     /// Calls `body` with the table of the attributes in `data` whose type is at most `maxType`.
-    static func withAttributes<R>(_ data: Bytes, maxType: Int, _ body: (AttributeTable) -> R) -> R {
-        withUnsafeTemporaryAllocation(of: Bytes?.self, capacity: maxType + 1) { table in
+    static func withAttributes<R, E: Error>(_ data: Bytes, maxType: Int, _ body: (AttributeTable) throws(E) -> R) throws(E) -> R {
+        try withUnsafeTemporaryAllocation(of: Bytes?.self, capacity: maxType + 1) { (table) throws(E) in
             table.initialize(repeating: nil)
             var i = 0
             while data.count - i >= 4 {
@@ -211,7 +211,7 @@ struct AttributeTable {
                 if type <= maxType { table[type] = Bytes(rebasing: data[(i + 4)..<(i + len)]) }
                 i += (len + 3) & ~3
             }
-            return body(AttributeTable(table: table))
+            return try body(AttributeTable(table: table))
         }
     }
 

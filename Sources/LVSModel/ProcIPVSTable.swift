@@ -18,34 +18,70 @@ public enum ProcIPVSTable {
 
     /// Parses the file's bytes. It is read often and can be megabytes, so this works on bytes, not Characters.
     public static func parse(_ bytes: [UInt8]) throws(LVSError) -> [Entry] {
-        try bytes.withUnsafeBufferPointer { (b) throws(LVSError) in try parse(b) }
+        var parser = Parser()
+        try bytes.withUnsafeBufferPointer { (b) throws(LVSError) in try parser.feed(b) }
+        return try parser.finish()
     }
 
-    /// Reading through a buffer pointer saves the array's bounds checks on every byte (the file is 2 MB
-    /// at 10,000 services).
-    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(LVSError) -> [Entry] {
-        var entries: [Entry] = []
-        var lineNumber = 0
-        var start = 0
-        var fields: [Range<Int>] = []
-        fields.reserveCapacity(8)
-        while start < bytes.count {
-            var end = start
-            while end < bytes.count && bytes[end] != 10 { end += 1 }
+    /// The file parsed as it is read, a chunk at a time, so that it never has to be held whole
+    /// (2 MB at 10,000 services). `feed` then `finish` give what `parse` gives for the whole file.
+    public struct Parser {
+        public private(set) var entries: [Entry] = []
+        private var lineNumber = 0
+        private var fields: [Range<Int>] = []
+        /// The start of a line that the last chunk did not finish.
+        private var unfinished: [UInt8] = []
+
+        public init() {}
+
+        /// Parses the lines `chunk` completes; keeps a last line without its newline for later.
+        public mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>) throws(LVSError) {
+            var start = 0
+            func nextNewline() -> Int? {
+                var i = start
+                while i < chunk.count && chunk[i] != 10 { i += 1 }
+                return i < chunk.count ? i : nil
+            }
+            while let newline = nextNewline() {
+                if unfinished.isEmpty {
+                    try line(UnsafeBufferPointer(rebasing: chunk[start..<newline]))
+                } else {
+                    unfinished.append(contentsOf: chunk[start..<newline])
+                    let whole = unfinished
+                    unfinished.removeAll(keepingCapacity: true)
+                    try whole.withUnsafeBufferPointer { (b) throws(LVSError) in try line(b) }
+                }
+                start = newline + 1
+            }
+            unfinished.append(contentsOf: chunk[start...])
+        }
+
+        /// Parses a last line without a newline; returns the entries.
+        public mutating func finish() throws(LVSError) -> [Entry] {
+            if !unfinished.isEmpty {
+                let last = unfinished
+                unfinished.removeAll()
+                try last.withUnsafeBufferPointer { (b) throws(LVSError) in try line(b) }
+            }
+            return entries
+        }
+
+        /// One line, read through a buffer pointer: no bounds checks on every byte.
+        private mutating func line(_ bytes: UnsafeBufferPointer<UInt8>) throws(LVSError) {
             lineNumber += 1
-            defer { start = end + 1 }
-            if lineNumber <= 3 { continue }
+            if lineNumber <= 3 { return }
             fields.removeAll(keepingCapacity: true)
-            var i = start
-            while i < end {
-                while i < end && bytes[i] == 32 { i += 1 }
+            var i = 0
+            while i < bytes.count {
+                while i < bytes.count && bytes[i] == 32 { i += 1 }
                 let f = i
-                while i < end && bytes[i] != 32 { i += 1 }
+                while i < bytes.count && bytes[i] != 32 { i += 1 }
                 if i > f { fields.append(f..<i) }
             }
-            guard let first = fields.first else { continue }
+            guard let first = fields.first else { return }
             func text(_ r: Range<Int>) -> String { String(decoding: bytes[r], as: UTF8.self) }
-            func bad() -> LVSError { .failed("cannot read /proc/net/ip_vs: unexpected line \(lineNumber): \(text(start..<end))") }
+            let lineNumber = self.lineNumber
+            func bad() -> LVSError { .failed("cannot read /proc/net/ip_vs: unexpected line \(lineNumber): \(text(0..<bytes.count))") }
             if bytes[first.lowerBound] == UInt8(ascii: "-") {
                 guard fields.count >= 6, !entries.isEmpty, let (addr, port) = endpoint(bytes, fields[1]),
                       let method = forwarding(bytes, fields[2]),
@@ -66,7 +102,6 @@ public enum ProcIPVSTable {
                                      scheduler: text(fields[2]), realServers: []))
             }
         }
-        return entries
     }
 
     private static func hex(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> UInt64? {

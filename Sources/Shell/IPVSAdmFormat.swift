@@ -38,14 +38,19 @@ enum IPVSAdmFormat {
 /// Listing text built as UTF-8 bytes: `-L` and `-S` of 10,000 services are megabytes, which
 /// String concatenation builds slowly. When given `flush`, the text goes out in chunks of
 /// whole lines instead of accumulating, so memory stays small whatever the table's size.
+///
+/// Each piece (a number, padding, a word) is stored in one step through a pointer into
+/// room kept ahead, rather than appended to an array byte by byte.
 struct IPVSAdmOutput {
-    private(set) var bytes: [UInt8] = []
+    /// Room grown ahead of need; the first `count` bytes are the text.
+    private var storage: [UInt8]
+    private(set) var count = 0
     private let flush: ((String) -> Void)?
     private static let chunkSize = 64 * 1024
 
     init(flush: ((String) -> Void)? = nil) {
         self.flush = flush
-        bytes.reserveCapacity(flush == nil ? 256 : Self.chunkSize + 4096)
+        storage = [UInt8](repeating: 0, count: flush == nil ? 256 : Self.chunkSize + 4096)
     }
 
     /// The text `write` produces.
@@ -56,43 +61,71 @@ struct IPVSAdmOutput {
     }
 
     /// Everything written (and not yet flushed).
-    var text: String { String(decoding: bytes, as: UTF8.self) }
+    var text: String { String(decoding: storage[0..<count], as: UTF8.self) }
+
+    /// Lets `body` store at most `limit` bytes at the end; it returns how many it stored.
+    private mutating func write(upTo limit: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        if count + limit > storage.count { storage.append(contentsOf: repeatElement(0, count: max(limit, storage.count))) }
+        let start = count
+        count += storage.withUnsafeMutableBufferPointer { body($0.baseAddress! + start) }
+    }
 
     /// Ends a line; passes the text on once a chunk is full.
     mutating func newline() {
-        bytes.append(UInt8(ascii: "\n"))
-        if let flush, bytes.count >= Self.chunkSize {
+        append(byte: UInt8(ascii: "\n"))
+        if let flush, count >= Self.chunkSize {
             flush(text)
-            bytes.removeAll(keepingCapacity: true)
+            count = 0
         }
     }
 
     /// Passes on what is left.
     mutating func finish() {
-        if let flush, !bytes.isEmpty {
+        if let flush, count > 0 {
             flush(text)
-            bytes.removeAll(keepingCapacity: true)
+            count = 0
         }
     }
 
-    // Byte by byte: the pieces are a few bytes long, where that is the fastest way to append.
+    mutating func append(byte b: UInt8) {
+        write(upTo: 1) { p in
+            p.initialize(to: b)
+            return 1
+        }
+    }
+
     mutating func append(string s: String) {
-        for b in s.utf8 { bytes.append(b) }
+        var s = s
+        s.withUTF8 { utf8 in
+            write(upTo: utf8.count) { p in
+                p.initialize(from: utf8.baseAddress!, count: utf8.count)
+                return utf8.count
+            }
+        }
     }
 
     mutating func append(_ s: StaticString) {
-        s.withUTF8Buffer { for b in $0 { bytes.append(b) } }
+        s.withUTF8Buffer { utf8 in
+            write(upTo: utf8.count) { p in
+                p.initialize(from: utf8.baseAddress!, count: utf8.count)
+                return utf8.count
+            }
+        }
     }
 
     mutating func spaces(_ n: Int) {
-        for _ in 0..<max(n, 0) { bytes.append(UInt8(ascii: " ")) }
+        guard n > 0 else { return }
+        write(upTo: n) { p in
+            p.initialize(repeating: UInt8(ascii: " "), count: n)
+            return n
+        }
     }
 
     /// `%-Ns` of what `write` writes: pads it on the right to `width` bytes, never cuts.
     mutating func left(_ width: Int, _ write: (inout IPVSAdmOutput) -> Void) {
-        let start = bytes.count
+        let start = count
         write(&self)
-        spaces(width - (bytes.count - start))
+        spaces(width - (count - start))
     }
 
     /// `%-Ns`.
@@ -102,25 +135,25 @@ struct IPVSAdmOutput {
 
     /// Cuts what was written since `start` to `length` bytes, as ipvsadm cuts with a NUL.
     mutating func cut(from start: Int, to length: Int) {
-        if bytes.count - start > length { bytes.removeSubrange((start + length)...) }
+        if count - start > length { count = start + length }
     }
 
     /// The decimal digits of `v` (`%u`, `%llu`).
     mutating func decimal(_ v: UInt64) {
-        var digits: (UInt64, Int) = (1, 1)
-        while digits.1 < 20 && v >= digits.0 * 10 { digits = (digits.0 * 10, digits.1 + 1) }
-        var divisor = digits.0
-        var rest = v
-        while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor))
-            rest %= divisor
-            divisor /= 10
+        let n = Self.digitCount(v)
+        write(upTo: n) { p in
+            var rest = v
+            for i in stride(from: n - 1, through: 0, by: -1) {
+                p[i] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            }
+            return n
         }
     }
 
     /// `%d`, `%lld`.
     mutating func decimal(_ v: Int64) {
-        if v < 0 { bytes.append(UInt8(ascii: "-")) }
+        if v < 0 { append(byte: UInt8(ascii: "-")) }
         decimal(v.magnitude)
     }
 
@@ -159,17 +192,17 @@ struct IPVSAdmOutput {
             : n < 100_000_000_000_000 ? (n / 1_000_000_000, UInt8(ascii: "G"))
             : (n / 1_000_000_000_000, UInt8(ascii: "T"))
         right(value, 8)
-        bytes.append(unit)
+        append(byte: unit)
     }
 
     /// `inet_ntoa` of a value held in host byte order.
     mutating func dottedQuad(_ v: UInt32) {
         decimal(UInt64(v >> 24))
-        bytes.append(UInt8(ascii: "."))
+        append(byte: UInt8(ascii: "."))
         decimal(UInt64(v >> 16 & 0xff))
-        bytes.append(UInt8(ascii: "."))
+        append(byte: UInt8(ascii: "."))
         decimal(UInt64(v >> 8 & 0xff))
-        bytes.append(UInt8(ascii: "."))
+        append(byte: UInt8(ascii: "."))
         decimal(UInt64(v & 0xff))
     }
 
@@ -178,11 +211,11 @@ struct IPVSAdmOutput {
         if address.family == .v4 {
             dottedQuad(address.v4Value)
         } else {
-            bytes.append(UInt8(ascii: "["))
+            append(byte: UInt8(ascii: "["))
             append(string: address.description)
-            bytes.append(UInt8(ascii: "]"))
+            append(byte: UInt8(ascii: "]"))
         }
-        bytes.append(UInt8(ascii: ":"))
+        append(byte: UInt8(ascii: ":"))
         decimal(UInt64(port))
     }
 }

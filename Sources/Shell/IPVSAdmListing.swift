@@ -72,7 +72,7 @@ public enum IPVSAdmListing {
             o.decimal(Int64(Int32(bitPattern: mark)))
             if family == .v6 { o.append(" IPv6") }
         case .inet(let proto, let address, let port):
-            let start = o.bytes.count
+            let start = o.count
             o.left(proto.description.uppercased(), 4)
             o.append(" ")
             o.endpoint(address, port)
@@ -172,7 +172,7 @@ public enum IPVSAdmListing {
         let r = status.server
         o.append("  -> ")
         o.left(28) { o in
-            let start = o.bytes.count
+            let start = o.count
             o.endpoint(r.address, r.port)
             if r.address.family == .v4 { o.cut(from: start, to: 28) }
         }

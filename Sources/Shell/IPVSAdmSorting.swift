@@ -147,9 +147,11 @@ enum IPVSAdmSorting {
     /// glibc `msort_with_tmp`: split n/2, sort both halves, merge taking the left on `<= 0`.
     static func mergeSort<T>(_ items: [T], by compare: (T, T) -> Int) -> [T] {
         var order = Array(items.indices)
-        order.withUnsafeMutableBufferPointer { o in
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: o.count) { tmp in
-                msort(o.baseAddress!, o.count, tmp.baseAddress!) { compare(items[$0], items[$1]) }
+        withoutActuallyEscaping({ compare(items[$0], items[$1]) }) { byIndex in
+            order.withUnsafeMutableBufferPointer { o in
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: o.count) { tmp in
+                    msort(o.baseAddress!, o.count, tmp.baseAddress!, ClosureComparer(compare: byIndex))
+                }
             }
         }
         return order.map { items[$0] }
@@ -159,22 +161,36 @@ enum IPVSAdmSorting {
     /// called directly (a listing makes 140,000 comparisons for 10,000 services).
     static func sortIndices<K: SortKey>(_ order: UnsafeMutableBufferPointer<Int>, by keys: UnsafeBufferPointer<K>) {
         withUnsafeTemporaryAllocation(of: Int.self, capacity: order.count) { tmp in
-            msort(order.baseAddress!, order.count, tmp.baseAddress!) { K.compare(keys[$0], keys[$1]) }
+            msort(order.baseAddress!, order.count, tmp.baseAddress!, KeyComparer(keys: keys))
         }
     }
 
-    @inline(__always)
-    private static func msort(_ b: UnsafeMutablePointer<Int>, _ n: Int, _ tmp: UnsafeMutablePointer<Int>,
-                              _ compare: (Int, Int) -> Int) {
+    /// How `msort` compares two elements by index.
+    protocol Comparer {
+        func compare(_ i: Int, _ j: Int) -> Int
+    }
+
+    struct KeyComparer<K: SortKey>: Comparer {
+        let keys: UnsafeBufferPointer<K>
+        func compare(_ i: Int, _ j: Int) -> Int { K.compare(keys[i], keys[j]) }
+    }
+
+    struct ClosureComparer: Comparer {
+        let compare: (Int, Int) -> Int
+        func compare(_ i: Int, _ j: Int) -> Int { compare(i, j) }
+    }
+
+    /// Specialized for each comparer, so that the keys' compare function is called directly.
+    private static func msort<C: Comparer>(_ b: UnsafeMutablePointer<Int>, _ n: Int, _ tmp: UnsafeMutablePointer<Int>, _ c: C) {
         guard n > 1 else { return }
         let n1 = n / 2
         let n2 = n - n1
         let b2 = b + n1
-        msort(b, n1, tmp, compare)
-        msort(b2, n2, tmp, compare)
+        msort(b, n1, tmp, c)
+        msort(b2, n2, tmp, c)
         var i = 0, j = 0, k = 0
         while i < n1 && j < n2 {
-            if compare(b[i], b2[j]) <= 0 {
+            if c.compare(b[i], b2[j]) <= 0 {
                 tmp[k] = b[i]; i += 1
             } else {
                 tmp[k] = b2[j]; j += 1

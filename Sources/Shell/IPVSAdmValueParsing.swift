@@ -14,7 +14,11 @@ enum IPVSAdmValueParsing {
     static func endpoint(_ text: String, option writtenOption: @autoclosure () -> String,
                          protocol proto: L4Protocol?) throws(LVSError) -> Endpoint {
         if let plain = plainIPv4Endpoint(text) { return plain }
-        let option = writtenOption()
+        return try anyEndpoint(text, option: writtenOption(), protocol: proto)
+    }
+
+    /// `endpoint` for every form, and the explanation of what is wrong.
+    static func anyEndpoint(_ text: String, option: String, protocol proto: L4Protocol?) throws(LVSError) -> Endpoint {
         let example = option == "-r" ? "10.0.0.2:80" : "192.168.0.1:80"
         if CNumberParsing.isAllDigits(text) {
             throw .badInput(text.isEmpty ? "\(option) needs an address, e.g. \(example)"

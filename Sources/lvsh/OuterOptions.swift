@@ -66,7 +66,7 @@ struct OuterOptions: ParsableCommand {
 
     func run() throws {
         let settings = OuterSettings(json: json, dryRun: dryRun, check: check, diff: diff, prune: prune, backend: backend,
-                                     config: config, drain: drain, confirm: confirmSeconds)
+                                     config: config, drain: drain, confirm: confirmSeconds, appliesFile: words.first == "apply")
         let options: SessionOptions
         do {
             options = try settings.sessionOptions()

@@ -11,11 +11,14 @@ struct OuterSettings {
     var config: String?
     var drain: Int?
     var confirm: Int?
+    /// Whether the command is `apply FILE`, whose --dry-run is --check.
+    var appliesFile = false
 
     /// The session options: these flags, the settings file, and LVSH_FAIL_STEP.
     func sessionOptions() throws(LVSError) -> SessionOptions {
-        var options = SessionOptions(json: json, dryRun: dryRun, backend: backend)
-        options.apply.check = check
+        var options = SessionOptions(json: json, dryRun: dryRun && !appliesFile, backend: backend)
+        // `apply --dry-run` is `apply --check`: a dry run of a desired state is its plan.
+        options.apply.check = check || dryRun
         options.apply.diff = diff
         options.apply.prune = prune
         options.apply.drain = drain
@@ -57,6 +60,7 @@ enum QuickPath {
                 words.append(a)
             }
         }
+        settings.appliesFile = words.first == "apply"
         return (words, settings)
     }
 }

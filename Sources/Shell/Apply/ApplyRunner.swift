@@ -46,15 +46,19 @@ public struct ApplyRunner {
         guard let text = text ?? (path == "-" ? StandardStream.readAll(0) : ProcFile.read(path)) else {
             throw .badInput("cannot read \(path): \(String(cString: strerror(errno)))")
         }
-        let (desired, fileWarnings) = try DesiredState.evaluate(text, file: path == "-" ? "<stdin>" : path,
-                                                               readSysctl: session.readSysctl,
-                                                               autoSysctl: session.options.autoSysctl)
         // Writers hold the namespace's lock from reading the kernel to the last write.
         let runtime = try RuntimeDirectory.current()
         let lock = options.check ? nil : try NamespaceLock(runtime)
         defer { withExtendedLifetime(lock) {} }
 
-        let actual = try readActual(sysctls: Array(desired.sysctls.keys), needIPVS: !desired.services.isEmpty || desired.timeouts != nil || !desired.daemons.isEmpty)
+        let currentGroups = try session.marks().groups()
+        let (desired, fileWarnings) = try DesiredState.evaluate(text, file: path == "-" ? "<stdin>" : path,
+                                                               readSysctl: session.readSysctl,
+                                                               autoSysctl: session.options.autoSysctl,
+                                                               currentMarks: Dictionary(currentGroups.map { ($0.name, $0.mark) },
+                                                                                        uniquingKeysWith: { a, _ in a }))
+        let actual = try readActual(sysctls: Array(desired.sysctls.keys), needIPVS: !desired.services.isEmpty || desired.timeouts != nil || !desired.daemons.isEmpty,
+                                    groups: currentGroups)
         let plan = StatePlanner.plan(from: actual, to: desired, prune: options.prune)
         var warnings = fileWarnings
         for key in plan.untouched {
@@ -270,7 +274,7 @@ public struct ApplyRunner {
         }
     }
 
-    private func readActual(sysctls: [String], needIPVS: Bool) throws(LVSError) -> ManagedState {
+    private func readActual(sysctls: [String], needIPVS: Bool, groups: [PortGroup]) throws(LVSError) -> ManagedState {
         var s = ManagedState()
         do throws(LVSError) {
             s.services = try session.control.table(.complete).services
@@ -279,7 +283,7 @@ public struct ApplyRunner {
         } catch {
             if needIPVS { throw error }
         }
-        s.groups = try session.marks().groups()
+        s.groups = groups
         for name in sysctls { if let v = session.readSysctl(name) { s.sysctls[name] = v } }
         return s
     }

@@ -20,12 +20,15 @@ public struct ManagedState: Sendable {
 /// Reads a configuration file as a desired state: its commands run against an empty candidate, so the
 /// file alone says what should exist (`lvsh apply`).
 enum DesiredState {
+    /// `currentMarks`: the marks the kernel's groups have now. A group the file gives no mark keeps its
+    /// mark, so that applying a file never renumbers a group (and its fwmark service) under traffic.
     static func evaluate(_ text: String, file: String, readSysctl: @escaping (String) -> String?,
-                         autoSysctl: Bool) throws(LVSError) -> (state: ManagedState, warnings: [String]) {
+                         autoSysctl: Bool, currentMarks: [String: UInt32] = [:]) throws(LVSError) -> (state: ManagedState, warnings: [String]) {
         let commands = try Tokenizer.commands(in: text, file: file)
         var candidate = Candidate(table: IPVSTable(), daemons: [], timeouts: Timeouts(tcp: 0, tcpFin: 0, udp: 0),
                                   groups: [], readSysctl: readSysctl)
         candidate.autoSysctl = autoSysctl
+        candidate.preferredMarks = currentMarks
         var warnings: [String] = []
         var timeoutsGiven = false
         for input in commands {

@@ -41,27 +41,32 @@ enum StatePlanner {
         }
 
         var adds: [IPVSOperation] = [], edits: [IPVSOperation] = [], realAdds: [IPVSOperation] = []
+        // By key: files and tables of 10,000 services must not be searched once per service.
+        let actualByKey = Dictionary(actual.services.map { ($0.service.key, $0) }, uniquingKeysWith: { a, _ in a })
+        let desiredKeys = Set(desired.services.map(\.service.key))
         for d in desired.services {
             let key = d.service.key
-            guard let a = actual.service(key) else {
+            guard let a = actualByKey[key] else {
                 adds.append(.addService(d.service))
                 realAdds += d.realServers.map { .addRealServer(key, $0.server) }
                 continue
             }
             if a.service != d.service { edits.append(.editService(d.service)) }
+            let have = Dictionary(a.realServers.map { ($0.server.identity, $0.server) }, uniquingKeysWith: { a, _ in a })
+            let want = Set(d.realServers.map(\.server.identity))
             for r in d.realServers {
-                if let have = a.realServers.first(where: { $0.server.identity == r.server.identity }) {
-                    if have.server != r.server { realAdds.append(.editRealServer(key, r.server)) }
+                if let h = have[r.server.identity] {
+                    if h != r.server { realAdds.append(.editRealServer(key, r.server)) }
                 } else {
                     realAdds.append(.addRealServer(key, r.server))
                 }
             }
-            for r in a.realServers where !d.realServers.contains(where: { $0.server.identity == r.server.identity }) {
+            for r in a.realServers where !want.contains(r.server.identity) {
                 plan.realDeletes.append((key, r.server))
             }
         }
         plan.ipvsFirst += adds + edits + realAdds
-        for a in actual.services where desired.service(a.service.key) == nil {
+        for a in actual.services where !desiredKeys.contains(a.service.key) {
             if prune { plan.serviceDeletes.append(a.service.key) } else { plan.untouched.append(a.service.key) }
         }
 

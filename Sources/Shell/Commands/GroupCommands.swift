@@ -67,6 +67,8 @@ enum GroupCommands {
             mark = Mark.parse(text)!
         } else if let existing {
             mark = existing.mark
+        } else if let old = c.preferredMarks[name], !c.groups.values.contains(where: { $0.mark == old }) {
+            mark = old
         } else {
             mark = PortGroupRules.allocateMark(excluding: c.marksInUse)
         }

@@ -17,6 +17,9 @@ public struct Candidate {
     public private(set) var notes: [String] = []
     /// Whether lvsh may set the sysctls a configuration needs (setting auto-sysctl).
     public var autoSysctl = true
+    /// Marks that groups had in the kernel, by name: a group created without a mark gets its old one back
+    /// (apply evaluates files from an empty state), and new groups' allocation avoids all of them.
+    public var preferredMarks: [String: UInt32] = [:]
     /// Where the command being run came from; stamped on its changes.
     public var location: SourceLocation?
     /// Reads a sysctl's current value, for undo.
@@ -48,7 +51,7 @@ public struct Candidate {
 
     /// Marks in use by groups and by fwmark services: what a new group's mark must avoid.
     public var marksInUse: Set<UInt32> {
-        var used = Set(groups.values.map(\.mark))
+        var used = Set(groups.values.map(\.mark)).union(preferredMarks.values)
         for s in ipvs.table.services { if case .fwmark(let m, _) = s.service.key { used.insert(m) } }
         return used
     }

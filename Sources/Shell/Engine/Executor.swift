@@ -111,7 +111,8 @@ public struct Executor {
                 var failure: (PlannedChange, LVSError)? = nil
                 for (change, result) in zip(run, results) {
                     if let result {
-                        if failure == nil { failure = (change, IPVSAdmErrors.explain(.failed(IPVSAdmErrors.message(for: result, table: nil), errno: result.errno))) }
+                        // The operation's own explanation: connection-level hints (modprobe ip_vs, CAP_NET_ADMIN) would mislead.
+                        if failure == nil { failure = (change, .failed(IPVSAdmErrors.message(for: result, table: nil), errno: result.errno)) }
                     } else {
                         ok.append(change)
                     }
