@@ -69,7 +69,7 @@ public struct ConsoleLanguage {
         }
     }
 
-    /// Two columns, the word or placeholder and its help, like a router's CLI.
+    /// Two columns, the word or metavariable and its help, like a router's CLI.
     private func rows(_ leaves: [Leaf]) -> String {
         let width = min(28, leaves.map(\.display.count).max() ?? 0)
         return leaves.map { leaf in

@@ -149,7 +149,7 @@ enum SyntaxText {
     static func render(_ s: Syntax) -> String {
         switch s {
         case .word(let w, _): w
-        case .value(_, let k, _): k.placeholder
+        case .value(_, let k, _): k.metavariable
         case .rest(let n, _): n.uppercased() + "..."
         case .sequence(let items): items.map(render).joined(separator: " ")
         case .optional(let inner): "[" + render(inner) + "]"

@@ -21,11 +21,11 @@ public enum Leaf: Hashable, Sendable {
     case value(String, ValueKind, help: String)
     case rest(String, help: String)
 
-    /// The word or placeholder shown to the user.
+    /// The word or metavariable shown to the user.
     public var display: String {
         switch self {
         case .word(let w, _): w
-        case .value(_, let k, _): k.placeholder
+        case .value(_, let k, _): k.metavariable
         case .rest(let n, _): n.uppercased() + "..."
         }
     }

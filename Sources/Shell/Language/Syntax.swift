@@ -47,8 +47,8 @@ public enum ValueKind: Sendable, Hashable {
     case file               // a file name
     case regex              // `| include REGEX`
 
-    /// The placeholder shown in help and the reference.
-    public var placeholder: String {
+    /// The metavariable shown in help and the reference.
+    public var metavariable: String {
         switch self {
         case .name: "NAME"
         case .groupName: "GROUP"
