@@ -32,7 +32,7 @@ let package = Package(
         .executableTarget(
             name: "lvsh",
             dependencies: [
-                "Console", "Shell", "IPVS", "Firewall", "LVSModel",
+                "Console", "Shell", "IPVS", "Firewall", "LVSModel", "CNetlink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

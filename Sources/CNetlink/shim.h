@@ -2,6 +2,7 @@
 #define LVSH_CNETLINK_SHIM_H
 
 #include <sys/socket.h>
+#include <malloc.h>
 #include <linux/netlink.h>
 #include <linux/genetlink.h>
 #include <linux/ip_vs.h>

@@ -137,6 +137,10 @@ public final class GenericNetlinkSocket: NetlinkTransport {
                 if e == EINTR { continue }
                 throw .failed("netlink receive failed: \(String(cString: strerror(e)))", errno: e)
             }
+            // A datagram larger than its slot would lose messages silently: refuse it instead.
+            if headers[0..<Int(n)].contains(where: { $0.header.msg_flags & Int32(MSG_TRUNC) != 0 }) {
+                throw .failed("netlink receive failed: a reply did not fit the receive buffer")
+            }
             return headers[0..<Int(n)].map { Int($0.length) }
         }
     }

@@ -71,86 +71,113 @@ public struct IPAddress: Hashable, Sendable, Comparable {
 extension IPAddress: LosslessStringConvertible {
     /// Parses dotted-quad IPv4 or any RFC 4291 IPv6 text form (including an embedded IPv4 tail).
     public init?(_ text: String) {
-        if text.contains(":") {
-            guard let v = IPAddress.parseV6(Substring(text)) else { return nil }
-            self = v
-        } else {
-            guard let v = IPAddress.parseV4(Substring(text)) else { return nil }
-            self.init(v4: v)
-        }
+        guard let a = IPAddress.parse(text.utf8) else { return nil }
+        self = a
+    }
+
+    /// Parses the bytes of an address's text form (apply files hold tens of thousands of addresses,
+    /// so this reads bytes, not Characters).
+    public static func parse<S: Collection>(_ utf8: S) -> IPAddress? where S.Element == UInt8 {
+        if let a = utf8.withContiguousStorageIfAvailable({ parse(bytes: $0) }) { return a }
+        return Array(utf8).withUnsafeBufferPointer { parse(bytes: $0) }
+    }
+
+    static func parse(bytes: UnsafeBufferPointer<UInt8>) -> IPAddress? {
+        if bytes.contains(UInt8(ascii: ":")) { return parseV6(bytes: bytes) }
+        return parseV4(bytes: bytes[...]).map { IPAddress(v4: $0) }
     }
 
     static func parseV4(_ text: Substring) -> UInt32? {
-        var value: UInt32 = 0
-        var parts = 0
-        for part in text.split(separator: ".", omittingEmptySubsequences: false) {
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy({ $0.isASCII && $0.isNumber }),
-                  let n = UInt32(part), n <= 255 else { return nil }
-            // Reject octal-looking forms such as 010: inet_pton does too.
-            if part.count > 1 && part.first == "0" { return nil }
-            value = value << 8 | n
-            parts += 1
-        }
-        return parts == 4 ? value : nil
-    }
-
-    private static func splitOnDoubleColon(_ text: Substring) -> [Substring] {
-        var parts: [Substring] = []
-        var start = text.startIndex
-        var i = text.startIndex
-        while i < text.endIndex {
-            let next = text.index(after: i)
-            if text[i] == ":" && next < text.endIndex && text[next] == ":" {
-                parts.append(text[start..<i])
-                start = text.index(after: next)
-                i = start
-            } else {
-                i = next
-            }
-        }
-        parts.append(text[start...])
-        return parts
+        var text = text
+        return text.withUTF8 { parseV4(bytes: $0[...]) }
     }
 
     static func parseV6(_ text: Substring) -> IPAddress? {
-        var groups: [UInt16] = []
-        var gapAt: Int? = nil
-        let halves = splitOnDoubleColon(text)
-        guard halves.count <= 2 else { return nil }
-        func parseGroups(_ s: Substring, allowV4Tail: Bool) -> [UInt16]? {
-            if s.isEmpty { return [] }
-            var out: [UInt16] = []
-            let items = s.split(separator: ":", omittingEmptySubsequences: false)
-            for (i, item) in items.enumerated() {
-                if allowV4Tail && i == items.count - 1 && item.contains(".") {
-                    guard let v4 = parseV4(item) else { return nil }
-                    out.append(UInt16(v4 >> 16))
-                    out.append(UInt16(v4 & 0xffff))
-                } else {
-                    guard !item.isEmpty, item.count <= 4, let g = UInt16(item, radix: 16) else { return nil }
-                    out.append(g)
-                }
+        var text = text
+        return text.withUTF8 { parseV6(bytes: $0) }
+    }
+
+    /// Four decimal parts of 0 to 255, without leading zeros (inet_pton refuses octal-looking 010 too).
+    static func parseV4(bytes: Slice<UnsafeBufferPointer<UInt8>>) -> UInt32? {
+        var value: UInt32 = 0, part: UInt32 = 0, digits = 0, parts = 0
+        var firstDigit: UInt8 = 0
+        for b in bytes {
+            if b == UInt8(ascii: ".") {
+                guard digits > 0, parts < 3 else { return nil }
+                value = value << 8 | part
+                parts += 1
+                part = 0
+                digits = 0
+                continue
             }
-            return out
+            guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9"), digits < 3 else { return nil }
+            if digits == 0 { firstDigit = b } else if firstDigit == UInt8(ascii: "0") { return nil }
+            part = part * 10 + UInt32(b - UInt8(ascii: "0"))
+            digits += 1
+            guard part <= 255 else { return nil }
         }
-        if halves.count == 2 {
-            guard let a = parseGroups(halves[0], allowV4Tail: false),
-                  let b = parseGroups(halves[1], allowV4Tail: true) else { return nil }
-            guard a.count + b.count <= 7 else { return nil }
-            groups = a
-            gapAt = a.count
-            groups += b
+        guard digits > 0, parts == 3 else { return nil }
+        return value << 8 | part
+    }
+
+    /// Up to eight groups of one to four hex digits, at most one `::` standing for one or more zero
+    /// groups, and optionally a dotted-quad tail as the last two groups.
+    static func parseV6(bytes: UnsafeBufferPointer<UInt8>) -> IPAddress? {
+        let n = bytes.count
+        var head: [UInt16] = [], tail: [UInt16] = []
+        head.reserveCapacity(8)
+        var gap = false
+        var i = 0
+        func hex(_ b: UInt8) -> UInt16? {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt16(b - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt16(b - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt16(b - UInt8(ascii: "A") + 10)
+            default: nil
+            }
+        }
+        if n >= 2 && bytes[0] == UInt8(ascii: ":") && bytes[1] == UInt8(ascii: ":") {
+            gap = true
+            i = 2
+        }
+        while i < n {
+            let start = i
+            var g: UInt16 = 0
+            while i < n, i - start < 5, let d = hex(bytes[i]) {
+                g = g << 4 | d
+                i += 1
+            }
+            if i < n && bytes[i] == UInt8(ascii: ".") {
+                // The dotted-quad tail: it runs to the end and counts as two groups.
+                guard let v4 = parseV4(bytes: bytes[start..<n]) else { return nil }
+                if gap { tail += [UInt16(v4 >> 16), UInt16(v4 & 0xffff)] } else { head += [UInt16(v4 >> 16), UInt16(v4 & 0xffff)] }
+                i = n
+                break
+            }
+            guard i > start, i - start <= 4 else { return nil }
+            if gap { tail.append(g) } else { head.append(g) }
+            guard head.count + tail.count <= 8 else { return nil }
+            if i == n { break }
+            guard bytes[i] == UInt8(ascii: ":") else { return nil }
+            i += 1
+            if i < n && bytes[i] == UInt8(ascii: ":") {
+                guard !gap else { return nil }
+                gap = true
+                i += 1
+            } else if i == n {
+                return nil
+            }
+        }
+        if gap {
+            guard head.count + tail.count <= 7 else { return nil }
         } else {
-            guard let a = parseGroups(halves[0], allowV4Tail: true), a.count == 8 else { return nil }
-            groups = a
+            guard head.count == 8 else { return nil }
         }
-        if let gapAt {
-            groups.insert(contentsOf: repeatElement(0, count: 8 - groups.count), at: gapAt)
-        }
-        var hi: UInt64 = 0, lo: UInt64 = 0
-        for g in groups[0..<4] { hi = hi << 16 | UInt64(g) }
-        for g in groups[4..<8] { lo = lo << 16 | UInt64(g) }
-        return IPAddress(v6High: hi, low: lo)
+        let all = head + Array(repeating: 0, count: 8 - head.count - tail.count) + tail
+        var high: UInt64 = 0, low: UInt64 = 0
+        for g in all[0..<4] { high = high << 16 | UInt64(g) }
+        for g in all[4..<8] { low = low << 16 | UInt64(g) }
+        return IPAddress(v6High: high, low: low)
     }
 
     /// The text form inet_ntop gives: dotted quad, or RFC 5952 IPv6 with `::` for the longest zero run.

@@ -125,8 +125,12 @@ public enum PortGroupRules {
     }
 
     public static func isValidName(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, name.unicodeScalars.count <= 64,
-              first.properties.isAlphabetic && first.isASCII else { return false }
-        return name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)) }
+        // ASCII only, so bytes decide (every word of a file is checked against this).
+        func letter(_ b: UInt8) -> Bool { (b | 0x20) >= UInt8(ascii: "a") && (b | 0x20) <= UInt8(ascii: "z") }
+        let bytes = name.utf8
+        guard let first = bytes.first, bytes.count <= 64, letter(first) else { return false }
+        return bytes.allSatisfy { b in
+            letter(b) || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || b == UInt8(ascii: "-") || b == UInt8(ascii: "_") || b == UInt8(ascii: ".")
+        }
     }
 }

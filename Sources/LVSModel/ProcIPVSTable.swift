@@ -154,7 +154,7 @@ public enum ProcIPVSTable {
         guard colon > r.lowerBound, let port = hex(b, (colon + 1)..<r.upperBound), port <= 0xffff else { return nil }
         if b[r.lowerBound] == UInt8(ascii: "[") {
             guard b[colon - 1] == UInt8(ascii: "]"),
-                  let a = IPAddress.parseV6(Substring(String(decoding: b[(r.lowerBound + 1)..<(colon - 1)], as: UTF8.self)))
+                  let a = IPAddress.parseV6(bytes: UnsafeBufferPointer(rebasing: b[(r.lowerBound + 1)..<(colon - 1)]))
             else { return nil }
             return (a, UInt16(port))
         }

@@ -15,13 +15,35 @@ public struct Stats: Hashable, Sendable, Codable {
     public static let zero = Stats()
 }
 
+/// Counters kept out of line, and not at all while they are zero: tables of 50,000 real servers are
+/// read and compared where no counter matters (apply), and inline counters tripled their size.
+struct StatsBox: Hashable, Sendable {
+    private final class Storage: Sendable {
+        let stats: Stats
+        init(_ stats: Stats) { self.stats = stats }
+    }
+
+    private var storage: Storage?
+
+    init(_ stats: Stats) { storage = stats == .zero ? nil : Storage(stats) }
+
+    var stats: Stats { storage?.stats ?? .zero }
+
+    static func == (a: StatsBox, b: StatsBox) -> Bool { a.stats == b.stats }
+    func hash(into hasher: inout Hasher) { hasher.combine(stats) }
+}
+
 /// A real server with the kernel's runtime view of it.
 public struct RealServerStatus: Hashable, Sendable {
     public var server: RealServer
     public var activeConnections: UInt32 = 0
     public var inactiveConnections: UInt32 = 0
     public var persistentConnections: UInt32 = 0
-    public var stats = Stats()
+    private var counters = StatsBox(.zero)
+    public var stats: Stats {
+        get { counters.stats }
+        set { counters = StatsBox(newValue) }
+    }
 
     public init(server: RealServer, activeConnections: UInt32 = 0, inactiveConnections: UInt32 = 0,
                 persistentConnections: UInt32 = 0, stats: Stats = Stats()) {
@@ -36,7 +58,11 @@ public struct RealServerStatus: Hashable, Sendable {
 /// A virtual service with its real servers and counters, as read from the kernel.
 public struct ServiceStatus: Hashable, Sendable {
     public var service: VirtualService
-    public var stats = Stats()
+    private var counters = StatsBox(.zero)
+    public var stats: Stats {
+        get { counters.stats }
+        set { counters = StatsBox(newValue) }
+    }
     public var realServers: [RealServerStatus] = []
 
     public init(service: VirtualService, stats: Stats = Stats(), realServers: [RealServerStatus] = []) {

@@ -70,7 +70,8 @@ public enum IPVSAdmRestore {
 
     /// `words(of:)` for a line of ASCII bytes without a CR LF pair, where every byte is one
     /// Character (a CR followed by LF would be a single Character, which `words(of:)` does not
-    /// split at). nil for any other line. Reads bytes because `-R` inputs are 50,000 lines.
+    /// split at): puts them in `words` and returns true. Returns false for any other line,
+    /// which `words(of:)` then reads. Reads bytes because `-R` inputs are 50,000 lines.
     static func asciiWords(_ line: UnsafeBufferPointer<UInt8>, into words: inout [String]) -> Bool {
         words.removeAll(keepingCapacity: true)
         var i = 0

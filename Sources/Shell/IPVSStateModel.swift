@@ -88,7 +88,29 @@ struct IPVSStateModel {
     }
 
     /// The modelled table, in the order services were added.
-    var table: IPVSTable { IPVSTable(services: slots.compactMap { $0.map(Self.status) }) }
+    var table: IPVSTable {
+        // Sized once: a table of 10,000 services grown by doubling would touch twice the memory.
+        var services: [ServiceStatus] = []
+        services.reserveCapacity(positions.count)
+        for slot in slots { if let slot { services.append(Self.status(slot)) } }
+        return IPVSTable(services: services)
+    }
+
+    /// `table`, leaving the model empty: each service's real servers are freed as it is converted, so
+    /// the two forms of a 10,000-service table are never held whole at once.
+    mutating func takeTable() -> IPVSTable {
+        var taken = slots
+        slots = []
+        var services: [ServiceStatus] = []
+        services.reserveCapacity(positions.count)
+        positions = [:]
+        for i in taken.indices {
+            guard let slot = taken[i] else { continue }
+            taken[i] = nil
+            services.append(Self.status(slot))
+        }
+        return IPVSTable(services: services)
+    }
 
     subscript(key: ServiceKey) -> ServiceStatus? { positions[key].flatMap { slots[$0] }.map(Self.status) }
 

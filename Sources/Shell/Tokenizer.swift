@@ -28,8 +28,17 @@ public struct CommandInput: Hashable, Sendable {
 /// a backslash at the end of a line continues it, single and double quotes group words as in sh.
 public enum Tokenizer {
     public static func commands(in input: String, file: String = "-") throws(LVSError) -> [CommandInput] {
-        let lines = input.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         var commands: [CommandInput] = []
+        try forEachCommand(in: input, file: file) { commands.append($0) }
+        return commands
+    }
+
+    /// Hands each command to `body` as soon as it is read, so that a long file is never held as tokens
+    /// all at once (apply reads 50,000-line files, and in the lab every page touched costs).
+    public static func forEachCommand(in input: String, file: String = "-",
+                                      _ body: (CommandInput) throws(LVSError) -> Void) throws(LVSError) {
+        // Split on the byte: splitting Characters costs more than the rest of reading a plain line.
+        let lines = input.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Substring($0) }
         var current: [Token] = []
         var startLine = 0
         var word = ""
@@ -41,16 +50,22 @@ public enum Tokenizer {
             word = ""
             wordStart = nil
         }
-        func flushCommand() {
+        func flushCommand() throws(LVSError) {
             flushWord()
             if !current.isEmpty {
-                commands.append(CommandInput(tokens: current, line: startLine, source: lines[startLine - 1]))
+                try body(CommandInput(tokens: current, line: startLine, source: String(lines[startLine - 1])))
             }
-            current = []
+            current.removeAll(keepingCapacity: true)
+            startLine = 0
         }
 
         for (index, text) in lines.enumerated() {
             let lineNo = index + 1
+            if quote == nil, plainWords(text, line: lineNo, into: &current) {
+                if !current.isEmpty && startLine == 0 { startLine = lineNo }
+                try flushCommand()
+                continue
+            }
             let chars = Array(text)
             var i = 0
             var continued = false
@@ -76,7 +91,7 @@ public enum Tokenizer {
                     i = chars.count
                     continue
                 case ";":
-                    flushCommand()
+                    try flushCommand()
                 case "'", "\"":
                     if wordStart == nil { wordStart = (lineNo, col); if current.isEmpty { startLine = lineNo } }
                     quote = ch
@@ -97,9 +112,34 @@ public enum Tokenizer {
             if quote != nil {
                 throw .badInput("\(file):\(lineNo): unterminated \(quote == "'" ? "single" : "double") quote\n  \(text)\n  \(String(repeating: " ", count: text.count))^\nClose the quote on the same line.")
             }
-            if !continued { flushCommand() } else { flushWord() }
+            if !continued { try flushCommand() } else { flushWord() }
         }
-        flushCommand()
-        return commands
+        try flushCommand()
+    }
+
+    /// The words of a line of printable ASCII with nothing for the tokenizer to interpret (no quote,
+    /// backslash, `#` or `;`), appended to `tokens`; false, with `tokens` untouched, for any other line.
+    /// Most lines of a configuration are like this, and reading bytes is what keeps a 50,000-line
+    /// apply file cheap.
+    static func plainWords(_ text: Substring, line: Int, into tokens: inout [Token]) -> Bool {
+        var text = text
+        return text.withUTF8 { b in
+            for c in b {
+                guard c == 0x20 || (c > 0x20 && c < 0x7f) else { return false }
+                switch c {
+                case UInt8(ascii: "'"), UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "#"), UInt8(ascii: ";"): return false
+                default: continue
+                }
+            }
+            var i = 0
+            while i < b.count {
+                if b[i] == 0x20 { i += 1; continue }
+                let start = i
+                while i < b.count && b[i] != 0x20 { i += 1 }
+                tokens.append(Token(text: String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self),
+                                    line: line, column: start + 1))
+            }
+            return true
+        }
     }
 }

@@ -1,5 +1,8 @@
 import Testing
 import LVSModel
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct IPAddressTests {
     @Test(arguments: [
@@ -44,4 +47,46 @@ struct IPAddressTests {
         #expect(IPAddress.prefixLength(ofMask: 0) == 0)
         #expect(IPAddress.prefixLength(ofMask: 0xff00_ff00) == nil)
     }
+
+    /// The byte parser against the C library's inet_pton on generated text: random bytes from the
+    /// characters addresses use, and well-formed-looking addresses with gaps and dotted tails.
+    @Test func agreesWithInetPton() {
+        var rng = SplitMix(seed: 4291)
+        let alphabet = Array("0123456789abcdefABCDEF:.:.:g ")
+        var inputs: [String] = []
+        for _ in 0..<20_000 {
+            inputs.append(String((0..<Int(rng.next() % 24)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }))
+        }
+        for _ in 0..<20_000 {
+            var groups = (0..<Int(rng.next() % 9)).map { _ in String(rng.next() % 0x1_0000, radix: 16) }
+            if rng.next() % 3 == 0 { groups.append((0..<4).map { _ in String(rng.next() % 300) }.joined(separator: ".")) }
+            var text = groups.joined(separator: ":")
+            if rng.next() % 2 == 0 {
+                let cut = groups.isEmpty ? 0 : Int(rng.next() % UInt64(groups.count + 1))
+                text = groups[..<cut].joined(separator: ":") + "::" + groups[cut...].joined(separator: ":")
+            }
+            inputs.append(text)
+        }
+        for text in inputs {
+            var buffer = [UInt8](repeating: 0, count: 16)
+            let v6 = text.contains(":")
+            let ok = inet_pton(v6 ? AF_INET6 : AF_INET, text, &buffer) == 1
+            let expected = ok ? Array(buffer.prefix(v6 ? 16 : 4)) : nil
+            #expect(IPAddress(text)?.bytes == expected, "\(text)")
+        }
+    }
 }
+
+/// A small deterministic generator, so that a failure names an input that fails again.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+

@@ -69,22 +69,32 @@ public struct ApplyRunner {
         }
 
         // Check the plan against the actual state step by step: this also gives each step its undo.
-        var candidate = Candidate(table: IPVSTable(services: actual.services), daemons: actual.daemons,
-                                  timeouts: actual.timeouts ?? .kernelDefault, groups: actual.groups, readSysctl: session.readSysctl)
-        for (name, value) in plan.sysctls { candidate.setSysctl(name, value, "set \(name) = \(value)") }
-        for op in plan.ipvsFirst { try candidate.apply(op, summary(op)) }
-        for change in plan.groups { try candidate.apply(change, groupSummary(change)) }
-        let drainStart = candidate.changes.count
-        for (key, r) in plan.realDeletes {
-            try candidate.apply(.deleteRealServer(key, r.identity), "delete real server \(PlanDescription.endpoint(r.address, r.port)) of \(PlanDescription.name(key))")
+        // A plan with nothing to do needs no candidate: re-applying a 10,000-service file stays cheap.
+        var candidate: Candidate? = nil
+        var drainStart = 0
+        if !plan.isEmpty {
+            var c = Candidate(table: IPVSTable(services: actual.services), daemons: actual.daemons,
+                              timeouts: actual.timeouts ?? .kernelDefault, groups: actual.groups, readSysctl: session.readSysctl)
+            for (name, value) in plan.sysctls { c.setSysctl(name, value, "set \(name) = \(value)") }
+            for op in plan.ipvsFirst { try c.apply(op, summary(op)) }
+            for change in plan.groups { try c.apply(change, groupSummary(change)) }
+            drainStart = c.changes.count
+            for (key, r) in plan.realDeletes {
+                try c.apply(.deleteRealServer(key, r.identity), "delete real server \(PlanDescription.endpoint(r.address, r.port)) of \(PlanDescription.name(key))")
+            }
+            for key in plan.serviceDeletes { try c.apply(.deleteService(key), "delete service \(PlanDescription.name(key)) (not in the file, --prune)") }
+            for op in plan.daemonOps { try c.apply(op, summary(op)) }
+            candidate = c
         }
-        for key in plan.serviceDeletes { try candidate.apply(.deleteService(key), "delete service \(PlanDescription.name(key)) (not in the file, --prune)") }
-        for op in plan.daemonOps { try candidate.apply(op, summary(op)) }
-        let changes = candidate.changes
+        let changes = candidate?.changes ?? []
 
-        let before = render(actual, sysctlNames: desired.sysctls.keys)
-        let after = render(state(of: candidate, sysctls: actual.sysctls), sysctlNames: desired.sysctls.keys)
-        let diff = options.diff || options.json ? LineDiff.unified(before: before, after: after) : ""
+        // The whole configuration as text, before and after: for --diff and --json, and for --confirm's
+        // rollback; otherwise not rendered (50,000 lines each for a large table).
+        let wantsText = options.diff || options.json
+        let before = wantsText || (options.confirm != nil && !options.check && !changes.isEmpty)
+            ? render(actual, sysctlNames: desired.sysctls.keys) : ""
+        let after = !wantsText ? "" : candidate.map { render(state(of: $0, sysctls: actual.sysctls), sysctlNames: desired.sysctls.keys) } ?? before
+        let diff = wantsText ? LineDiff.unified(before: before, after: after) : ""
 
         var writes = 0
         var failure: LVSError? = nil
@@ -115,7 +125,7 @@ public struct ApplyRunner {
                 failure = LVSError(.failed, message)
                 undone = true
             } else {
-                failure = try verify(changes, planned: candidate.table, path: path)
+                failure = try verify(changes, planned: candidate?.table ?? IPVSTable(services: actual.services), path: path)
             }
         }
 

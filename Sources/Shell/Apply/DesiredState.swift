@@ -24,14 +24,15 @@ enum DesiredState {
     /// mark, so that applying a file never renumbers a group (and its fwmark service) under traffic.
     static func evaluate(_ text: String, file: String, readSysctl: @escaping (String) -> String?,
                          autoSysctl: Bool, currentMarks: [String: UInt32] = [:]) throws(LVSError) -> (state: ManagedState, warnings: [String]) {
-        let commands = try Tokenizer.commands(in: text, file: file)
         var candidate = Candidate(table: IPVSTable(), daemons: [], timeouts: Timeouts(tcp: 0, tcpFin: 0, udp: 0),
                                   groups: [], readSysctl: readSysctl)
         candidate.autoSysctl = autoSysctl
         candidate.preferredMarks = currentMarks
+        candidate.recordsChanges = false
         var warnings: [String] = []
         var timeoutsGiven = false
-        for input in commands {
+        var memo = ParseMemo()
+        try Tokenizer.forEachCommand(in: text, file: file) { (input) throws(LVSError) in
             let words = input.words
             let token = input.tokens[0]
             let here = SourceLocation(file: file, line: token.line, column: token.column)
@@ -39,7 +40,7 @@ enum DesiredState {
                 "\(here): \(message)\n  \(input.source)\n  \(String(repeating: " ", count: token.column - 1))^"
             }
             let command: Command, bindings: Bindings
-            switch Catalog.table.parse(words) {
+            switch Catalog.table.parse(words, memo: &memo) {
             case .success(let r): (command, bindings) = r
             case .failure(let f):
                 let at = f.wordIndex < input.tokens.count ? input.tokens[f.wordIndex] : input.tokens.last!
@@ -55,7 +56,7 @@ enum DesiredState {
                     let parsed = try IPVSAdmParser.parse(bindings.all("args"))
                     guard parsed.command.changesState, parsed.command != .restore else {
                         warnings.append("\(here): warning: `\(input.source)` shows something; apply ignores it")
-                        continue
+                        return
                     }
                     for op in parsed.operations {
                         if case .setTimeouts = op { timeoutsGiven = true }
@@ -70,11 +71,11 @@ enum DesiredState {
         }
         candidate.finish()
         var state = ManagedState()
-        state.services = candidate.table.services
         state.groups = candidate.groups.values.sorted { $0.name < $1.name }
         state.daemons = candidate.daemons
         state.sysctls = candidate.sysctls
         if timeoutsGiven { state.timeouts = candidate.timeouts }
+        state.services = candidate.takeTable().services
         return (state, warnings + candidate.warnings + candidate.notes)
     }
 }

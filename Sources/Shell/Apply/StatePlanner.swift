@@ -42,16 +42,24 @@ enum StatePlanner {
 
         var adds: [IPVSOperation] = [], edits: [IPVSOperation] = [], realAdds: [IPVSOperation] = []
         // By key: files and tables of 10,000 services must not be searched once per service.
-        let actualByKey = Dictionary(actual.services.map { ($0.service.key, $0) }, uniquingKeysWith: { a, _ in a })
+        var actualIndex: [ServiceKey: Int] = [:]
+        actualIndex.reserveCapacity(actual.services.count)
+        for (i, a) in actual.services.enumerated() where actualIndex[a.service.key] == nil { actualIndex[a.service.key] = i }
         let desiredKeys = Set(desired.services.map(\.service.key))
         for d in desired.services {
             let key = d.service.key
-            guard let a = actualByKey[key] else {
+            guard let a = actualIndex[key].map({ actual.services[$0] }) else {
                 adds.append(.addService(d.service))
                 realAdds += d.realServers.map { .addRealServer(key, $0.server) }
                 continue
             }
             if a.service != d.service { edits.append(.editService(d.service)) }
+            // Most services of a re-applied file are unchanged: with a few real servers, comparing them
+            // directly costs less than building the indexes below (identities are unique in a service).
+            if a.realServers.count == d.realServers.count, a.realServers.count <= 16,
+               d.realServers.allSatisfy({ r in a.realServers.contains { $0.server == r.server } }) {
+                continue
+            }
             let have = Dictionary(a.realServers.map { ($0.server.identity, $0.server) }, uniquingKeysWith: { a, _ in a })
             let want = Set(d.realServers.map(\.server.identity))
             for r in d.realServers {

@@ -47,9 +47,10 @@ enum RealServerCommands {
 
     @Sendable static func put(_ b: Bindings, _ c: inout Candidate) throws(LVSError) {
         let (key, address, port) = try target(b, c)
-        let name = ServiceReference.describe(key, in: c)
+        // Names for messages and summaries, built only when one is shown (files run to 50,000 lines).
+        func name() -> String { ServiceReference.describe(key, in: c) }
         guard let service = c.service(key) else {
-            throw .badInput("there is no service \(name); create it first with `service ...`")
+            throw .badInput("there is no service \(name()); create it first with `service ...`")
         }
         let existing = service.realServers.first { $0.server.identity == RealServerKey(address: address, port: port) }?.server
         var r = existing ?? RealServer(address: address, port: port)
@@ -77,11 +78,15 @@ enum RealServerCommands {
         if r.forwarding != .tunnel && (b.has("tun-type") || b.has("tun-port") || b.has("tun-csum")) {
             throw .badInput("tunnel options need the tun method; add `tun`")
         }
-        let rname = address.family == .v6 ? "[\(address)]:\(port)" : "\(address):\(port)"
+        func rname() -> String { address.family == .v6 ? "[\(address)]:\(port)" : "\(address):\(port)" }
         if let existing {
-            if existing != r { try c.apply(.editRealServer(key, r), "change real server \(rname) of \(name): \(describe(r))") }
+            if existing != r {
+                let summary = "change real server \(rname()) of \(name()): \(describe(r))"
+                try c.apply(.editRealServer(key, r), summary)
+            }
         } else {
-            try c.apply(.addRealServer(key, r), "add real server \(rname) to \(name): \(describe(r))")
+            let summary = c.recordsChanges ? "add real server \(rname()) to \(name()): \(describe(r))" : ""
+            try c.apply(.addRealServer(key, r), summary)
         }
         if r.forwarding == .masquerade { c.ensureForwarding(address.family) }
     }

@@ -61,7 +61,8 @@ enum ServiceCommands {
             if case .inet(_, _, 0) = key, !s.isPersistent {
                 throw .badInput("port 0 means every port, which IPVS allows only for persistent services; add `persistent`")
             }
-            let name = ServiceReference.describe(key, in: c)
+            // Summaries are built only when changes are recorded (not for apply's 50,000-line files).
+            let name = c.recordsChanges ? ServiceReference.describe(key, in: c) : ""
             if let existing {
                 if existing != s { try c.apply(.editService(s), "change service \(name): \(describe(s))") }
             } else {

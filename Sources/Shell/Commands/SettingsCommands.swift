@@ -85,7 +85,8 @@ enum SettingsCommands {
     @Sendable static func zero(_ b: Bindings, _ c: inout Candidate) throws(LVSError) {
         if b.has("proto") || b.has("fwmark") || b.has("group") {
             for key in try ServiceReference.keys(b, in: c) {
-                try c.apply(.zero(key), "zero the counters of \(ServiceReference.describe(key, in: c))")
+                let name = ServiceReference.describe(key, in: c)
+                try c.apply(.zero(key), "zero the counters of \(name)")
             }
         } else {
             try c.apply(.zero(nil), "zero all counters")
@@ -93,7 +94,8 @@ enum SettingsCommands {
     }
 
     @Sendable static func flush(_ b: Bindings, _ c: inout Candidate) throws(LVSError) {
-        try c.apply(.flush, "remove every IPVS service (\(c.table.services.count) now)")
+        let count = c.table.services.count
+        try c.apply(.flush, "remove every IPVS service (\(count) now)")
     }
 
     /// A daemon as the command that starts it.

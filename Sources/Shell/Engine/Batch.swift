@@ -33,10 +33,11 @@ struct Batch {
 
     mutating func run(_ commands: [CommandInput]) -> Int32 {
         var parsed: [(CommandInput, Command, Bindings, Filter?)] = []
+        var memo = ParseMemo()
         for input in commands {
             do throws(LVSError) {
                 let (words, filter) = try splitFilter(input)
-                switch Catalog.table.parse(words) {
+                switch Catalog.table.parse(words, memo: &memo) {
                 case .success(let (command, bindings)): parsed.append((input, command, bindings, filter))
                 case .failure(let f): throw .badInput(located(f.message, input, wordIndex: f.wordIndex))
                 }

@@ -12,6 +12,9 @@ public struct Candidate {
     /// The sysctls set so far, by full name.
     public private(set) var sysctls: [String: String] = [:]
     public private(set) var changes: [PlannedChange] = []
+    /// Whether to keep `changes` (with their undo steps and summaries). A desired state (apply's file,
+    /// evaluated from empty) is only ever read for its result: 50,000 unrecorded changes save their memory.
+    public var recordsChanges = true
     public private(set) var warnings: [String] = []
     /// What lvsh did on its own and says so (e.g. turning forwarding on for NAT).
     public private(set) var notes: [String] = []
@@ -45,6 +48,8 @@ public struct Candidate {
     // MARK: reading
 
     public var table: IPVSTable { ipvs.table }
+    /// The table, leaving the candidate without services (for a candidate that is read once, at its end).
+    public mutating func takeTable() -> IPVSTable { ipvs.takeTable() }
     public var daemons: [SyncDaemon] { ipvs.daemons }
     public var timeouts: Timeouts { ipvs.timeouts }
     public func service(_ key: ServiceKey) -> ServiceStatus? { ipvs[key] }
@@ -62,26 +67,28 @@ public struct Candidate {
     // MARK: changing
 
     /// Checks an IPVS operation against the state so far and records it.
-    public mutating func apply(_ op: IPVSOperation, _ summary: String) throws(LVSError) {
+    public mutating func apply(_ op: IPVSOperation, _ summary: @autoclosure () -> String) throws(LVSError) {
         if let ipvsUnavailable { throw ipvsUnavailable }
-        let undo = ipvs.inverse(of: op)
-        let context = contextTable(for: op)
+        let undo = recordsChanges ? ipvs.inverse(of: op) : []
         if let errno = ipvs.apply(op) {
-            throw .badInput(IPVSAdmErrors.message(for: IPVSFailure(operation: op, errno: errno), table: context))
+            // The state did not change, so the service's real servers are still as they were before `op`.
+            throw .badInput(IPVSAdmErrors.message(for: IPVSFailure(operation: op, errno: errno), table: contextTable(for: op)))
         }
-        changes.append(PlannedChange(step: .ipvs(op), undo: undo.map(Step.ipvs), summary: summary, location: location))
+        if recordsChanges {
+            changes.append(PlannedChange(step: .ipvs(op), undo: undo.map(Step.ipvs), summary: summary(), location: location))
+        }
     }
 
     /// Checks a group change against all groups (overlaps, marks) and records it.
-    public mutating func apply(_ change: GroupChange, _ summary: String) throws(LVSError) {
+    public mutating func apply(_ change: GroupChange, _ summary: @autoclosure () -> String) throws(LVSError) {
         if defersGroupChecks {
             let undo: GroupChange
             switch change {
             case .addEntries(let name, let entries): undo = .deleteEntries(group: name, entries)
             case .deleteEntries(let name, let entries): undo = .addEntries(group: name, entries)
-            case .put, .delete: throw .failed("internal error: '\(summary)' needs the groups, which this batch did not read")
+            case .put, .delete: throw .failed("internal error: '\(summary())' needs the groups, which this batch did not read")
             }
-            changes.append(PlannedChange(step: .groups(change), undo: [.groups(undo)], summary: summary, location: location))
+            changes.append(PlannedChange(step: .groups(change), undo: [.groups(undo)], summary: summary(), location: location))
             return
         }
         if let groupsUnavailable { throw groupsUnavailable }
@@ -95,16 +102,19 @@ public struct Candidate {
         case .deleteEntries(let name, let entries): undo = [.addEntries(group: name, entries)]
         case .delete(let name): undo = before[name].map { [.put($0)] } ?? []
         }
-        changes.append(PlannedChange(step: .groups(change), undo: undo.map(Step.groups), summary: summary, location: location))
+        if recordsChanges {
+            changes.append(PlannedChange(step: .groups(change), undo: undo.map(Step.groups), summary: summary(), location: location))
+        }
     }
 
     /// Records a sysctl write; undo restores the value it had when the batch started.
-    public mutating func setSysctl(_ name: String, _ value: String, _ summary: String) {
+    public mutating func setSysctl(_ name: String, _ value: String, _ summary: @autoclosure () -> String) {
         let old = sysctls[name] ?? readSysctl(name)
         sysctls[name] = value
+        guard recordsChanges else { return }
         changes.append(PlannedChange(step: .sysctl(name: name, value: value),
                                      undo: old.map { [.sysctl(name: name, value: $0)] } ?? [],
-                                     summary: summary, location: location))
+                                     summary: summary(), location: location))
     }
 
     /// Notes that NAT real servers of a family need forwarding; `finish` turns it on if it is off.

@@ -44,18 +44,130 @@ public struct ParseFailure: Error, Sendable {
 /// All commands of a language, and everything derived from them: parsing, `?`, TAB and the reference.
 public struct CommandTable<Handler: Sendable>: Sendable {
     public let commands: [CommandSpec<Handler>]
+    /// Each command's leading keyword, if it has one: a line is walked only through the commands
+    /// its first word can start (a 50,000-line apply file would otherwise walk every command).
+    private let leadingKeywords: [String?]
 
-    public init(_ commands: [CommandSpec<Handler>]) { self.commands = commands }
+    public init(_ commands: [CommandSpec<Handler>]) {
+        self.commands = commands
+        leadingKeywords = commands.map { spec in
+            switch spec.syntax {
+            case .word(let w, _): w
+            case .sequence(let items): if case .word(let w, _)? = items.first { w } else { nil }
+            default: nil
+            }
+        }
+    }
+
+    /// `parse(_:)` for one of many commands: commands of a shape parsed before cost only their value
+    /// checks (see ParseMemo).
+    public func parse(_ words: [String], memo: inout ParseMemo) -> Result<(CommandSpec<Handler>, Bindings), ParseFailure> {
+        guard !words.isEmpty else { return parse(words) }
+        if memo.keywordPrefixes.isEmpty { memo.keywordPrefixes = keywordPrefixes() }
+        let shape = words.map { memo.keywordPrefixes.contains($0) ? $0 : nil }
+        if let known = memo.outcomes[shape],
+           known.checks.allSatisfy({ $0.kind.accepts(words[$0.position]) == $0.accepted }) {
+            switch known.result {
+            case .success(let (i, bindings))?: return .success((commands[i], bindings.reading(words)))
+            case .failure(let f)?: return .failure(f)
+            case nil: return parse(words)
+            }
+        }
+        let (result, checks) = matches(words)
+        if memo.outcomes.count > 4096 { memo.outcomes.removeAll() }
+        memo.outcomes[shape] = ParseMemo.Outcome(checks: checks, result: result)
+        switch result {
+        case .success(let (i, bindings))?: return .success((commands[i], bindings))
+        case .failure(let f)?: return .failure(f)
+        case nil: return parse(words)
+        }
+    }
+
+    /// Every keyword of the grammar and every prefix of one: the words that can abbreviate a keyword.
+    /// Built by the first parse with a memo, not at start-up (a one-shot command does not need it).
+    private func keywordPrefixes() -> Set<String> {
+        var prefixes = Set<String>()
+        func collect(_ s: Syntax) {
+            func add(_ w: String) { for n in 1...max(1, w.count) { prefixes.insert(String(w.prefix(n))) } }
+            switch s {
+            case .word(let w, _): add(w)
+            case .oneOf(_, let words): words.forEach { add($0.word) }
+            case .value, .rest: break
+            case .sequence(let items), .choice(let items), .anyOrder(let items): items.forEach(collect)
+            case .optional(let inner), .repeated(let inner): collect(inner)
+            }
+        }
+        commands.forEach { collect($0.syntax) }
+        return prefixes
+    }
 
     /// The one command the words mean, with its bindings.
     public func parse(_ words: [String]) -> Result<(CommandSpec<Handler>, Bindings), ParseFailure> {
         guard !words.isEmpty else { return .failure(ParseFailure(message: "empty command", wordIndex: 0)) }
+        // A command whose keyword the first word cannot abbreviate can only refuse that word, which
+        // matters to the message only when every command refuses it: then walk them all.
+        // First look only for matches; a line that has none is walked again, recording why each
+        // command refused it, for the message.
+        switch matches(words).result {
+        case .success(let (i, bindings))?: return .success((commands[i], bindings))
+        case .failure(let f)?: return .failure(f)
+        case nil: break
+        }
+        let candidates = candidates(words[0])
+        guard !candidates.isEmpty else { return explain(words, through: Array(commands.indices)) }
+        let result = explain(words, through: candidates)
+        if candidates.count < commands.count, case .failure(let f) = result, f.wordIndex == 0 {
+            return explain(words, through: Array(commands.indices))
+        }
+        return result
+    }
+
+    /// The commands a first word can start: those whose keyword it abbreviates, and those that start
+    /// with something else.
+    private func candidates(_ first: String) -> [Int] {
+        commands.indices.filter { i in
+            guard let k = leadingKeywords[i] else { return true }
+            return Walker.abbreviates(first, k)
+        }
+    }
+
+    /// A walk that only looks for matches: the command's index and bindings, an ambiguity, or nil when
+    /// nothing matched; with the value checks it made (ParseMemo).
+    private func matches(_ words: [String]) -> (result: Result<(Int, Bindings), ParseFailure>?, checks: [ValueCheck]) {
+        var checks: [ValueCheck] = []
+        var complete: [(Int, Walker.State)] = []
+        for i in candidates(words[0]) {
+            let walker = Walker(words: words, recording: false)
+            for end in walker.walk(commands[i].syntax, .init(position: 0)) where end.position == words.count {
+                complete.append((i, end))
+            }
+            checks += walker.checks
+        }
+        return (best(complete).map { r in r.map { ($0.0, $0.1.bindings) } }, checks)
+    }
+
+    /// The best complete match: exact keywords beat abbreviations; a tie between different commands is
+    /// ambiguous. nil when there is none.
+    private func best(_ complete: [(Int, Walker.State)]) -> Result<(Int, Walker.State), ParseFailure>? {
+        guard !complete.isEmpty else { return nil }
+        let best = complete.max { ($0.1.exactWords, -$0.1.abbreviated) < ($1.1.exactWords, -$1.1.abbreviated) }!
+        let rivals = complete.filter { $0.1.exactWords == best.1.exactWords && $0.1.abbreviated == best.1.abbreviated }
+        if unique(rivals.map(\.0)).count > 1 {
+            let names = unique(rivals.map { commands[$0.0].usage })
+            return .failure(ParseFailure(message: "ambiguous command: it could mean\n    \(names.joined(separator: "\n    "))\nType more of the keywords.", wordIndex: 0))
+        }
+        return .success(best)
+    }
+
+    /// The recording walk, for a line that did not parse: why, and at which word.
+    private func explain(_ words: [String], through candidates: [Int]) -> Result<(CommandSpec<Handler>, Bindings), ParseFailure> {
         var complete: [(Int, Walker.State)] = []
         var furthest = -1
         var refusals: [(Leaf, String?)] = []
         var frontier: [Leaf] = []
-        for (i, spec) in commands.enumerated() {
-            var walker = Walker(words: words)
+        for i in candidates {
+            let spec = commands[i]
+            let walker = Walker(words: words)
             for end in walker.walk(spec.syntax, .init(position: 0)) {
                 if end.position == words.count {
                     complete.append((i, end))
@@ -73,16 +185,7 @@ public struct CommandTable<Handler: Sendable>: Sendable {
                 refusals += walker.refusals
             }
         }
-        if !complete.isEmpty {
-            // Exact keywords beat abbreviations; a tie between different commands is ambiguous.
-            let best = complete.max { ($0.1.exactWords, -$0.1.abbreviated) < ($1.1.exactWords, -$1.1.abbreviated) }!
-            let rivals = complete.filter { $0.1.exactWords == best.1.exactWords && $0.1.abbreviated == best.1.abbreviated }
-            if unique(rivals.map(\.0)).count > 1 {
-                let names = unique(rivals.map { commands[$0.0].usage })
-                return .failure(ParseFailure(message: "ambiguous command: it could mean\n    \(names.joined(separator: "\n    "))\nType more of the keywords.", wordIndex: 0))
-            }
-            return .success((commands[best.0], best.1.bindings))
-        }
+        if let found = best(complete) { return found.map { (commands[$0.0], $0.1.bindings) } }
         if !frontier.isEmpty || furthest < 0 {
             let next = unique(frontier).map(\.display)
             return .failure(ParseFailure(message: "incomplete command: expected \(list(next))", wordIndex: words.count))
@@ -109,7 +212,7 @@ public struct CommandTable<Handler: Sendable>: Sendable {
         var leaves: [Leaf] = []
         var endsHere = false
         for spec in commands {
-            var walker = Walker(words: words)
+            let walker = Walker(words: words)
             let ends = walker.walk(spec.syntax, .init(position: 0))
             if ends.contains(where: { $0.position == words.count }) && !words.isEmpty { endsHere = true }
             leaves += walker.frontier

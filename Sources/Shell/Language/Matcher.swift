@@ -1,18 +1,54 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import LVSModel
 
 /// The values a matched command bound: names to the words they took, in order.
 public struct Bindings: Sendable, Hashable {
-    public internal(set) var values: [String: [String]] = [:]
-    /// The keywords the command was given (flags such as `one-packet`, choices such as `nat`).
-    public internal(set) var keywords: Set<String> = []
+    /// One bound word, or a keyword given (flags such as `one-packet`, choices such as `nat`).
+    private struct Entry: Sendable, Hashable {
+        let name: String
+        var word: String
+        let isKeyword: Bool
+        /// The word's position in the command when it came from there (values); -1 for words of the
+        /// grammar itself. A remembered parse takes the new command's words from these positions.
+        var position = -1
+    }
+
+    // A flat list, not a dictionary: the walker copies bindings at every branch of the grammar, and a
+    // command binds a handful of names, so a scan is cheaper than hashing (apply files run to 50,000 lines).
+    private var entries: [Entry] = []
 
     public init() {}
 
-    mutating func bind(_ name: String, _ word: String) { values[name, default: []].append(word) }
+    mutating func bind(_ name: String, _ word: String, at position: Int = -1) {
+        entries.append(Entry(name: name, word: word, isKeyword: false, position: position))
+    }
 
-    public func has(_ name: String) -> Bool { keywords.contains(name) || values[name] != nil }
-    public func first(_ name: String) -> String? { values[name]?.first }
-    public func all(_ name: String) -> [String] { values[name] ?? [] }
+    /// The same bindings for a command of the same shape: each value taken from `words` where its
+    /// word stood (see ParseMemo).
+    func reading(_ words: [String]) -> Bindings {
+        var b = self
+        for i in b.entries.indices where b.entries[i].position >= 0 { b.entries[i].word = words[b.entries[i].position] }
+        return b
+    }
+    mutating func given(_ keyword: String) { entries.append(Entry(name: keyword, word: "", isKeyword: true)) }
+    /// Binds `name` to no words, so that `has(name)` holds (a `rest` that took nothing).
+    mutating func bindNothing(_ name: String) {
+        if !entries.contains(where: { !$0.isKeyword && $0.name == name }) { entries.append(Entry(name: name, word: "", isKeyword: true)) }
+    }
+
+    public func has(_ name: String) -> Bool { entries.contains { $0.name == name } }
+    public func first(_ name: String) -> String? { entries.first { !$0.isKeyword && $0.name == name }?.word }
+    public func all(_ name: String) -> [String] { entries.compactMap { !$0.isKeyword && $0.name == name ? $0.word : nil } }
+    /// The keywords the command was given.
+    public var keywords: Set<String> { Set(entries.lazy.filter(\.isKeyword).map(\.name)) }
+
+    public static func == (a: Bindings, b: Bindings) -> Bool {
+        a.keywords == b.keywords && Set(a.entries.map(\.name)).allSatisfy { a.all($0) == b.all($0) }
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(keywords) }
 }
 
 /// One grammar leaf: what can stand at a word position.
@@ -38,8 +74,10 @@ public enum Leaf: Hashable, Sendable {
 }
 
 /// Walks a grammar over words: the ways it can match, what could come next at the end, and how far a
-/// failed attempt got (for error messages that point at the word).
-struct Walker {
+/// failed attempt got (for error messages that point at the word). Each way a grammar can match goes to
+/// a continuation rather than into arrays: apply files parse tens of thousands of lines, and the
+/// arrays of partial matches were most of the cost.
+final class Walker {
     struct State {
         var position: Int
         var bindings = Bindings()
@@ -48,101 +86,171 @@ struct Walker {
     }
 
     let words: [String]
+    /// Whether to record the frontier and the refusals. A walk that only looks for matches leaves them
+    /// out (most lines of a file parse, and only a line that does not needs them for its message).
+    let recording: Bool
     /// Leaves that could take the word after the last one.
     var frontier: [Leaf] = []
     /// The furthest word at which a leaf refused, with the refusals there.
     var furthest = -1
     var refusals: [(Leaf, String?)] = []
+    /// The value checks a walk that is not recording made, in order: with the keywords, they decide
+    /// everything it found (see ParseMemo).
+    var checks: [ValueCheck] = []
 
-    init(words: [String]) { self.words = words }
+    init(words: [String], recording: Bool = true) {
+        self.words = words
+        self.recording = recording
+    }
 
-    mutating func walk(_ syntax: Syntax, _ state: State) -> [State] {
+    /// Whether a word given for a keyword matches it: the keyword itself or a prefix of it
+    /// ("sh" for "show"). Keywords are ASCII, so bytes decide, which costs far less than Characters.
+    static func abbreviates(_ token: String, _ keyword: String) -> Bool {
+        let n = token.utf8.count
+        guard n > 0, n <= keyword.utf8.count else { return false }
+        var token = token, keyword = keyword
+        return token.withUTF8 { t in keyword.withUTF8 { k in memcmp(t.baseAddress!, k.baseAddress!, n) == 0 } }
+    }
+
+    /// Every way `syntax` can match from `state`, in order.
+    func walk(_ syntax: Syntax, _ state: State) -> [State] {
+        var out: [State] = []
+        walk(syntax, state) { out.append($0) }
+        return out
+    }
+
+    func walk(_ syntax: Syntax, _ state: State, _ next: (State) -> Void) {
         switch syntax {
         case .word(let w, let help):
-            let leaf = Leaf.word(w, help: help)
-            guard state.position < words.count else { frontier.append(leaf); return [] }
+            guard state.position < words.count else {
+                if recording { frontier.append(.word(w, help: help)) }
+                return
+            }
             let token = words[state.position]
-            var next = state
-            next.position += 1
-            next.bindings.keywords.insert(w)
-            if token == w {
-                next.exactWords += 1
-                return [next]
+            let exact = token == w
+            guard exact || Walker.abbreviates(token, w) else {
+                if recording { refuse(state.position, .word(w, help: help), nil) }
+                return
             }
-            if !token.isEmpty && w.hasPrefix(token) {
-                next.abbreviated += 1
-                return [next]
+            var s = state
+            s.position += 1
+            s.bindings.given(w)
+            if exact { s.exactWords += 1 } else { s.abbreviated += 1 }
+            next(s)
+        case .oneOf(let name, let choices):
+            guard state.position < words.count else {
+                if recording { frontier += choices.map { .word($0.word, help: $0.help) } }
+                return
             }
-            refuse(state.position, leaf, nil)
-            return []
-        case .oneOf(let name, let words):
-            return words.flatMap { w in
-                walk(.word(w.word, help: w.help), state).map { next in
-                    var bound = next
-                    bound.bindings.bind(name, w.word)
-                    return bound
+            let token = words[state.position]
+            for w in choices {
+                let exact = token == w.word
+                guard exact || Walker.abbreviates(token, w.word) else {
+                    if recording { refuse(state.position, .word(w.word, help: w.help), nil) }
+                    continue
                 }
+                var s = state
+                s.position += 1
+                s.bindings.given(w.word)
+                s.bindings.bind(name, w.word)
+                if exact { s.exactWords += 1 } else { s.abbreviated += 1 }
+                next(s)
             }
         case .value(let name, let kind, let help):
-            let leaf = Leaf.value(name, kind, help: help)
-            guard state.position < words.count else { frontier.append(leaf); return [] }
+            guard state.position < words.count else {
+                if recording { frontier.append(.value(name, kind, help: help)) }
+                return
+            }
             let token = words[state.position]
-            if let problem = kind.problem(with: token) {
-                refuse(state.position, leaf, problem)
-                return []
+            if recording {
+                if let problem = kind.problem(with: token) {
+                    refuse(state.position, .value(name, kind, help: help), problem)
+                    return
+                }
+            } else {
+                let accepted = kind.accepts(token)
+                checks.append(ValueCheck(position: state.position, kind: kind, accepted: accepted))
+                guard accepted else { return }
             }
-            var next = state
-            next.position += 1
-            next.bindings.bind(name, token)
-            return [next]
+            var s = state
+            s.position += 1
+            s.bindings.bind(name, token, at: state.position)
+            next(s)
         case .rest(let name, let help):
-            frontier.append(.rest(name, help: help))
-            var next = state
-            for w in words[state.position...] { next.bindings.bind(name, w) }
-            if state.position == words.count { next.bindings.values[name] = next.bindings.values[name] ?? [] }
-            next.position = words.count
-            return [next]
+            if recording { frontier.append(.rest(name, help: help)) }
+            var s = state
+            for i in state.position..<words.count { s.bindings.bind(name, words[i], at: i) }
+            if state.position == words.count { s.bindings.bindNothing(name) }
+            s.position = words.count
+            next(s)
         case .sequence(let items):
-            var states = [state]
-            for item in items {
-                states = states.flatMap { walk(item, $0) }
-                if states.isEmpty { break }
-            }
-            return states
+            sequence(items[...], state, next)
         case .optional(let inner):
-            return [state] + walk(inner, state)
+            next(state)
+            walk(inner, state, next)
         case .choice(let alternatives):
-            return alternatives.flatMap { walk($0, state) }
+            for alternative in alternatives { walk(alternative, state, next) }
         case .repeated(let inner):
-            var all: [State] = []
+            // Breadth first, one more repetition per round, as the grammar reads.
             var current = walk(inner, state).filter { $0.position > state.position }
             while !current.isEmpty {
-                all += current
+                current.forEach(next)
                 current = current.flatMap { s in walk(inner, s).filter { $0.position > s.position } }
             }
-            return all
         case .anyOrder(let parts):
-            return anyOrder(parts, state, used: [])
+            anyOrder(parts, state, used: 0, next)
         }
     }
 
-    private mutating func anyOrder(_ parts: [Syntax], _ state: State, used: Set<Int>) -> [State] {
-        var results = [state]
-        for (i, part) in parts.enumerated() where !used.contains(i) {
-            for next in walk(part, state) where next.position > state.position {
-                results += anyOrder(parts, next, used: used.union([i]))
+    private func sequence(_ items: ArraySlice<Syntax>, _ state: State, _ next: (State) -> Void) {
+        guard let first = items.first else { return next(state) }
+        walk(first, state) { self.sequence(items.dropFirst(), $0, next) }
+    }
+
+    /// `used`: a bit for each part already matched (grammars have far fewer than 64 parts).
+    private func anyOrder(_ parts: [Syntax], _ state: State, used: UInt64, _ next: (State) -> Void) {
+        next(state)
+        for (i, part) in parts.enumerated() where used & (1 << UInt64(i)) == 0 {
+            walk(part, state) { s in
+                if s.position > state.position { self.anyOrder(parts, s, used: used | (1 << UInt64(i)), next) }
             }
         }
-        return results
     }
 
-    private mutating func refuse(_ position: Int, _ leaf: Leaf, _ problem: String?) {
+    private func refuse(_ position: Int, _ leaf: Leaf, _ problem: String?) {
         if position > furthest {
             furthest = position
             refusals = []
         }
         if position == furthest { refusals.append((leaf, problem)) }
     }
+}
+
+/// One check of a word against a value kind, and its answer.
+struct ValueCheck: Sendable {
+    let position: Int
+    let kind: ValueKind
+    let accepted: Bool
+}
+
+/// Remembers how commands of one shape parsed, for callers that parse many (a 50,000-line apply file
+/// has a handful of shapes). A shape is the command's words with every word that could not be a
+/// keyword blanked out; a walk that is not recording decides only by those keywords and by the value
+/// checks it makes, so when a new command of the same shape passes the same checks the same way,
+/// the walk would go the same way: its result is reused with the new command's values.
+/// A memo serves one command table.
+public struct ParseMemo: Sendable {
+    struct Outcome: Sendable {
+        let checks: [ValueCheck]
+        /// The command's index and bindings, or why the words are ambiguous; nil when nothing matched.
+        let result: Result<(Int, Bindings), ParseFailure>?
+    }
+
+    var outcomes: [[String?]: Outcome] = [:]
+    /// The table's keywords and their prefixes: the words a shape keeps.
+    var keywordPrefixes: Set<String> = []
+
+    public init() {}
 }
 
 /// Keeps the order of first appearance while dropping repeats.

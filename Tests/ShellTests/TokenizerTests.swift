@@ -1,0 +1,36 @@
+import Testing
+@testable import Shell
+
+/// The tokenizer's sh-like rules, and its byte fast path agreeing with the general one.
+struct TokenizerTests {
+    func words(_ input: String) throws -> [[String]] { try Tokenizer.commands(in: input).map(\.words) }
+
+    @Test func splitsCommandsAndWordsLikeSh() throws {
+        #expect(try words("real web 10.0.0.1  nat\nshow services") == [["real", "web", "10.0.0.1", "nat"], ["show", "services"]])
+        #expect(try words("a 'b c' \"d \\\"e\"; f # comment") == [["a", "b c", "d \"e"], ["f"]])
+        #expect(try words("service web \\\n  scheduler rr\n\n# only a comment\n") == [["service", "web", "scheduler", "rr"]])
+        #expect(try words("sysctl x 'a;b'") == [["sysctl", "x", "a;b"]])
+    }
+
+    @Test func placesEveryWord() throws {
+        let c = try Tokenizer.commands(in: "\n  real web 10.0.0.1\n\tno real web x", file: "f")
+        #expect(c.map(\.line) == [2, 3])
+        #expect(c[0].tokens.map(\.column) == [3, 8, 12])
+        #expect(c[1].tokens.map(\.column) == [2, 5, 10, 14])
+        #expect(c[0].source == "  real web 10.0.0.1")
+    }
+
+    /// A tab sends a line through the general path: both paths must give the same tokens.
+    @Test(arguments: ["real fwmark 1000 10.1.0.1:80 nat weight 1", "  service  tcp [2001:db8::1]:80 scheduler wlc  ",
+                      "group web vip 10.0.0.1,10.0.0.2 tcp 80,443 udp 53", "x", "   "])
+    func theFastPathAgreesWithTheGeneralOne(line: String) throws {
+        let fast = try Tokenizer.commands(in: "\(line)\nnext")
+        let general = try Tokenizer.commands(in: "\(line)\t\nnext")
+        #expect(fast.map(\.tokens) == general.map(\.tokens))
+        #expect(fast.map(\.line) == general.map(\.line))
+    }
+
+    @Test func refusesAnUnterminatedQuote() {
+        #expect(throws: (any Error).self) { try Tokenizer.commands(in: "sysctl x 'open") }
+    }
+}
