@@ -1,12 +1,35 @@
 import LVSModel
 
+/// The order of the fields in the key of lvsh's maps. lvsh writes `portFirst`; it reads the orders of
+/// earlier versions too, so that a table they made is understood and can be replaced whole
+/// (Sources/Firewall/README.md, "Earlier layouts").
+enum NFTKeyOrder: CaseIterable, Hashable, Sendable {
+    /// `inet_service . inet_proto . ADDRESS`: what lvsh writes. The kernel's pipapo set narrows field by
+    /// field and a lookup costs about the number of elements matching the fields seen so far; the port
+    /// tells apart the one-port groups of one VIP at once (flat in tools/bench/marks `packets`).
+    case portFirst
+    /// `inet_proto . inet_service . ADDRESS`: lvsh until the port came first (linear in the groups of
+    /// one protocol).
+    case protocolFirst
+    /// `ADDRESS . inet_proto . inet_service`: the first lvsh (linear in the groups of one VIP).
+    case addressFirst
+
+    /// The order lvsh writes.
+    static let current = NFTKeyOrder.portFirst
+}
+
+/// A field of a map's key.
+enum NFTKeyField: Hashable, Sendable {
+    case port, proto, address
+}
+
 /// One of lvsh's three classification maps; which one holds an entry depends on its address family.
 enum NFTMap: CaseIterable, Hashable, Sendable {
-    /// `inet_proto . inet_service . ipv4_addr : mark`
+    /// `inet_service . inet_proto . ipv4_addr : mark`
     case v4
-    /// `inet_proto . inet_service . ipv6_addr : mark`
+    /// `inet_service . inet_proto . ipv6_addr : mark`
     case v6
-    /// `inet_proto . inet_service : mark`, for entries without an address.
+    /// `inet_service . inet_proto : mark`, for entries without an address.
     case any
 
     /// The map holding `entry`.
@@ -36,37 +59,64 @@ enum NFTMap: CaseIterable, Hashable, Sendable {
         }
     }
 
-    /// Each concatenated field's length before padding, as NFTA_SET_DESC_CONCAT wants them: protocol,
-    /// port, then the address. (The kernel's pipapo set narrows field by field, so a lookup costs about
-    /// the elements matching the leading field: the protocol still lets every group of one protocol
-    /// through; only a port-led key measured flat in tools/bench/marks.)
-    var fieldLengths: [UInt8] { addressLength == 0 ? [1, 2] : [1, 2, UInt8(addressLength)] }
+    /// The key's fields in `order` (no address in `any`).
+    func fields(_ order: NFTKeyOrder = .current) -> [NFTKeyField] {
+        let all: [NFTKeyField]
+        switch order {
+        case .portFirst: all = [.port, .proto, .address]
+        case .protocolFirst: all = [.proto, .port, .address]
+        case .addressFirst: all = [.address, .proto, .port]
+        }
+        return addressLength == 0 ? all.filter { $0 != .address } : all
+    }
 
-    /// Where the address starts in a key: after the protocol and port registers.
-    static let addressOffset = 8
-
-    /// Key length: every field of a concatenation takes whole 32-bit registers.
-    var keyLength: Int { addressLength + 4 + 4 }
-
-    /// nft's datatype id for the concatenation: the member types, 6 bits each, the first field highest
-    /// (TYPE_IPADDR 7, TYPE_IP6ADDR 8, TYPE_INET_PROTOCOL 12, TYPE_INET_SERVICE 13).
-    var keyType: UInt32 {
-        let head: UInt32 = 12 << 6 | 13
-        switch self {
-        case .v4: return head << 6 | 7
-        case .v6: return head << 6 | 8
-        case .any: return head
+    /// A field's length before padding.
+    func length(of field: NFTKeyField) -> Int {
+        switch field {
+        case .port: 2
+        case .proto: 1
+        case .address: addressLength
         }
     }
 
-    /// The key type an earlier lvsh gave this map (`ipv4_addr . inet_proto . inet_service`), nil for
-    /// `any`, whose key did not change.
-    var legacyKeyType: UInt32? {
-        switch self {
-        case .v4: return 7 << 12 | 12 << 6 | 13
-        case .v6: return 8 << 12 | 12 << 6 | 13
-        case .any: return nil
+    /// Where `field` starts in a key laid out in `order`: every field takes whole 32-bit registers.
+    func offset(of field: NFTKeyField, _ order: NFTKeyOrder = .current) -> Int {
+        var offset = 0
+        for f in fields(order) {
+            if f == field { return offset }
+            offset += (length(of: f) + 3) / 4 * 4
         }
+        preconditionFailure("map \(setName) has no \(field) field")
+    }
+
+    /// Each concatenated field's length before padding, as NFTA_SET_DESC_CONCAT wants them: port,
+    /// protocol, then the address.
+    var fieldLengths: [UInt8] { fields().map { UInt8(length(of: $0)) } }
+
+    /// Key length: every field of a concatenation takes whole 32-bit registers (the same in every order).
+    var keyLength: Int { addressLength + 4 + 4 }
+
+    /// nft's datatype id for the concatenation in `order`: the member types, 6 bits each, the first field
+    /// highest (TYPE_IPADDR 7, TYPE_IP6ADDR 8, TYPE_INET_PROTOCOL 12, TYPE_INET_SERVICE 13).
+    func keyType(_ order: NFTKeyOrder = .current) -> UInt32 {
+        fields(order).reduce(0) { type, field in
+            let id: UInt32
+            switch field {
+            case .port: id = 13
+            case .proto: id = 12
+            case .address: id = self == .v6 ? 8 : 7
+            }
+            return type << 6 | id
+        }
+    }
+
+    /// The key type lvsh writes.
+    var keyType: UInt32 { keyType(.current) }
+
+    /// The order whose key type is `type`, if any lvsh used it. (`any` had the same key with the
+    /// protocol first and with the address first: that answers `protocolFirst`.)
+    func order(forKeyType type: UInt32) -> NFTKeyOrder? {
+        NFTKeyOrder.allCases.first { keyType($0) == type }
     }
 
     /// Size of one element in a NEWSETELEM/DELSETELEM message: the list-element nest, key and key-end
@@ -121,15 +171,15 @@ struct NFTKey: Equatable, Sendable {
 
 /// Converts between port-group entries and the keys of lvsh's maps (pure; no libnftnl).
 enum NFTElementCodec {
-    /// The key (first port) and key-end (last port) of `entry`: the protocol in a 4-byte register, the
-    /// port in network order in a 4-byte register, then the address bytes, exactly as nft lays out
-    /// `inet_proto . inet_service . ipv4_addr` (each field padded to 4 bytes).
+    /// The key (first port) and key-end (last port) of `entry`: the port in network order in a 4-byte
+    /// register, the protocol in a 4-byte register, then the address bytes, exactly as nft lays out
+    /// `inet_service . inet_proto . ipv4_addr` (each field padded to 4 bytes).
     static func keys(of entry: PortGroupEntry) -> (key: NFTKey, keyEnd: NFTKey) {
         let map = NFTMap(for: entry)
         var key = NFTKey(count: map.keyLength)
-        key.storeByte(UInt8(truncatingIfNeeded: entry.protocolName.rawValue), at: 0)
+        key.storeByte(UInt8(truncatingIfNeeded: entry.protocolName.rawValue), at: map.offset(of: .proto))
         if let address = entry.address {
-            let a = NFTMap.addressOffset
+            let a = map.offset(of: .address)
             switch address.family {
             case .v4:
                 key.storeBigEndian(address.v4Value, at: a)
@@ -139,31 +189,38 @@ enum NFTElementCodec {
             }
         }
         var keyEnd = key
-        key.storeBigEndian(entry.ports.lowerBound, at: 4)
-        keyEnd.storeBigEndian(entry.ports.upperBound, at: 4)
+        let p = map.offset(of: .port)
+        key.storeBigEndian(entry.ports.lowerBound, at: p)
+        keyEnd.storeBigEndian(entry.ports.upperBound, at: p)
         return (key, keyEnd)
     }
 
-    /// The entry a map element stands for, or nil when the element is not one lvsh could have written
-    /// (an address range, an unknown protocol, bytes in the padding).
-    static func entry(in map: NFTMap, key: NFTKey, keyEnd: NFTKey?) -> PortGroupEntry? {
+    /// The entry a map element stands for, its key laid out in `order`, or nil when the element is not
+    /// one lvsh could have written (an address range, an unknown protocol, bytes in the padding).
+    static func entry(in map: NFTMap, order: NFTKeyOrder = .current, key: NFTKey, keyEnd: NFTKey?) -> PortGroupEntry? {
         let keyEnd = keyEnd ?? key
         guard key.count == map.keyLength, keyEnd.count == map.keyLength else { return nil }
-        let a = NFTMap.addressOffset
-        // Protocol and address registers must be equal: only the port may be a range.
-        for i in 0..<4 where key.byte(at: i) != keyEnd.byte(at: i) { return nil }
-        for i in a..<map.keyLength where key.byte(at: i) != keyEnd.byte(at: i) { return nil }
-        guard key.byte(at: 1) == 0, key.byte(at: 2) == 0, key.byte(at: 3) == 0,
-              key.byte(at: 6) == 0, key.byte(at: 7) == 0, keyEnd.byte(at: 6) == 0,
-              keyEnd.byte(at: 7) == 0,
-              let proto = L4Protocol(rawValue: UInt16(key.byte(at: 0))) else { return nil }
-        let low = key.loadBigEndian(UInt16.self, at: 4)
-        let high = keyEnd.loadBigEndian(UInt16.self, at: 4)
+        for field in map.fields(order) {
+            let start = map.offset(of: field, order), length = map.length(of: field)
+            let padded = (length + 3) / 4 * 4
+            // Padding is zero; every field but the port is equal in key and key end: only the port may
+            // be a range.
+            for i in (start + length)..<(start + padded) where key.byte(at: i) != 0 || keyEnd.byte(at: i) != 0 { return nil }
+            if field != .port {
+                for i in start..<(start + length) where key.byte(at: i) != keyEnd.byte(at: i) { return nil }
+            }
+        }
+        guard let proto = L4Protocol(rawValue: UInt16(key.byte(at: map.offset(of: .proto, order)))) else { return nil }
+        let p = map.offset(of: .port, order)
+        let low = key.loadBigEndian(UInt16.self, at: p)
+        let high = keyEnd.loadBigEndian(UInt16.self, at: p)
         guard low <= high else { return nil }
         let address: IPAddress?
         switch map {
-        case .v4: address = IPAddress(v4: key.loadBigEndian(UInt32.self, at: a))
-        case .v6: address = IPAddress(v6High: key.loadBigEndian(UInt64.self, at: a), low: key.loadBigEndian(UInt64.self, at: a + 8))
+        case .v4: address = IPAddress(v4: key.loadBigEndian(UInt32.self, at: map.offset(of: .address, order)))
+        case .v6:
+            let a = map.offset(of: .address, order)
+            address = IPAddress(v6High: key.loadBigEndian(UInt64.self, at: a), low: key.loadBigEndian(UInt64.self, at: a + 8))
         case .any: address = nil
         }
         return PortGroupEntry(address: address, protocol: proto, ports: low...high)

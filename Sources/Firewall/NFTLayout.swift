@@ -12,7 +12,7 @@ enum NFTLayout {
     /// The set of marks in use, each element's comment naming its group: names live in the kernel,
     /// and a group without entries still exists.
     static let groupsSet = "groups"
-    static let tableComment = "lvsh port groups: marks by protocol . port . address; group names in @groups"
+    static let tableComment = "lvsh port groups: marks by port . protocol . address; group names in @groups"
 
     /// A base chain that marks packets.
     struct Chain: Hashable, Sendable {
@@ -38,6 +38,17 @@ enum NFTLayout {
         var chains: [String: Int32] = [:]
         /// (chain, map) for every rule that looks a map up.
         var rules: Set<RuleRef> = []
+
+        /// The key order of each map found, nil for a map whose key type no lvsh wrote.
+        func keyOrder(of map: NFTMap) -> NFTKeyOrder? {
+            sets[map.setName].flatMap { map.order(forKeyType: $0.keyType) }
+        }
+
+        /// Whether a map is keyed in an earlier lvsh's order: the table is then replaced whole by the
+        /// next change (`NFTLayout.missing`).
+        var hasEarlierLayout: Bool {
+            NFTMap.allCases.contains { map in keyOrder(of: map).map { $0 != .current } ?? false }
+        }
     }
 
     struct SetShape: Hashable, Sendable {
@@ -54,11 +65,19 @@ enum NFTLayout {
 
     /// The objects a batch must create before it adds elements.
     struct Missing: Equatable, Sendable {
+        /// Delete the table found (made by an earlier lvsh) and create everything anew, in the same batch.
+        var replaceTable = false
         var table = false
         var sets: [String] = []
         var chains: [Chain] = []
         var rules: [RuleRef] = []
-        var isEmpty: Bool { !table && sets.isEmpty && chains.isEmpty && rules.isEmpty }
+        var isEmpty: Bool { !replaceTable && !table && sets.isEmpty && chains.isEmpty && rules.isEmpty }
+
+        /// Every object, as for an empty ruleset.
+        static var everything: Missing {
+            Missing(table: true, sets: setNames, chains: NFTLayout.chains,
+                    rules: NFTLayout.chains.flatMap { c in NFTMap.allCases.map { RuleRef(chain: c.name, set: $0.setName) } })
+        }
     }
 
     static func shape(of set: String) -> SetShape {
@@ -72,16 +91,17 @@ enum NFTLayout {
     static var setNames: [String] { [groupsSet] + NFTMap.allCases.map(\.setName) }
 
     /// What is missing from `found`; throws when an object has lvsh's name but not lvsh's shape,
-    /// since adding elements or rules to it would go wrong.
+    /// since adding elements or rules to it would go wrong. A table whose maps an earlier lvsh keyed in
+    /// another order (`NFTKeyOrder`) is replaced whole: delete it and create everything, in the batch
+    /// that also writes every group (`NFTablesBackend.update`), so marking never stops.
     static func missing(from found: Inventory) throws(LVSError) -> Missing {
         var m = Missing(table: !found.table)
         for name in setNames {
             guard let have = found.sets[name] else { m.sets.append(name); continue }
             let want = shape(of: name)
-            if let map = NFTMap.allCases.first(where: { $0.setName == name }), have.keyType == map.legacyKeyType {
-                throw olderLayout(name)
-            }
-            if have.keyType != want.keyType || have.keyLength != want.keyLength || have.dataLength != want.dataLength
+            let map = NFTMap.allCases.first { $0.setName == name }
+            let keyTypeKnown = map.map { $0.order(forKeyType: have.keyType) != nil } ?? (have.keyType == want.keyType)
+            if !keyTypeKnown || have.keyLength != want.keyLength || have.dataLength != want.dataLength
                 || have.flags & want.flags != want.flags {
                 throw foreign("set \(name)")
             }
@@ -90,18 +110,17 @@ enum NFTLayout {
             guard let hook = found.chains[chain.name] else { m.chains.append(chain); continue }
             if hook != chain.hook { throw foreign("chain \(chain.name)") }
         }
+        if found.hasEarlierLayout {
+            var all = Missing.everything
+            all.replaceTable = true
+            return all
+        }
         for chain in chains {
             for map in NFTMap.allCases where !found.rules.contains(RuleRef(chain: chain.name, set: map.setName)) {
                 m.rules.append(RuleRef(chain: chain.name, set: map.setName))
             }
         }
         return m
-    }
-
-    /// A map keyed `address . protocol . port`, as an earlier lvsh made them: its elements would be
-    /// misread in today's `protocol . port . address` order, so it is refused with what to do.
-    private static func olderLayout(_ name: String) -> LVSError {
-        .failed("table inet lvsh was made by an earlier lvsh: map \(name) is keyed address . protocol . port, and lvsh now keys its maps protocol . port . address; save the groups first if needed (`nft list table inet lvsh`), delete the table with `nft delete table inet lvsh` (this stops all marking) and apply the groups again")
     }
 
     private static func foreign(_ what: String) -> LVSError {
@@ -113,6 +132,11 @@ enum NFTLayout {
     /// Appends messages creating everything in `missing`, in dependency order.
     static func append(_ missing: Missing, to batch: NFTBatch) {
         let create = Int32(NLM_F_CREATE)
+        if missing.replaceTable {
+            // Objects deleted in a transaction are inactive in the next generation, so the same names
+            // can be created again after this in the same batch.
+            appendDeleteTable(to: batch)
+        }
         if missing.table {
             batch.append(NFT_MSG_NEWTABLE, flags: create, note: .init(what: "create table inet lvsh")) { nlh in
                 let t = nftnl_table_alloc()!
@@ -191,10 +215,10 @@ enum NFTLayout {
         return s
     }
 
-    /// `meta mark set meta l4proto . th dport . ip daddr map @v4` (and the ip6 and address-less forms),
-    /// with the registers nft uses: each field of the key starts a 32-bit register (protocol in reg 1,
-    /// port in reg 9, the address from reg 10 on). nft also puts a `byteorder` of the one-byte protocol
-    /// after its load, which does nothing (len 1, size 2: no 16-bit word to swap); lvsh leaves it out.
+    /// `meta mark set th dport . meta l4proto . ip daddr map @v4` (and the ip6 and address-less forms),
+    /// with the registers nft uses: each field of the key starts a 32-bit register (port in reg 1,
+    /// protocol in reg 9, the address from reg 10 on). nft also puts a `byteorder` of the one-byte
+    /// protocol after its load, which does nothing (len 1, size 2: no 16-bit word to swap); lvsh leaves it out.
     static func expressions(for map: NFTMap, setID: UInt32?) -> [NFTExpression] {
         let reg1 = Int32(NFT_REG_1.rawValue), reg32 = Int32(NFT_REG32_00.rawValue)
         let network = UInt32(NFT_PAYLOAD_NETWORK_HEADER.rawValue), transport = UInt32(NFT_PAYLOAD_TRANSPORT_HEADER.rawValue)
@@ -210,8 +234,8 @@ enum NFTLayout {
         case .any:
             break
         }
-        e.append(NFTMetaLoad(key: l4proto, register: reg1))
-        e.append(NFTPayloadLoad(base: transport, offset: 2, length: 2, register: reg32 + 1))
+        e.append(NFTPayloadLoad(base: transport, offset: 2, length: 2, register: reg1))
+        e.append(NFTMetaLoad(key: l4proto, register: reg32 + 1))
         switch map {
         case .v4: e.append(NFTPayloadLoad(base: network, offset: 16, length: 4, register: reg32 + 2))
         case .v6: e.append(NFTPayloadLoad(base: network, offset: 24, length: 16, register: reg32 + 2))

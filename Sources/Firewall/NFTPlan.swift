@@ -62,4 +62,16 @@ enum NFTPlanner {
         plan.entryAdds.sort { $0.entry < $1.entry }
         return plan
     }
+
+    /// Every element of `desired`, for a table created anew (replacing one an earlier lvsh made). A
+    /// group gets its name element when it had one (`names`) or is being written (`touched`); a mark
+    /// found only in the maps (group "mark-N") stays without one, as it was.
+    static func everything(_ desired: [PortGroup], names: [UInt32: String], touched: Set<String>) -> NFTElementPlan {
+        var plan = NFTElementPlan()
+        plan.nameAdds = Set(desired.filter { names[$0.mark] != nil || touched.contains($0.name) }
+            .map { NFTNameElement(mark: $0.mark, name: $0.name) }).sorted()
+        plan.entryAdds = desired.flatMap { g in g.entries.map { NFTEntryElement(entry: $0, mark: g.mark) } }
+            .sorted { $0.entry < $1.entry }
+        return plan
+    }
 }

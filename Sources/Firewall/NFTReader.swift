@@ -29,8 +29,10 @@ struct NFTReader {
             do { _ = try NFTLayout.missing(from: snapshot.inventory) } catch { throw .failed(error) }
             if snapshot.inventory.sets[NFTLayout.groupsSet] != nil { snapshot.names = try names() }
             var entries: [UInt32: [PortGroupEntry]] = [:]
-            for map in NFTMap.allCases where snapshot.inventory.sets[map.setName] != nil {
-                try readEntries(of: map, into: &entries)
+            for map in NFTMap.allCases {
+                // Maps in an earlier lvsh's key order are read in that order (`missing` vouched for it).
+                guard let order = snapshot.inventory.keyOrder(of: map) else { continue }
+                try readEntries(of: map, order: order, into: &entries)
             }
             var groups: [PortGroup] = []
             for mark in Set(snapshot.names.keys).union(entries.keys) {
@@ -111,9 +113,9 @@ struct NFTReader {
         return names
     }
 
-    /// A map's elements, as entries per mark; an element lvsh could not have written is an error
-    /// naming it, rather than something silently left out of the groups.
-    func readEntries(of map: NFTMap, into entries: inout [UInt32: [PortGroupEntry]]) throws(NFTError) {
+    /// A map's elements, their keys laid out in `order`, as entries per mark; an element lvsh could not
+    /// have written is an error naming it, rather than something silently left out of the groups.
+    func readEntries(of map: NFTMap, order: NFTKeyOrder = .current, into entries: inout [UInt32: [PortGroupEntry]]) throws(NFTError) {
         var foreign: String?
         try elements(of: map.setName) { e in
             var klen: UInt32 = 0, elen: UInt32 = 0, dlen: UInt32 = 0
@@ -124,7 +126,7 @@ struct NFTReader {
             }
             guard let d = nftnl_set_elem_get(e, nftAttr(NFTNL_SET_ELEM_DATA), &dlen),
                   let mark = NFTElementCodec.mark(from: UnsafeRawBufferPointer(start: d, count: Int(dlen))),
-                  let entry = NFTElementCodec.entry(in: map, key: key, keyEnd: keyEnd) else {
+                  let entry = NFTElementCodec.entry(in: map, order: order, key: key, keyEnd: keyEnd) else {
                 if foreign == nil { foreign = key.bytes.map { String($0, radix: 16) }.joined(separator: " ") }
                 return
             }

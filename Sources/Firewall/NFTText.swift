@@ -24,7 +24,7 @@ enum NFTText {
         // the kernel keeps and nft lists; elements added by later edits come last in nft's listing.
         let all = groups.flatMap { g in g.entries.map { (entry: $0, mark: g.mark) } }.sorted { $0.entry < $1.entry }
         for (e, mark) in all {
-            let key = "\(e.protocolName) . \(ports(e.ports))"
+            let key = "\(ports(e.ports)) . \(e.protocolName)"
             switch e.address?.family {
             case .v4: v4.append("\(key) . \(e.address!) : \(hex(mark))")
             case .v6: v6.append("\(key) . \(e.address!) : \(hex(mark))")
@@ -36,15 +36,15 @@ enum NFTText {
         out += "\tcomment \"\(NFTLayout.tableComment)\"\n"
         out += "\tset \(NFTLayout.groupsSet) {\n\t\ttype mark\n" + elements(names, perLine: 5) + "\t}\n\n"
         for (name, type, items) in [("v4", "ipv4_addr", v4), ("v6", "ipv6_addr", v6), ("any", "", any)] {
-            let key = type.isEmpty ? "inet_proto . inet_service" : "inet_proto . inet_service . \(type)"
+            let key = type.isEmpty ? "inet_service . inet_proto" : "inet_service . inet_proto . \(type)"
             out += "\tmap \(name) {\n\t\ttype \(key) : mark\n\t\tflags interval\n" + elements(items) + "\t}\n\n"
         }
         for (i, chain) in NFTLayout.chains.enumerated() {
             out += "\tchain \(chain.name) {\n"
             out += "\t\ttype \(chain.type) hook \(chain.name) priority mangle; policy accept;\n"
-            out += "\t\tmeta mark set meta l4proto . th dport . ip daddr map @v4\n"
-            out += "\t\tmeta mark set meta l4proto . th dport . ip6 daddr map @v6\n"
-            out += "\t\tmeta mark set meta l4proto . th dport map @any\n"
+            out += "\t\tmeta mark set th dport . meta l4proto . ip daddr map @v4\n"
+            out += "\t\tmeta mark set th dport . meta l4proto . ip6 daddr map @v6\n"
+            out += "\t\tmeta mark set th dport . meta l4proto map @any\n"
             out += "\t}\n" + (i < NFTLayout.chains.count - 1 ? "\n" : "")
         }
         return out + "}\n"

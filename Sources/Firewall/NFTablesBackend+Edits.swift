@@ -16,7 +16,7 @@ import LVSModel
 ///   as `update` does) and the `groups` set, which gives each group's mark;
 /// - an added entry goes into its map with NLM_F_EXCL. The kernel refuses an exact duplicate (EEXIST)
 ///   and an element whose first or last port lies in one it holds (ENOTEMPTY), but it accepts a range
-///   that encloses one (`tcp . 10-100 . 10.0.0.1` over `tcp . 50-60 . 10.0.0.1`, seen on Linux 6.18).
+///   that encloses one (`10-100 . tcp . 10.0.0.1` over `50-60 . tcp . 10.0.0.1`, seen on Linux 6.18 with the port first as with the protocol first).
 ///   So the ports of an added range are first tried one by one in a transaction that is never
 ///   committed; this costs the width of the range, not the size of the groups;
 /// - the kernel cannot see overlaps across maps: an entry with an address is checked against the `any`
@@ -68,7 +68,8 @@ extension NFTablesBackend {
     private func applyFast(_ edits: NFTEntryEdits) throws(NFTError) -> FastOutcome {
         let generation = try socket.generation()
         let inventory = try reader.inventory()
-        guard inventory.table, inventory.sets[NFTLayout.groupsSet] != nil else { return .needsFullCheck }
+        // A table of an earlier layout is replaced whole by `update`, whose read decodes it.
+        guard inventory.table, inventory.sets[NFTLayout.groupsSet] != nil, !inventory.hasEarlierLayout else { return .needsFullCheck }
         let missing: NFTLayout.Missing
         do { missing = try NFTLayout.missing(from: inventory) } catch { throw .failed(error) }
 

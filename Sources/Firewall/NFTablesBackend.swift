@@ -62,11 +62,16 @@ public final class NFTablesBackend: MarkBackend {
             let changes = try plan(snap.groups)
             if changes.isEmpty { return [] }
             let (desired, touched) = try GroupChange.apply(changes, to: snap.groups)
-            let elements = NFTPlanner.elements(from: snap.groups, names: snap.names, to: desired, touched: touched)
-            if elements.isEmpty { return changes }
+            // A table an earlier lvsh made (maps keyed in another order) is replaced whole: the batch
+            // deletes it, creates today's layout and writes every group into it, in one transaction.
+            let replacing = snap.inventory.hasEarlierLayout
+            let elements = replacing
+                ? NFTPlanner.everything(desired, names: snap.names, touched: touched)
+                : NFTPlanner.elements(from: snap.groups, names: snap.names, to: desired, touched: touched)
+            if elements.isEmpty && !replacing { return changes }
 
             let batch = NFTBatch(generation: snap.generation, firstSequence: socket.nextSequence)
-            if elements.addsAnything {
+            if elements.addsAnything || replacing {
                 // The first group creates the table, maps, chains and rules, in its own transaction.
                 NFTLayout.append(try NFTLayout.missing(from: snap.inventory), to: batch)
             }

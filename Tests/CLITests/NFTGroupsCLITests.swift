@@ -14,17 +14,17 @@ struct NFTGroupsCLITests {
     static let table = """
         {"table":{"family":"inet","name":"lvsh"}}
         {"set":{"elem":[{"elem":{"comment":"dns","val":16}},{"elem":{"comment":"spare","val":1001}},{"elem":{"comment":"web","val":1000}}],"family":"inet","name":"groups","table":"lvsh","type":"mark"}}
-        {"map":{"elem":[[{"concat":["tcp",443,"192.168.61.129"]},1000],[{"concat":["tcp",80,"192.168.61.129"]},1000]],"family":"inet","flags":["interval"],"map":"mark","name":"v4","table":"lvsh","type":["inet_proto","inet_service","ipv4_addr"]}}
-        {"map":{"elem":[[{"concat":["tcp",{"range":[8000,8100]},"2001:db8::80"]},1000]],"family":"inet","flags":["interval"],"map":"mark","name":"v6","table":"lvsh","type":["inet_proto","inet_service","ipv6_addr"]}}
-        {"map":{"elem":[[{"concat":["tcp",53]},16],[{"concat":["udp",53]},16]],"family":"inet","flags":["interval"],"map":"mark","name":"any","table":"lvsh","type":["inet_proto","inet_service"]}}
+        {"map":{"elem":[[{"concat":[443,"tcp","192.168.61.129"]},1000],[{"concat":[80,"tcp","192.168.61.129"]},1000]],"family":"inet","flags":["interval"],"map":"mark","name":"v4","table":"lvsh","type":["inet_service","inet_proto","ipv4_addr"]}}
+        {"map":{"elem":[[{"concat":[{"range":[8000,8100]},"tcp","2001:db8::80"]},1000]],"family":"inet","flags":["interval"],"map":"mark","name":"v6","table":"lvsh","type":["inet_service","inet_proto","ipv6_addr"]}}
+        {"map":{"elem":[[{"concat":[53,"tcp"]},16],[{"concat":[53,"udp"]},16]],"family":"inet","flags":["interval"],"map":"mark","name":"any","table":"lvsh","type":["inet_service","inet_proto"]}}
         {"chain":{"family":"inet","hook":"prerouting","name":"prerouting","policy":"accept","prio":-150,"table":"lvsh","type":"filter"}}
         {"chain":{"family":"inet","hook":"output","name":"output","policy":"accept","prio":-150,"table":"lvsh","type":"route"}}
-        {"rule":{"chain":"prerouting","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@v4","key":{"concat":[{"meta":{"key":"l4proto"}},{"payload":{"field":"dport","protocol":"th"}},{"payload":{"field":"daddr","protocol":"ip"}}]}}}}}],"family":"inet","table":"lvsh"}}
-        {"rule":{"chain":"prerouting","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@v6","key":{"concat":[{"meta":{"key":"l4proto"}},{"payload":{"field":"dport","protocol":"th"}},{"payload":{"field":"daddr","protocol":"ip6"}}]}}}}}],"family":"inet","table":"lvsh"}}
-        {"rule":{"chain":"prerouting","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@any","key":{"concat":[{"meta":{"key":"l4proto"}},{"payload":{"field":"dport","protocol":"th"}}]}}}}}],"family":"inet","table":"lvsh"}}
-        {"rule":{"chain":"output","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@v4","key":{"concat":[{"meta":{"key":"l4proto"}},{"payload":{"field":"dport","protocol":"th"}},{"payload":{"field":"daddr","protocol":"ip"}}]}}}}}],"family":"inet","table":"lvsh"}}
-        {"rule":{"chain":"output","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@v6","key":{"concat":[{"meta":{"key":"l4proto"}},{"payload":{"field":"dport","protocol":"th"}},{"payload":{"field":"daddr","protocol":"ip6"}}]}}}}}],"family":"inet","table":"lvsh"}}
-        {"rule":{"chain":"output","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@any","key":{"concat":[{"meta":{"key":"l4proto"}},{"payload":{"field":"dport","protocol":"th"}}]}}}}}],"family":"inet","table":"lvsh"}}
+        {"rule":{"chain":"prerouting","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@v4","key":{"concat":[{"payload":{"field":"dport","protocol":"th"}},{"meta":{"key":"l4proto"}},{"payload":{"field":"daddr","protocol":"ip"}}]}}}}}],"family":"inet","table":"lvsh"}}
+        {"rule":{"chain":"prerouting","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@v6","key":{"concat":[{"payload":{"field":"dport","protocol":"th"}},{"meta":{"key":"l4proto"}},{"payload":{"field":"daddr","protocol":"ip6"}}]}}}}}],"family":"inet","table":"lvsh"}}
+        {"rule":{"chain":"prerouting","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@any","key":{"concat":[{"payload":{"field":"dport","protocol":"th"}},{"meta":{"key":"l4proto"}}]}}}}}],"family":"inet","table":"lvsh"}}
+        {"rule":{"chain":"output","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@v4","key":{"concat":[{"payload":{"field":"dport","protocol":"th"}},{"meta":{"key":"l4proto"}},{"payload":{"field":"daddr","protocol":"ip"}}]}}}}}],"family":"inet","table":"lvsh"}}
+        {"rule":{"chain":"output","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@v6","key":{"concat":[{"payload":{"field":"dport","protocol":"th"}},{"meta":{"key":"l4proto"}},{"payload":{"field":"daddr","protocol":"ip6"}}]}}}}}],"family":"inet","table":"lvsh"}}
+        {"rule":{"chain":"output","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@any","key":{"concat":[{"payload":{"field":"dport","protocol":"th"}},{"meta":{"key":"l4proto"}}]}}}}}],"family":"inet","table":"lvsh"}}
         """.split(separator: "\n").map(String.init)
 
     /// `show groups --json` for the same groups: DESIGN.md's frozen shape, groups by name, entries sorted.
@@ -69,7 +69,7 @@ struct NFTGroupsCLITests {
         try setUp(ns)
         #expect(try Self.sortedElements(ns.lvshTable()) == Self.table)
         // nft 1.0.6 leaves the table's comment out of its JSON; the text shows it.
-        #expect(try ns.sh("nft list table inet lvsh").contains(#"comment "lvsh port groups: marks by protocol . port . address; group names in @groups""#))
+        #expect(try ns.sh("nft list table inet lvsh").contains(#"comment "lvsh port groups: marks by port . protocol . address; group names in @groups""#))
         // Nothing else in the namespace.
         #expect(try ns.sh("nft list tables") == "table inet lvsh\n")
     }
@@ -180,8 +180,8 @@ struct NFTGroupsCLITests {
         for conflicting in [false, true] {
             let ns = try Netns()
             let nftChange = conflicting
-                ? "nft add element inet lvsh v4 '{ tcp . 80 . 10.0.0.2 : 77 }'"
-                : "nft add table inet other; nft add element inet lvsh v4 '{ tcp . 80 . 10.0.0.3 : 77 }'"
+                ? "nft add element inet lvsh v4 '{ 80 . tcp . 10.0.0.2 : 77 }'"
+                : "nft add table inet other; nft add element inet lvsh v4 '{ 80 . tcp . 10.0.0.3 : 77 }'"
             let r = try Self.runStoppedAtShow(ns, script) { try ns.sh(nftChange) }
             let groups = try ns.lvsh("show", "groups").out
             if conflicting {

@@ -152,7 +152,7 @@ struct NFTEditTests {
         commits = 0
         nft.fastPathWillCommit = {
             commits += 1
-            if commits == 1 { _ = try? ns.nft("add element inet lvsh v4 '{ tcp . 2 . 10.9.9.9 : 77 }'") }
+            if commits == 1 { _ = try? ns.nft("add element inet lvsh v4 '{ 2 . tcp . 10.9.9.9 : 77 }'") }
         }
         #expect {
             _ = try nft.apply([.addEntries(group: "big", [Self.e("10.9.9.9", .tcp, 2...2)])])

@@ -8,20 +8,20 @@ import LVSModel
 @Suite struct NFTEncodingTests {
     static let vip = IPAddress("192.168.61.129")!
 
-    @Test("an IPv4 entry's key is protocol register, port register, address; key_end carries the last port")
+    @Test("an IPv4 entry's key is port register, protocol register, address; key_end carries the last port")
     func v4Key() {
         let (key, end) = NFTElementCodec.keys(of: PortGroupEntry(address: Self.vip, protocol: .tcp, ports: 80...81))
-        #expect(key.bytes == [6, 0, 0, 0, 0, 80, 0, 0, 0xc0, 0xa8, 0x3d, 0x81])
-        #expect(end.bytes == [6, 0, 0, 0, 0, 81, 0, 0, 0xc0, 0xa8, 0x3d, 0x81])
+        #expect(key.bytes == [0, 80, 0, 0, 6, 0, 0, 0, 0xc0, 0xa8, 0x3d, 0x81])
+        #expect(end.bytes == [0, 81, 0, 0, 6, 0, 0, 0, 0xc0, 0xa8, 0x3d, 0x81])
     }
 
     @Test("an IPv6 entry's key is 24 bytes; an address-less entry's is 8")
     func v6AndAnyKeys() {
         let v6 = NFTElementCodec.keys(of: PortGroupEntry(address: IPAddress("2001:db8::1")!, protocol: .sctp, ports: 443...443))
-        #expect(v6.key.bytes == [132, 0, 0, 0, 0x01, 0xbb, 0, 0] + [0x20, 0x01, 0x0d, 0xb8] + [UInt8](repeating: 0, count: 11) + [1])
+        #expect(v6.key.bytes == [0x01, 0xbb, 0, 0, 132, 0, 0, 0] + [0x20, 0x01, 0x0d, 0xb8] + [UInt8](repeating: 0, count: 11) + [1])
         #expect(v6.key == v6.keyEnd)
         let any = NFTElementCodec.keys(of: PortGroupEntry(address: nil, protocol: .udp, ports: 53...53))
-        #expect(any.key.bytes == [17, 0, 0, 0, 0, 53, 0, 0])
+        #expect(any.key.bytes == [0, 53, 0, 0, 17, 0, 0, 0])
     }
 
     @Test("keys decode back to the entry they encode", arguments: [
@@ -40,21 +40,48 @@ import LVSModel
         let b = NFTElementCodec.keys(of: PortGroupEntry(address: IPAddress("10.0.0.9")!, protocol: .tcp, ports: 80...80)).key
         #expect(NFTElementCodec.entry(in: .v4, key: a, keyEnd: b) == nil)
         var icmp = a
-        icmp.storeByte(1, at: 0)
+        icmp.storeByte(1, at: 4)
         #expect(NFTElementCodec.entry(in: .v4, key: icmp, keyEnd: icmp) == nil)
         #expect(NFTElementCodec.entry(in: .v6, key: a, keyEnd: a) == nil)
-        var padded = a
-        padded.storeByte(1, at: 7) // the port register's padding
-        #expect(NFTElementCodec.entry(in: .v4, key: padded, keyEnd: padded) == nil)
+        for offset in [2, 3, 5, 7] { // the port register's padding, the protocol register's
+            var padded = a
+            padded.storeByte(1, at: offset)
+            #expect(NFTElementCodec.entry(in: .v4, key: padded, keyEnd: padded) == nil)
+        }
+        var otherProto = a
+        otherProto.storeByte(17, at: 4)
+        #expect(NFTElementCodec.entry(in: .v4, key: a, keyEnd: otherProto) == nil, "only the port may be a range")
+    }
+
+    @Test("keys in an earlier lvsh's order decode: protocol . port . address, address . protocol . port")
+    func earlierOrders() {
+        func key(_ b: [UInt8]) -> NFTKey { b.withUnsafeBytes { NFTKey(bytes: $0)! } }
+        let v4 = PortGroupEntry(address: Self.vip, protocol: .tcp, ports: 80...81)
+        #expect(NFTElementCodec.entry(in: .v4, order: .protocolFirst, key: key([6, 0, 0, 0, 0, 80, 0, 0, 0xc0, 0xa8, 0x3d, 0x81]),
+                                      keyEnd: key([6, 0, 0, 0, 0, 81, 0, 0, 0xc0, 0xa8, 0x3d, 0x81])) == v4)
+        #expect(NFTElementCodec.entry(in: .v4, order: .addressFirst, key: key([0xc0, 0xa8, 0x3d, 0x81, 6, 0, 0, 0, 0, 80, 0, 0]),
+                                      keyEnd: key([0xc0, 0xa8, 0x3d, 0x81, 6, 0, 0, 0, 0, 81, 0, 0])) == v4)
+        let v6 = key([0x20, 0x01, 0x0d, 0xb8] + [UInt8](repeating: 0, count: 11) + [1] + [132, 0, 0, 0, 0x01, 0xbb, 0, 0])
+        #expect(NFTElementCodec.entry(in: .v6, order: .addressFirst, key: v6, keyEnd: nil)
+                == PortGroupEntry(address: IPAddress("2001:db8::1")!, protocol: .sctp, ports: 443...443))
+        #expect(NFTElementCodec.entry(in: .any, order: .protocolFirst, key: key([17, 0, 0, 0, 0, 53, 0, 0]), keyEnd: nil)
+                == PortGroupEntry(address: nil, protocol: .udp, ports: 53...53))
+        // Today's bytes read in the earlier order are not taken for an entry (port 80 is no protocol).
+        let today = NFTElementCodec.keys(of: v4)
+        #expect(NFTElementCodec.entry(in: .v4, order: .protocolFirst, key: today.key, keyEnd: today.keyEnd) == nil)
     }
 
     @Test("the maps' key types are nft's concatenation ids, the first field in the high bits")
     func keyTypes() {
-        #expect(NFTMap.v4.keyType == 0xc347) // inet_proto 12 . inet_service 13 . ipv4_addr 7
-        #expect(NFTMap.v6.keyType == 0xc348) // ... . ipv6_addr 8
-        #expect(NFTMap.any.keyType == 0x30d)
-        #expect(NFTMap.v4.legacyKeyType == 0x730d && NFTMap.v6.legacyKeyType == 0x830d)
-        #expect(NFTMap.allCases.map(\.fieldLengths) == [[1, 2, 4], [1, 2, 16], [1, 2]])
+        #expect(NFTMap.v4.keyType == 0xd307) // inet_service 13 . inet_proto 12 . ipv4_addr 7
+        #expect(NFTMap.v6.keyType == 0xd308) // ... . ipv6_addr 8
+        #expect(NFTMap.any.keyType == 0x34c)
+        #expect(NFTMap.v4.keyType(.protocolFirst) == 0xc347 && NFTMap.v6.keyType(.protocolFirst) == 0xc348)
+        #expect(NFTMap.any.keyType(.protocolFirst) == 0x30d && NFTMap.any.keyType(.addressFirst) == 0x30d)
+        #expect(NFTMap.v4.keyType(.addressFirst) == 0x730d && NFTMap.v6.keyType(.addressFirst) == 0x830d)
+        #expect(NFTMap.v4.order(forKeyType: 0xd307) == .portFirst && NFTMap.v4.order(forKeyType: 0x730d) == .addressFirst)
+        #expect(NFTMap.any.order(forKeyType: 0x30d) == .protocolFirst && NFTMap.v4.order(forKeyType: 0x30d) == nil)
+        #expect(NFTMap.allCases.map(\.fieldLengths) == [[2, 1, 4], [2, 1, 16], [2, 1]])
         #expect(NFTMap.allCases.map(\.keyLength) == [12, 24, 8])
     }
 
@@ -80,17 +107,17 @@ import LVSModel
         return []
     }
 
-    @Test("a map element is byte for byte what nft sends for `tcp . 80-81 . 192.168.61.129 : 1000`")
+    @Test("a map element is byte for byte what nft sends for `80-81 . tcp . 192.168.61.129 : 1000`")
     func mapElementMatchesNft() {
         let batch = NFTBatch(generation: nil, firstSequence: 1)
         batch.appendEntries([NFTEntryElement(entry: PortGroupEntry(address: Self.vip, protocol: .tcp, ports: 80...81), mark: 1000)],
                             adding: true, groupName: { _ in "web" })
         batch.end()
-        // From nft 1.0.6's NEWSETELEM for map v4 (`type inet_proto . inet_service . ipv4_addr : mark`),
-        // `add element inet lvsh v4 { tcp . 80-81 . 192.168.61.129 : 1000 }` in a fresh `unshare -n`.
-        let nft: [UInt8] = [0x38, 0x00, 0x01, 0x80, 0x14, 0x00, 0x01, 0x80, 0x10, 0x00, 0x01, 0x00, 0x06, 0x00, 0x00, 0x00,
-                            0x00, 0x50, 0x00, 0x00, 0xc0, 0xa8, 0x3d, 0x81, 0x14, 0x00, 0x0a, 0x80, 0x10, 0x00, 0x01, 0x00,
-                            0x06, 0x00, 0x00, 0x00, 0x00, 0x51, 0x00, 0x00, 0xc0, 0xa8, 0x3d, 0x81, 0x0c, 0x00, 0x02, 0x80,
+        // From nft 1.0.6's NEWSETELEM for map v4 (`type inet_service . inet_proto . ipv4_addr : mark`),
+        // `add element inet lvsh v4 { 80-81 . tcp . 192.168.61.129 : 1000 }` in a fresh `unshare -n`.
+        let nft: [UInt8] = [0x38, 0x00, 0x01, 0x80, 0x14, 0x00, 0x01, 0x80, 0x10, 0x00, 0x01, 0x00, 0x00, 0x50, 0x00, 0x00,
+                            0x06, 0x00, 0x00, 0x00, 0xc0, 0xa8, 0x3d, 0x81, 0x14, 0x00, 0x0a, 0x80, 0x10, 0x00, 0x01, 0x00,
+                            0x00, 0x51, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00, 0xc0, 0xa8, 0x3d, 0x81, 0x0c, 0x00, 0x02, 0x80,
                             0x08, 0x00, 0x01, 0x00, 0xe8, 0x03, 0x00, 0x00]
         #expect(elementsAttribute(batch) == nft)
         #expect(nft.count == NFTMap.v4.encodedElementLength(withData: true))

@@ -20,44 +20,44 @@ struct NFTKernelTests {
     /// What `nft list table inet lvsh` prints for web and dns (the README shows the same).
     static let listing = """
         table inet lvsh {
-        	comment "lvsh port groups: marks by protocol . port . address; group names in @groups"
+        	comment "lvsh port groups: marks by port . protocol . address; group names in @groups"
         	set groups {
         		type mark
         		elements = { 0x000003e8 comment "web", 0x000003e9 comment "dns" }
         	}
 
         	map v4 {
-        		type inet_proto . inet_service . ipv4_addr : mark
+        		type inet_service . inet_proto . ipv4_addr : mark
         		flags interval
-        		elements = { tcp . 80 . 192.168.61.129 : 0x000003e8,
-        			     tcp . 443 . 192.168.61.129 : 0x000003e8 }
+        		elements = { 80 . tcp . 192.168.61.129 : 0x000003e8,
+        			     443 . tcp . 192.168.61.129 : 0x000003e8 }
         	}
 
         	map v6 {
-        		type inet_proto . inet_service . ipv6_addr : mark
+        		type inet_service . inet_proto . ipv6_addr : mark
         		flags interval
-        		elements = { tcp . 8000-8100 . 2001:db8::80 : 0x000003e8 }
+        		elements = { 8000-8100 . tcp . 2001:db8::80 : 0x000003e8 }
         	}
 
         	map any {
-        		type inet_proto . inet_service : mark
+        		type inet_service . inet_proto : mark
         		flags interval
-        		elements = { tcp . 53 : 0x000003e9,
-        			     udp . 53 : 0x000003e9 }
+        		elements = { 53 . tcp : 0x000003e9,
+        			     53 . udp : 0x000003e9 }
         	}
 
         	chain prerouting {
         		type filter hook prerouting priority mangle; policy accept;
-        		meta mark set meta l4proto . th dport . ip daddr map @v4
-        		meta mark set meta l4proto . th dport . ip6 daddr map @v6
-        		meta mark set meta l4proto . th dport map @any
+        		meta mark set th dport . meta l4proto . ip daddr map @v4
+        		meta mark set th dport . meta l4proto . ip6 daddr map @v6
+        		meta mark set th dport . meta l4proto map @any
         	}
 
         	chain output {
         		type route hook output priority mangle; policy accept;
-        		meta mark set meta l4proto . th dport . ip daddr map @v4
-        		meta mark set meta l4proto . th dport . ip6 daddr map @v6
-        		meta mark set meta l4proto . th dport map @any
+        		meta mark set th dport . meta l4proto . ip daddr map @v4
+        		meta mark set th dport . meta l4proto . ip6 daddr map @v6
+        		meta mark set th dport . meta l4proto map @any
         	}
         }
 
@@ -227,7 +227,7 @@ struct NFTKernelTests {
     func orphans() throws {
         let (ns, nft) = try setUp()
         _ = try nft.update { _ in [.put(Self.web)] }
-        try ns.nft("add element inet lvsh v4 '{ tcp . 22 . 10.9.9.9 : 77 }'")
+        try ns.nft("add element inet lvsh v4 '{ 22 . tcp . 10.9.9.9 : 77 }'")
         #expect(try nft.groups().map(\.name) == ["mark-77", "web"])
         _ = try nft.update { _ in [.delete(group: "mark-77")] }
         #expect(try nft.groups() == [Self.web])
@@ -244,34 +244,94 @@ struct NFTKernelTests {
         }
     }
 
-    @Test("a table from an earlier lvsh (maps keyed address . protocol . port) is refused with what to do, not misread")
-    func olderLayout() throws {
-        let (ns, nft) = try setUp()
-        try ns.nft("""
-            -f - <<'EOF'
-            table inet lvsh {
-              set groups { type mark; elements = { 1000 comment "web" }; }
-              map v4 { type ipv4_addr . inet_proto . inet_service : mark; flags interval; elements = { 192.168.61.129 . tcp . 80 : 1000 }; }
-              map v6 { type ipv6_addr . inet_proto . inet_service : mark; flags interval; }
-              map any { type inet_proto . inet_service : mark; flags interval; }
-              chain prerouting { type filter hook prerouting priority mangle; meta mark set ip daddr . meta l4proto . th dport map @v4; }
-            }
-            EOF
-            """)
-        let before = try ns.nft("-j list ruleset")
-        for attempt in [{ _ = try nft.groups() }, { _ = try nft.update { _ in [.put(Self.dns)] } },
-                        { _ = try nft.apply([.addEntries(group: "web", [Self.e("192.168.61.129", .tcp, 81...81)])]) }] {
-            #expect {
-                try attempt()
-            } throws: { error in
-                let m = (error as? LVSError)?.message ?? ""
-                return m.contains("earlier lvsh") && m.contains("nft delete table inet lvsh")
-            }
+    /// Table inet lvsh as an earlier lvsh wrote it, groups web and dns and an element of mark 77 that
+    /// `@groups` does not name; `.addressFirst` (the first lvsh) with a prerouting chain only.
+    static func earlierTable(_ order: NFTKeyOrder) -> String {
+        switch order {
+        case .protocolFirst:
+            return """
+                table inet lvsh {
+                  comment "lvsh port groups: marks by protocol . port . address; group names in @groups"
+                  set groups { type mark; elements = { 1000 comment "web", 1001 comment "dns" }; }
+                  map v4 { type inet_proto . inet_service . ipv4_addr : mark; flags interval;
+                    elements = { tcp . 80 . 192.168.61.129 : 1000, tcp . 443 . 192.168.61.129 : 1000, tcp . 22 . 10.9.9.9 : 77 }; }
+                  map v6 { type inet_proto . inet_service . ipv6_addr : mark; flags interval; elements = { tcp . 8000-8100 . 2001:db8::80 : 1000 }; }
+                  map any { type inet_proto . inet_service : mark; flags interval; elements = { tcp . 53 : 1001, udp . 53 : 1001 }; }
+                  chain prerouting { type filter hook prerouting priority mangle; policy accept;
+                    meta mark set meta l4proto . th dport . ip daddr map @v4
+                    meta mark set meta l4proto . th dport . ip6 daddr map @v6
+                    meta mark set meta l4proto . th dport map @any
+                  }
+                  chain output { type route hook output priority mangle; policy accept;
+                    meta mark set meta l4proto . th dport . ip daddr map @v4
+                    meta mark set meta l4proto . th dport . ip6 daddr map @v6
+                    meta mark set meta l4proto . th dport map @any
+                  }
+                }
+                """
+        case .addressFirst:
+            return """
+                table inet lvsh {
+                  set groups { type mark; elements = { 1000 comment "web", 1001 comment "dns" }; }
+                  map v4 { type ipv4_addr . inet_proto . inet_service : mark; flags interval;
+                    elements = { 192.168.61.129 . tcp . 80 : 1000, 192.168.61.129 . tcp . 443 : 1000, 10.9.9.9 . tcp . 22 : 77 }; }
+                  map v6 { type ipv6_addr . inet_proto . inet_service : mark; flags interval; elements = { 2001:db8::80 . tcp . 8000-8100 : 1000 }; }
+                  map any { type inet_proto . inet_service : mark; flags interval; elements = { tcp . 53 : 1001, udp . 53 : 1001 }; }
+                  chain prerouting { type filter hook prerouting priority mangle; meta mark set ip daddr . meta l4proto . th dport map @v4; }
+                }
+                """
+        case .portFirst:
+            preconditionFailure("today's layout")
         }
-        #expect(try ns.nft("-j list ruleset") == before)
-        try ns.nft("delete table inet lvsh")
-        _ = try nft.update { _ in [.put(Self.web)] }
-        #expect(try nft.groups() == [Self.web])
+    }
+
+    @Test("a table from an earlier lvsh is read in its own key order and replaced whole by the next change, in one transaction",
+          arguments: [NFTKeyOrder.protocolFirst, .addressFirst])
+    func earlierLayout(order: NFTKeyOrder) throws {
+        let orphan = PortGroup(name: "mark-77", mark: 77, entries: [Self.e("10.9.9.9", .tcp, 22...22)])
+        var dns = Self.dns
+        dns.entries.sort()
+        for viaEdit in [false, true] {
+            let (ns, nft) = try setUp()
+            try ns.nft("-f - <<'EOF'\n\(Self.earlierTable(order))\nEOF")
+            #expect(try nft.groups() == [dns, orphan, Self.web])
+            let before = try ns.nft("-j list ruleset"), gen = try generation(ns)
+            #expect(try nft.holdsGroups())
+            #expect(try ns.nft("-j list ruleset") == before, "reading changes nothing")
+
+            // The next change: an entry edit (which leaves the fast path) or a new group.
+            var web = Self.web
+            if viaEdit {
+                _ = try nft.apply([.addEntries(group: "web", [Self.e("192.168.61.129", .tcp, 81...81)])])
+                #expect(!nft.lastApplyWasFast)
+                web.entries = (web.entries + [Self.e("192.168.61.129", .tcp, 81...81)]).sorted()
+            } else {
+                _ = try nft.update { _ in [.put(Self.spare)] }
+            }
+            #expect(try generation(ns) == gen + 1, "one transaction")
+            let groups = try nft.groups()
+            #expect(groups == (viaEdit ? [dns, orphan, web] : [dns, orphan, Self.spare, web]))
+            #expect(try NFTWitness(ns: ns).names() == (viaEdit ? [1000: "web", 1001: "dns"] : [1000: "web", 1001: "dns", 1002: "spare"]),
+                    "the orphan mark stays unnamed")
+            #expect(try NFTWitness(ns: ns).mapElements() == NFTWitness.expectedElements(groups))
+            #expect(try NFTWitness(ns: ns).ruleCounts() == ["prerouting": 3, "output": 3])
+            let listing = try ns.nft("list table inet lvsh")
+            #expect(listing.contains("type inet_service . inet_proto . ipv4_addr : mark"))
+            #expect(listing.contains("marks by port . protocol . address"))
+            #expect(!listing.contains("meta l4proto . th dport") && !listing.contains("ip daddr . meta"))
+            // Now today's layout: edits take the fast path again.
+            _ = try nft.apply([.addEntries(group: "web", [Self.e("192.168.61.129", .tcp, 82...82)])])
+            #expect(nft.lastApplyWasFast)
+        }
+    }
+
+    @Test("today's layout with the whole table, rendered by lvsh (`show rules`), is what nft lists after a replacement")
+    func replacementListsLikeAFreshTable() throws {
+        let (ns, nft) = try setUp()
+        try ns.nft("-f - <<'EOF'\n\(Self.earlierTable(.protocolFirst))\nEOF")
+        _ = try nft.update { _ in [.delete(group: "mark-77")] }
+        #expect(try ns.nft("list table inet lvsh") == Self.listing)
+        #expect(try nft.rulesText() == Self.listing)
     }
 
     @Test("the kernel's refusal of an element names the entry and its group")

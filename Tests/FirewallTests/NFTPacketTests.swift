@@ -54,6 +54,8 @@ struct NFTPacketTests {
             .put(PortGroup(name: "four", mark: 1000, entries: [e("127.0.0.1", 5000)])),
             .put(PortGroup(name: "six", mark: 1002, entries: [e("::1", 5000)])),
             .put(PortGroup(name: "anywhere", mark: 1001, entries: [e(nil, 6000)])),
+            // The same port over tcp: the protocol field must tell the two apart.
+            .put(PortGroup(name: "tcp", mark: 1003, entries: [PortGroupEntry(address: nil, protocol: .tcp, ports: 5000...5000)])),
         ] }
         try ns.nft("-f - <<'EOF'\n\(Self.witness)\nEOF")
         let send = """

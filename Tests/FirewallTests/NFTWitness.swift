@@ -21,9 +21,9 @@ struct NFTWitness {
                 guard let pair = el as? [Any], pair.count == 2 else { continue }
                 let parts = ((pair[0] as? [String: Any])?["concat"] as? [Any]) ?? [pair[0]]
                 var words = parts.map(Self.text)
-                // nft shows PROTO . PORTS . ADDRESS; the witness writes the address first.
-                if words.count == 3 { words.insert(words.removeLast(), at: 0) }
-                if words.count == 2 { words.insert("any", at: 0) }
+                // nft shows PORTS . PROTO . ADDRESS; the witness writes ADDRESS PROTO PORTS.
+                if words.count == 2 { words.append("any") }
+                words.reverse()
                 elems.append(words.joined(separator: " ") + "=\(Self.text(pair[1]))")
             }
             out[name] = elems.sorted()

@@ -51,7 +51,7 @@ assert_eq "-A -f 1000 -s rr -p 60
 -a -f 1000 -r $RS1:0 -m -w 1
 -a -f 1000 -r $RS2:0 -m -w 1" "$(ipvsadm -S -n)" "ipvsadm -S -n"
 if [ "$backend" = nft ]; then
-    nft list table inet lvsh | grep -F "tcp . 80 . $VIP : 0x000003e8" >/dev/null || fail "nft does not show VIP:80 in map v4"
+    nft list table inet lvsh | grep -F "80 . tcp . $VIP : 0x000003e8" >/dev/null || fail "nft does not show VIP:80 in map v4"
 else
     iptables-legacy-save -t mangle | grep -F -- "-A LVSH -d $VIP/32 -p tcp -m multiport --dports 80,443 -m comment --comment \"lvsh:web\" -j MARK --set-xmark 0x3e8/0xffffffff" >/dev/null ||
         fail "iptables-legacy-save does not show the LVSH rule for VIP:80,443"
