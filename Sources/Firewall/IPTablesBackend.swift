@@ -17,9 +17,14 @@ public final class IPTablesBackend: MarkBackend {
     /// How long a legacy restore waits for the xtables lock that other iptables commands hold.
     static let lockWait = "--wait=10"
 
+    /// Set when the caller found that this kernel has no nf_tables: then `.auto` is legacy, without
+    /// running iptables-nft to find out (a process start costs tens of milliseconds in a small VM).
+    private let nfTablesMissing: Bool
+
     /// A backend using `flavour`; `.auto` picks the flavour the host's rules live in.
-    public init(flavour: Flavour = .auto) {
+    public init(flavour: Flavour = .auto, nfTablesMissing: Bool = false) {
         requestedFlavour = flavour
+        self.nfTablesMissing = nfTablesMissing
     }
 
     /// The flavour in use: the one asked for, or the one detected (once) on first use.
@@ -152,6 +157,8 @@ public final class IPTablesBackend: MarkBackend {
 
     /// Resolves `.auto` (see IPTablesDetection.decide); tools that fail count as flavours that do not work.
     private func detect() -> Flavour {
+        // iptables-nft needs nf_tables.
+        if nfTablesMissing { return .legacy }
         let v4 = IPTablesDetection.legacyTables(.v4), v6 = IPTablesDetection.legacyTables(.v6)
         if v4.isEmpty && v6.isEmpty {
             // No legacy table in this namespace: nft, if this kernel has nf_tables (one cheap run

@@ -132,7 +132,22 @@ public final class NFTablesBackend: MarkBackend {
     /// cost milliseconds of hook registration and RCU waiting in the abort, on every read-only call. Without CAP_NET_ADMIN the kernel cannot be asked and
     /// the answer is true, so that the user hears "needs root" from the backend itself.
     public static func isAvailable(networkNamespace: String? = nil) -> Bool {
-        guard let socket = try? NFTSocket(networkNamespace: networkNamespace) else { return false }
+        probe(networkNamespace: networkNamespace) == .available
+    }
+
+    /// What the probe of `isAvailable` found.
+    public enum Availability: Sendable, Equatable {
+        case available
+        /// nf_tables answered but refused the inet table (a kernel without the inet family).
+        case noInetFamily
+        /// No nf_tables at all: nfnetlink has no such subsystem (EOPNOTSUPP), or no netfilter socket.
+        case missing
+    }
+
+    /// `isAvailable`, telling a kernel without nf_tables (where iptables-nft cannot work either) from one
+    /// without the inet family.
+    public static func probe(networkNamespace: String? = nil) -> Availability {
+        guard let socket = try? NFTSocket(networkNamespace: networkNamespace) else { return .missing }
         let batch = NFTBatch(generation: nil, firstSequence: socket.nextSequence)
         let probe = "lvsh-probe"
         batch.append(NFT_MSG_NEWTABLE, flags: Int32(NLM_F_CREATE), note: .init(what: "probe")) { nlh in
@@ -140,10 +155,11 @@ public final class NFTablesBackend: MarkBackend {
         }
         batch.endWithoutCommit()
         socket.advance(through: batch.sequences.upperBound)
-        guard let replies = try? socket.send(batch) else { return false }
-        if replies.contains(where: { $0.errno == EPERM || $0.errno == EACCES }) { return true }
-        if replies.contains(where: { $0.errno != 0 }) { return false }
-        return replies.contains { $0.sequence == batch.lastCommandSequence }
+        guard let replies = try? socket.send(batch) else { return .noInetFamily }
+        if replies.contains(where: { $0.errno == EPERM || $0.errno == EACCES }) { return .available }
+        if replies.contains(where: { $0.errno == EOPNOTSUPP }) { return .missing }
+        if replies.contains(where: { $0.errno != 0 }) { return .noInetFamily }
+        return replies.contains { $0.sequence == batch.lastCommandSequence } ? .available : .noInetFamily
     }
 
     /// A consistent read, retried while the generation moves under it.

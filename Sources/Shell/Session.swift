@@ -79,7 +79,11 @@ public final class Session {
                 chosen = nft
                 backendIsGuess = true
             } else {
-                chosen = NFTablesBackend.isAvailable() ? try NFTablesBackend() : IPTablesBackend()
+                switch NFTablesBackend.probe() {
+                case .available: chosen = try NFTablesBackend()
+                case .noInetFamily: chosen = IPTablesBackend()
+                case .missing: chosen = IPTablesBackend(nfTablesMissing: true)
+                }
             }
         }
         backend = chosen

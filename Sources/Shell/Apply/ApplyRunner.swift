@@ -75,18 +75,21 @@ public struct ApplyRunner {
         if !plan.isEmpty {
             var c = Candidate(table: IPVSTable(services: actual.services), daemons: actual.daemons,
                               timeouts: actual.timeouts ?? .kernelDefault, groups: actual.groups, readSysctl: session.readSysctl)
-            for (name, value) in plan.sysctls { c.setSysctl(name, value, "set \(name) = \(value)") }
-            for op in plan.ipvsFirst { try c.apply(op, summary(op)) }
-            for change in plan.groups { try c.apply(change, groupSummary(change)) }
+            // Summaries are written when a change is shown (summarized), not for each of 50,000 changes.
+            for (name, value) in plan.sysctls { c.setSysctl(name, value, "") }
+            for op in plan.ipvsFirst { try c.apply(op, "") }
+            for change in plan.groups { try c.apply(change, "") }
             drainStart = c.changes.count
-            for (key, r) in plan.realDeletes {
-                try c.apply(.deleteRealServer(key, r.identity), "delete real server \(PlanDescription.endpoint(r.address, r.port)) of \(PlanDescription.name(key))")
-            }
-            for key in plan.serviceDeletes { try c.apply(.deleteService(key), "delete service \(PlanDescription.name(key)) (not in the file, --prune)") }
-            for op in plan.daemonOps { try c.apply(op, summary(op)) }
+            for (key, r) in plan.realDeletes { try c.apply(.deleteRealServer(key, r.identity), "") }
+            for key in plan.serviceDeletes { try c.apply(.deleteService(key), "") }
+            for op in plan.daemonOps { try c.apply(op, "") }
             candidate = c
         }
         let changes = candidate?.changes ?? []
+        // With --drain, real servers that leave get weight 0 first and are deleted once drained: those
+        // steps are part of the plan shown (--check, --json) and run with the changes before them.
+        let drainSteps = options.drain == nil ? [] : Self.drainSteps(plan.realDeletes)
+        let listed = Array(changes[..<drainStart]) + drainSteps + Array(changes[drainStart...])
 
         // The whole configuration as text, before and after: for --diff and --json, and for --confirm's
         // rollback; otherwise not rendered (50,000 lines each for a large table).
@@ -104,12 +107,10 @@ public struct ApplyRunner {
             if let seconds = options.confirm { try armRollback(runtime, before: before, seconds: seconds) }
             var executor = Executor(writers: writers, failAtStep: session.options.failStep)
             executor.pauseBeforeStep = Self.pauseFromEnvironment()
-            var report = executor.run(Array(changes[..<drainStart]))
+            var report = executor.run(Array(listed[..<(drainStart + drainSteps.count)]))
             writes += report.writes
             if report.failure == nil, let seconds = options.drain, drainStart < changes.count {
-                let drained = try drain(plan.realDeletes, seconds: seconds, executor: &executor)
-                writes += drained.writes
-                for r in drained.busy {
+                for r in try waitForDrain(plan.realDeletes, seconds: seconds) {
                     warnings.append("real server \(r) still had connections after --drain \(seconds) s; deleted anyway")
                 }
             }
@@ -118,7 +119,7 @@ public struct ApplyRunner {
                 writes += report.writes
             }
             if let f = report.failure {
-                var message = (report.failedChange.map { "\($0.summary): " } ?? "") + f.message
+                var message = (report.failedChange.map { "\(summarized($0).summary): " } ?? "") + f.message
                 message += report.undoFailures.isEmpty
                     ? "\nThe changes already made were undone; the kernel is as it was before apply."
                     : "\nUndoing failed too; the kernel is partly changed:\n  " + report.undoFailures.joined(separator: "\n  ")
@@ -133,7 +134,7 @@ public struct ApplyRunner {
             session.out(JSON.object([
                 ("changed", .bool(!changes.isEmpty && !undone)),
                 ("diff", .object([("before", .string(before)), ("after", .string(after))])),
-                ("plan", .array(changes.map(PlanDescription.json))),
+                ("plan", .array(listed.map { PlanDescription.json(summarized($0)) })),
                 ("warnings", .array(warnings.map(JSON.string))),
                 ("writes", .int(writes)),
             ] + (failure.map { [("failed", JSON.bool(true)), ("msg", .string($0.message))] } ?? [])).text + "\n")
@@ -144,9 +145,9 @@ public struct ApplyRunner {
                 session.out("changed: false (the kernel already matches \(path))\n")
             } else {
                 session.out(options.check ? "changes pending (--check, nothing applied):\n" : "")
-                if options.check || session.options.dryRun { for (i, c) in changes.enumerated() { session.out("\(i + 1). \(c.summary)\n") } }
+                if options.check || session.options.dryRun { for (i, c) in listed.enumerated() { session.out("\(i + 1). \(summarized(c).summary)\n") } }
                 if !options.check && failure == nil {
-                    session.out("changed: true (\(changes.count) change\(changes.count == 1 ? "" : "s"), \(writes) kernel write\(writes == 1 ? "" : "s"))\n")
+                    session.out("changed: true (\(listed.count) change\(listed.count == 1 ? "" : "s"), \(writes) kernel write\(writes == 1 ? "" : "s"))\n")
                     if let seconds = options.confirm {
                         session.out("run `lvsh confirm` within \(seconds) s, or the previous state comes back\n")
                     }
@@ -160,18 +161,22 @@ public struct ApplyRunner {
         return 0
     }
 
-    /// Weight 0 for every real server that leaves, then wait until none has open connections (or time
-    /// runs out). Returns the writes made and the servers that still had connections at the deadline.
-    private func drain(_ leaving: [(ServiceKey, RealServer)], seconds: Int, executor: inout Executor) throws(LVSError) -> (writes: Int, busy: [String]) {
+    /// Weight 0 for every real server that leaves (--drain): no new connections go to it while the
+    /// open ones finish.
+    private static func drainSteps(_ leaving: [(ServiceKey, RealServer)]) -> [PlannedChange] {
         var quiet: [PlannedChange] = []
         for (key, r) in leaving where r.weight != 0 {
             var zero = r
             zero.weight = 0
             quiet.append(PlannedChange(step: .ipvs(.editRealServer(key, zero)), undo: [.ipvs(.editRealServer(key, r))],
-                                       summary: "drain \(PlanDescription.endpoint(r.address, r.port)) of \(PlanDescription.name(key))", location: nil))
+                                       summary: "drain \(PlanDescription.endpoint(r.address, r.port)) of \(PlanDescription.name(key)) (weight 0)", location: nil))
         }
-        let report = executor.run(quiet)
-        if let f = report.failure { throw f }
+        return quiet
+    }
+
+    /// Waits until no real server that leaves has open connections, or time runs out: the servers
+    /// that still had some at the deadline.
+    private func waitForDrain(_ leaving: [(ServiceKey, RealServer)], seconds: Int) throws(LVSError) -> [String] {
         let deadline = time(nil) + seconds
         var busy: [(ServiceKey, RealServer)] = []
         repeat {
@@ -196,7 +201,7 @@ public struct ApplyRunner {
             if busy.isEmpty { break }
             usleep(200_000)
         } while time(nil) < deadline
-        return (report.writes, busy.map { "\(PlanDescription.endpoint($0.1.address, $0.1.port)) of \(PlanDescription.name($0.0))" })
+        return busy.map { "\(PlanDescription.endpoint($0.1.address, $0.1.port)) of \(PlanDescription.name($0.0))" }
     }
 
     /// IPVS connection states (/proc/net/ip_vs_conn) of connections that are over and only wait to expire.
@@ -319,6 +324,21 @@ public struct ApplyRunner {
         return KernelWriters(ipvs: { () throws(LVSError) in session.control },
                              marks: { () throws(LVSError) in try session.marks() },
                              writeSysctl: session.writeSysctl)
+    }
+
+    /// The change with its one-line summary for people.
+    private func summarized(_ c: PlannedChange) -> PlannedChange {
+        guard c.summary.isEmpty else { return c }
+        var c = c
+        switch c.step {
+        case .sysctl(let name, let value): c.summary = "set \(name) = \(value)"
+        case .groups(let change): c.summary = groupSummary(change)
+        case .ipvs(.deleteRealServer(let key, let r)):
+            c.summary = "delete real server \(PlanDescription.endpoint(r.address, r.port)) of \(PlanDescription.name(key))"
+        case .ipvs(.deleteService(let key)): c.summary = "delete service \(PlanDescription.name(key)) (not in the file, --prune)"
+        case .ipvs(let op): c.summary = summary(op)
+        }
+        return c
     }
 
     private func summary(_ op: IPVSOperation) -> String {

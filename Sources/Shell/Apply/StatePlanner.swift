@@ -73,7 +73,10 @@ enum StatePlanner {
                 plan.realDeletes.append((key, r.server))
             }
         }
-        plan.ipvsFirst += adds + edits + realAdds
+        plan.ipvsFirst.reserveCapacity(plan.ipvsFirst.count + adds.count + edits.count + realAdds.count)
+        plan.ipvsFirst += adds
+        plan.ipvsFirst += edits
+        plan.ipvsFirst += realAdds
         for a in actual.services where !desiredKeys.contains(a.service.key) {
             if prune { plan.serviceDeletes.append(a.service.key) } else { plan.untouched.append(a.service.key) }
         }

@@ -47,8 +47,12 @@ public struct Executor {
     /// for `lvsh apply`; see ApplyRunner). The steps before it are sent first, and a line on stderr
     /// says when the pause starts, so a test can change the kernel behind lvsh's back meanwhile.
     public var pauseBeforeStep: (step: Int, seconds: UInt32)?
-    /// Every change this executor has made, across runs: a failure undoes them all.
-    public private(set) var done: [PlannedChange] = []
+    /// Every change this executor has made, across runs, as the runs' slices (a plan of 50,000 changes
+    /// is not copied again): a failure undoes them all.
+    private var done: [ArraySlice<PlannedChange>] = []
+    /// How many IPVS operations go to the kernel per call: bounds the memory a long run needs besides
+    /// the plan itself (the client pipelines each call in chunks of its own).
+    static let ipvsBatch = 4096
     /// How many changes earlier runs were given, so step numbers count across runs.
     private var offset = 0
 
@@ -72,14 +76,14 @@ public struct Executor {
             var end = start + 1
             // A run of one lane ends before the pause point, so the steps before it reach the kernel first.
             while end < changes.count && changes[end].step.lane == changes[start].step.lane && end != pauseAt { end += 1 }
-            var run = Array(changes[start..<end])
+            var run = changes[start..<end]
             var injected: PlannedChange? = nil
             if let k = failAtStep.map({ $0 - offset }), (start + 1)...end ~= k {
-                injected = run[k - start - 1]
-                run = Array(run[..<(k - start - 1)])
+                injected = changes[k - 1]
+                run = changes[start..<(k - 1)]
             }
             let (succeeded, failure) = send(run, report: &report)
-            done += succeeded
+            if !succeeded.isEmpty { done.append(succeeded) }
             report.applied += succeeded.count
             if let failure {
                 report.failure = failure.1
@@ -99,28 +103,32 @@ public struct Executor {
     }
 
     /// Sends one lane's run; returns the changes that took effect and the first failure.
-    private func send(_ run: [PlannedChange], report: inout ExecutionReport) -> ([PlannedChange], (PlannedChange, LVSError)?) {
+    private func send(_ run: ArraySlice<PlannedChange>, report: inout ExecutionReport) -> (ArraySlice<PlannedChange>, (PlannedChange, LVSError)?) {
         guard let first = run.first else { return ([], nil) }
         switch first.step {
         case .ipvs:
-            let ops = run.compactMap { if case .ipvs(let op) = $0.step { op } else { nil } }
-            do throws(LVSError) {
-                let results = try writers.ipvs().execute(ops)
-                report.writes += ops.count
-                var ok: [PlannedChange] = []
-                var failure: (PlannedChange, LVSError)? = nil
-                for (change, result) in zip(run, results) {
-                    if let result {
-                        // The operation's own explanation: connection-level hints (modprobe ip_vs, CAP_NET_ADMIN) would mislead.
-                        if failure == nil { failure = (change, .failed(IPVSAdmErrors.message(for: result, table: nil), errno: result.errno)) }
-                    } else {
-                        ok.append(change)
-                    }
+            var start = run.startIndex
+            while start < run.endIndex {
+                let end = min(start + Self.ipvsBatch, run.endIndex)
+                let ops = run[start..<end].compactMap { if case .ipvs(let op) = $0.step { op } else { nil } }
+                let failed: [(index: Int, errno: Int32)]
+                do throws(LVSError) {
+                    failed = try writers.ipvs().failures(executing: ops)
+                } catch {
+                    return (run[..<start], (run[start], error))
                 }
-                return (ok, failure)
-            } catch {
-                return ([], (first, error))
+                report.writes += ops.count
+                if let f = failed.first {
+                    // The later operations of a pipelined batch were sent too: those that took effect count.
+                    let refused = Set(failed.map { start + $0.index })
+                    let ok = run[..<start] + run[start..<end].indices.filter { !refused.contains($0) }.map { run[$0] }
+                    // The operation's own explanation: connection-level hints (modprobe ip_vs, CAP_NET_ADMIN) would mislead.
+                    let failure = IPVSFailure(operation: ops[f.index], errno: f.errno)
+                    return (ok[...], (run[start + f.index], .failed(IPVSAdmErrors.message(for: failure, table: nil), errno: f.errno)))
+                }
+                start = end
             }
+            return (run, nil)
         case .groups:
             let groupChanges = run.compactMap { if case .groups(let c) = $0.step { c } else { nil } }
             do throws(LVSError) {
@@ -140,22 +148,22 @@ public struct Executor {
                     report.writes += 1
                     ok.append(change)
                 } catch {
-                    return (ok, (change, error))
+                    return (ok[...], (change, error))
                 }
             }
-            return (ok, nil)
+            return (ok[...], nil)
         }
     }
 
     /// Undoes the given changes newest first; returns what could not be undone.
-    private func undo(_ done: [PlannedChange], report: inout ExecutionReport) -> [String] {
-        let steps = done.reversed().flatMap(\.undo)
+    private func undo(_ done: [ArraySlice<PlannedChange>], report: inout ExecutionReport) -> [String] {
+        let steps = done.reversed().flatMap { $0.reversed().flatMap(\.undo) }
         var problems: [String] = []
         var start = 0
         while start < steps.count {
             var end = start + 1
             while end < steps.count && steps[end].lane == steps[start].lane { end += 1 }
-            let run = steps[start..<end].map { PlannedChange(step: $0, undo: [], summary: "undo", location: nil) }
+            let run = steps[start..<end].map { PlannedChange(step: $0, undo: [], summary: "undo", location: nil) }[...]
             let (_, failure) = send(run, report: &report)
             if let failure { problems.append(failure.1.message) }
             start = end

@@ -146,5 +146,8 @@ assert_eq "-A -t $VIP:80 -s rr
 # Two writes: the weight to 0, then the delete.
 grep -q '"changed":true' drain.json || fail "the JSON report does not say changed"
 grep -q '"writes":2' drain.json || fail "the JSON report should count 2 writes (weight 0, delete)"
+# ... and its plan lists both, the weight first.
+plan=$(grep -o '"op":"[a-z-]*"' drain.json | tr '\n' ' ')
+assert_eq '"op":"edit-real" "op":"delete-real" ' "$plan" "the JSON plan of a drain"
 assert_eq "$other after" "$(ask after)" "a new connection after the drain"
 echo "the drained server is gone and traffic goes on"
