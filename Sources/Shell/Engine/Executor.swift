@@ -118,7 +118,7 @@ public struct Executor {
                     return (run[..<start], (run[start], error))
                 }
                 report.writes += ops.count
-                if let f = failed.first {
+                if let f = failed.min(by: { $0.index < $1.index }) {
                     // The later operations of a pipelined batch were sent too: those that took effect count.
                     let refused = Set(failed.map { start + $0.index })
                     let ok = run[..<start] + run[start..<end].indices.filter { !refused.contains($0) }.map { run[$0] }
