@@ -104,8 +104,6 @@ public struct CommandTable<Handler: Sendable>: Sendable {
     /// The one command the words mean, with its bindings.
     public func parse(_ words: [String]) -> Result<(CommandSpec<Handler>, Bindings), ParseFailure> {
         guard !words.isEmpty else { return .failure(ParseFailure(message: "empty command", wordIndex: 0)) }
-        // A command whose keyword the first word cannot abbreviate can only refuse that word, which
-        // matters to the message only when every command refuses it: then walk them all.
         // First look only for matches; a line that has none is walked again, recording why each
         // command refused it, for the message.
         switch matches(words).result {
@@ -113,6 +111,8 @@ public struct CommandTable<Handler: Sendable>: Sendable {
         case .failure(let f)?: return .failure(f)
         case nil: break
         }
+        // A command whose keyword the first word cannot abbreviate can only refuse that word, which
+        // matters to the message only when every command refuses it: then walk them all.
         let candidates = candidates(words[0])
         guard !candidates.isEmpty else { return explain(words, through: Array(commands.indices)) }
         let result = explain(words, through: candidates)
