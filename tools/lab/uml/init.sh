@@ -3,7 +3,7 @@
 # The guest's root is the HOST's root, read-write (hostfs): we write only to
 # $LAB_OUT and to the tmpfs mounts made below, and give up if /proc or /sys
 # cannot be mounted, because then writes there would reach the host's.
-# Input (kernel command-line words): LAB_OUT, LVSH_BIN.
+# Input (kernel command-line words): LAB_OUT, LVSH_BIN, LAB_HOSTDIRS (see tools/lab/hostdirs.sh).
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 here=$(dirname "$0")
 
@@ -13,6 +13,9 @@ stop() { sync; halt -f; echo o >/proc/sysrq-trigger; sleep 60; }
 [ $$ = 1 ] || { echo "init.sh: only for the user-mode-linux guest" >&2; exit 2; }
 mount -t proc proc /proc && mount -t sysfs sysfs /sys || stop
 for d in /tmp /run; do mount -t tmpfs tmpfs "$d" || stop; done
+# Host directories under /tmp or /run that the lab needs (a clone in /tmp, say), again at their places:
+# hostfs mounts the host directory given as its option. Read-write, like the root.
+for d in ${LAB_HOSTDIRS//,/ }; do mkdir -p "$d" && mount -t hostfs none "$d" -o "$d" || stop; done
 # The kernel mounted a bare devtmpfs on /dev: add what bash and tools expect
 # (process substitution needs /dev/fd).
 ln -sf /proc/self/fd /dev/fd
