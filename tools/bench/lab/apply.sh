@@ -10,23 +10,12 @@ need_lvsh
 N=${BENCH_SERVICES:-10000}
 R=4
 TIMEFORMAT=%R
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # The same table three ways: ipvsadm -S form (to check the result), keepalived's configuration,
 # and lvsh's file (what `lvsh save` would write: services and real servers by mark).
-gen() {
-    local n=$1 i j
-    for ((i = 0; i < n; i++)); do
-        echo "-A -f $((1000 + i)) -s wlc"
-        for ((j = 1; j <= R; j++)); do
-            echo "-a -f $((1000 + i)) -r 10.$((j)).$((i / 250)).$((i % 250 + 1)):80 -m -w 1"
-        done
-    done
-}
 gen "$N" >table.txt
-awk '
-    /^-A/ { if (open) print "}"; print "virtual_server fwmark " $3 " {\n  lb_algo wlc\n  lb_kind NAT\n  protocol TCP"; open = 1 }
-    /^-a/ { split($5, a, ":"); print "  real_server " a[1] " " a[2] " {\n    weight 1\n  }" }
-    END { if (open) print "}" }' table.txt >keepalived.conf
+keepalived_conf <table.txt >keepalived.conf
 {
     echo "# $N fwmark services x $R NAT real servers"
     echo "sysctl ip_forward 1"
@@ -36,45 +25,9 @@ awk '
 objects=$((N * (R + 1)))
 echo "table: $N fwmark services x $R masquerade real servers = $objects objects"
 
-# fresh NAME: a namespace whose real-server subnet is routable.
-fresh() {
-    netns_add "$1"
-    in_ns "$1" ip link add d0 type dummy
-    in_ns "$1" ip addr add 10.0.0.1/8 dev d0
-    in_ns "$1" ip link set d0 up
-}
-# seconds CMD...: wall time of a command, in seconds with milliseconds.
-seconds() {
-    local t0 t1
-    t0=$(date +%s%N)
-    "$@" >/dev/null
-    t1=$(date +%s%N)
-    echo "scale=3; ($t1 - $t0) / 1000000000" | bc
-}
-ratio() { echo "scale=3; $1 / $2" | bc; }
-# best N CMD...: the shortest of N runs (the least disturbed by the rest of the machine).
-best() {
-    local n=$1 t b=
-    shift
-    for ((k = 0; k < n; k++)); do
-        t=$(seconds "$@")
-        if [ -z "$b" ] || [ "$(echo "$t < $b" | bc)" = 1 ]; then b=$t; fi
-    done
-    echo "$b"
-}
-
-# keepalived loading the configuration, timed until the last service has all its real servers.
+# keepalived loading the configuration (see time_keepalived).
 fresh k
-in_ns k keepalived -n -l -C -f "$PWD/keepalived.conf" -p "$PWD/k.pid" -c "$PWD/kc.pid" >keepalived.log 2>&1 &
-kpid=$!
-t0=$(date +%s%N)
-last=$((1000 + N - 1))
-until [ "$(in_ns k ipvsadm -L -n -f $last 2>/dev/null | grep -c -- '->' || true)" -ge $((R + 1)) ]; do
-    sleep 0.1
-    [ $(( ($(date +%s%N) - t0) / 1000000000 )) -lt 300 ] || fail "keepalived did not load the table in 300 s"
-done
-t_keepalived=$(echo "scale=3; ($(date +%s%N) - $t0) / 1000000000" | bc)
-kill $kpid; wait $kpid 2>/dev/null || true
+t_keepalived=$(time_keepalived k "$PWD/keepalived.conf") || fail "timing keepalived failed"
 
 # lvsh apply from empty, checked against the table it was generated from.
 fresh a
