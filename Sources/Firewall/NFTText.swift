@@ -54,7 +54,11 @@ enum NFTText {
 extension NFTablesBackend {
     /// lvsh's table as nft would list it; empty when lvsh has written nothing yet.
     public func rulesText() throws(LVSError) -> String {
-        let groups = try groups()
-        return groups.isEmpty ? "" : NFTText.render(groups)
+        Self.rulesText(of: try groups())
+    }
+
+    /// The table lvsh writes for `groups`, as nft would list it (a batch's `show rules` before its commit).
+    public static func rulesText(of groups: [PortGroup]) -> String {
+        groups.isEmpty ? "" : NFTText.render(groups)
     }
 }

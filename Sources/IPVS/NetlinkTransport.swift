@@ -51,7 +51,7 @@ public final class GenericNetlinkSocket: NetlinkTransport {
                 throw .failed("""
                     IPVS is not available in this kernel: the generic netlink family "\(family)" is missing. \
                     Load it with `modprobe ip_vs` (as root), or use a kernel built with CONFIG_IP_VS.
-                    """)
+                    """, errno: ENOENT)
             }
             throw .failed("cannot resolve the generic netlink family \(family): \(String(cString: nl_geterror(id)))")
         }

@@ -37,11 +37,14 @@ public final class Session {
     private var backend: (any MarkBackend)?
     let readSysctl: (String) -> String?
     let writeSysctl: (String, String) throws(LVSError) -> Void
+    /// The namespace's runtime folder (writer lock, pending rollback); nil with fakes.
+    let runtime: () throws(LVSError) -> RuntimeDirectory?
 
     public init(options: SessionOptions = SessionOptions(), control: any IPVSControl, backend: (any MarkBackend)? = nil,
                 out: @escaping (String) -> Void, err: @escaping (String) -> Void,
                 readSysctl: @escaping (String) -> String? = { _ in nil },
-                writeSysctl: @escaping (String, String) throws(LVSError) -> Void = { _, _ throws(LVSError) in }) {
+                writeSysctl: @escaping (String, String) throws(LVSError) -> Void = { _, _ throws(LVSError) in },
+                runtime: @escaping () throws(LVSError) -> RuntimeDirectory? = { () throws(LVSError) in try RuntimeDirectory.current() }) {
         self.options = options
         self.control = control
         self.backend = backend
@@ -49,6 +52,14 @@ public final class Session {
         self.err = err
         self.readSysctl = readSysctl
         self.writeSysctl = writeSysctl
+        self.runtime = runtime
+    }
+
+    /// The namespace as the engine reaches it.
+    public var kernel: KernelAccess {
+        KernelAccess(ipvs: { [control] () throws(LVSError) in control },
+                     marks: { (forWriting: Bool) throws(LVSError) in try self.marks(forWriting: forWriting) },
+                     readSysctl: readSysctl, writeSysctl: writeSysctl, runtime: runtime)
     }
 
     /// The session of the lvsh executable: the kernel's IPVS, stdout and stderr.
@@ -95,13 +106,24 @@ public final class Session {
 
     var showContext: ShowContext {
         ShowContext(ipvs: { [control] () throws(LVSError) in control }, marks: { () throws(LVSError) in try self.marks(forWriting: false) },
-                    connections: { () throws(LVSError) in try ConnectionReader.read() }, json: options.json)
+                    connections: { () throws(LVSError) in try ConnectionReader.read() }, json: options.json, sysctl: readSysctl)
     }
 
-    /// `lvsh ipvsadm ARG...`.
+    /// `lvsh ipvsadm ARG...`. A line that changes the table holds the namespace's writer lock, as
+    /// every other writer does, so it never interleaves with a batch or an apply.
     public func runIPVSAdm(_ args: [String]) -> Int32 {
-        Shell.runIPVSAdm(args, control: control, stdin: { StandardStream.readAll(0) }, out: out, err: err,
-                         readConnections: { () throws(LVSError) in try ConnectionReader.read() })
+        var lock: WriterLock? = nil
+        if !options.dryRun, let command = try? IPVSAdmParser.parse(args), command.command.changesState {
+            do throws(LVSError) {
+                lock = try runtime().map { dir throws(LVSError) in try WriterLock(dir) }
+            } catch {
+                err(error.message + "\n")
+                return error.code.rawValue
+            }
+        }
+        defer { withExtendedLifetime(lock) {} }
+        return Shell.runIPVSAdm(args, control: control, stdin: { StandardStream.readAll(0) }, out: out, err: err,
+                                readConnections: { () throws(LVSError) in try ConnectionReader.read() })
     }
 
     /// `lvsh WORD...`: one command.
@@ -112,17 +134,19 @@ public final class Session {
 
     /// `lvsh -f FILE` (or standard input for "-").
     public func runFile(_ path: String) -> Int32 {
-        let text: String
-        if path == "-" {
-            text = StandardStream.readAll(0)
-        } else {
-            guard let t = ProcFile.read(path) else {
-                err("lvsh: cannot read \(path): \(String(cString: strerror(errno)))\n")
-                return LVSError.Code.badInput.rawValue
-            }
-            text = t
+        do throws(LVSError) {
+            return runScript(try Self.readInput(path), name: path == "-" ? "<stdin>" : path)
+        } catch {
+            err("lvsh: " + error.message + "\n")
+            return error.code.rawValue
         }
-        return runScript(text, name: path == "-" ? "<stdin>" : path)
+    }
+
+    /// A command file's text, or standard input for "-".
+    static func readInput(_ path: String) throws(LVSError) -> String {
+        if path == "-" { return StandardStream.readAll(0) }
+        guard let text = ProcFile.read(path) else { throw .badInput("cannot read \(path): \(String(cString: strerror(errno)))") }
+        return text
     }
 
     /// A whole script: every command is parsed and checked before the first change is made.

@@ -19,6 +19,20 @@ public struct ApplyOptions: Sendable {
     public init() {}
 }
 
+/// What `apply` found and did, for the fronts to render.
+public struct ApplyReport {
+    /// The plan as shown: drain steps (with --drain) before the deletes; summaries are made when shown.
+    public var plan: [PlannedChange] = []
+    /// The whole configuration as text before and after, when --diff, --json or --confirm need it.
+    public var before = "", after = "", diff = ""
+    public var warnings: [String] = []
+    /// Kernel writes made (requests sent).
+    public var writes = 0
+    /// Whether the kernel changed (false for --check, for a plan with nothing to do, and after an undo).
+    public var changed = false
+    public var failure: LVSError?
+}
+
 /// `lvsh apply FILE`: make the kernel look like the file, with the smallest plan, and say what changed.
 public struct ApplyRunner {
     let session: Session
@@ -31,7 +45,7 @@ public struct ApplyRunner {
 
     public func run(path: String, text: String? = nil) -> Int32 {
         do throws(LVSError) {
-            return try apply(path: path, text: text)
+            return render(try apply(path: path, text: text), path: path)
         } catch {
             if options.json {
                 session.out(JSON.object([("changed", .bool(false)), ("failed", .bool(true)),
@@ -42,119 +56,126 @@ public struct ApplyRunner {
         }
     }
 
-    private func apply(path: String, text: String?) throws(LVSError) -> Int32 {
-        guard let text = text ?? (path == "-" ? StandardStream.readAll(0) : ProcFile.read(path)) else {
-            throw .badInput("cannot read \(path): \(String(cString: strerror(errno)))")
-        }
-        // Writers hold the namespace's lock from reading the kernel to the last write.
-        let runtime = try RuntimeDirectory.current()
-        let lock = options.check ? nil : try NamespaceLock(runtime)
-        defer { withExtendedLifetime(lock) {} }
+    /// The plan and the diff without changing anything or taking the lock (`show diff`).
+    func plan(path: String) throws(LVSError) -> ApplyReport {
+        var options = self.options
+        options.check = true
+        options.diff = true
+        return try ApplyRunner(session: session, options: options).apply(path: path, text: nil)
+    }
 
-        let currentGroups = try session.marks().groups()
-        let (desired, fileWarnings) = try DesiredState.evaluate(text, file: path == "-" ? "<stdin>" : path,
-                                                               readSysctl: session.readSysctl,
+    private func apply(path: String, text given: String?) throws(LVSError) -> ApplyReport {
+        let text: String
+        if let given { text = given } else { text = try Session.readInput(path) }
+        // Writers hold the namespace's lock from reading the kernel to the last write.
+        var tx = try Transaction(session.kernel, reads: .everything, writing: !options.check,
+                                 autoSysctl: session.options.autoSysctl, failAtStep: session.options.failStep)
+        if let e = tx.candidate.groupsUnavailable { throw e }
+        let file = path == "-" ? "<stdin>" : path
+        let (desired, fileWarnings) = try DesiredState.evaluate(text, file: file, readSysctl: session.readSysctl,
                                                                autoSysctl: session.options.autoSysctl,
-                                                               currentMarks: Dictionary(currentGroups.map { ($0.name, $0.mark) },
-                                                                                        uniquingKeysWith: { a, _ in a }))
-        let actual = try readActual(sysctls: Array(desired.sysctls.keys), needIPVS: !desired.services.isEmpty || desired.timeouts != nil || !desired.daemons.isEmpty,
-                                    groups: currentGroups)
+                                                               currentMarks: tx.candidate.groups.mapValues(\.mark))
+        let needIPVS = !desired.services.isEmpty || desired.timeouts != nil || !desired.daemons.isEmpty
+        if needIPVS, let e = tx.candidate.ipvsUnavailable { throw e }
+        let actual = state(of: tx.candidate, sysctls: Array(desired.sysctls.keys))
         let plan = StatePlanner.plan(from: actual, to: desired, prune: options.prune)
-        var warnings = fileWarnings
+        var report = ApplyReport()
+        report.warnings = fileWarnings
         for key in plan.untouched {
-            warnings.append("service \(PlanDescription.name(key)) is not in \(path); left alone (--prune removes it)")
+            report.warnings.append("service \(PlanDescription.name(key)) is not in \(path); left alone (--prune removes it)")
         }
         for name in plan.untouchedGroups {
-            warnings.append("group \(name) is not in \(path); left alone (--prune removes it)")
+            report.warnings.append("group \(name) is not in \(path); left alone (--prune removes it)")
         }
-
-        // Check the plan against the actual state step by step: this also gives each step its undo.
-        // A plan with nothing to do needs no candidate: re-applying a 10,000-service file stays cheap.
-        var candidate: Candidate? = nil
-        var drainStart = 0
-        if !plan.isEmpty {
-            var c = Candidate(table: IPVSTable(services: actual.services), daemons: actual.daemons,
-                              timeouts: actual.timeouts ?? .kernelDefault, groups: actual.groups, readSysctl: session.readSysctl)
-            // Summaries are written when a change is shown (summarized), not for each of 50,000 changes.
-            for (name, value) in plan.sysctls { c.setSysctl(name, value, "") }
-            for op in plan.ipvsFirst { try c.apply(op, "") }
-            for change in plan.groups { try c.apply(change, "") }
-            drainStart = c.changes.count
-            for (key, r) in plan.realDeletes { try c.apply(.deleteRealServer(key, r.identity), "") }
-            for key in plan.serviceDeletes { try c.apply(.deleteService(key), "") }
-            for op in plan.daemonOps { try c.apply(op, "") }
-            candidate = c
-        }
-        let changes = candidate?.changes ?? []
+        // Checking the plan against the actual state step by step also gives each step its undo.
+        // A plan with nothing to do touches no candidate: re-applying a 10,000-service file stays cheap.
+        let drainStart = plan.isEmpty ? 0 : try check(plan, in: &tx.candidate)
+        let changes = plan.isEmpty ? [] : tx.candidate.changes
         // With --drain, real servers that leave get weight 0 first and are deleted once drained: those
         // steps are part of the plan shown (--check, --json) and run with the changes before them.
         let drainSteps = options.drain == nil ? [] : Self.drainSteps(plan.realDeletes)
-        let listed = Array(changes[..<drainStart]) + drainSteps + Array(changes[drainStart...])
+        report.plan = Array(changes[..<drainStart]) + drainSteps + Array(changes[drainStart...])
 
         // The whole configuration as text, before and after: for --diff and --json, and for --confirm's
         // rollback; otherwise not rendered (50,000 lines each for a large table).
         let wantsText = options.diff || options.json
-        let before = wantsText || (options.confirm != nil && !options.check && !changes.isEmpty)
-            ? render(actual, sysctlNames: desired.sysctls.keys) : ""
-        let after = !wantsText ? "" : candidate.map { render(state(of: $0, sysctls: actual.sysctls), sysctlNames: desired.sysctls.keys) } ?? before
-        let diff = wantsText ? LineDiff.unified(before: before, after: after) : ""
+        let names = Set(desired.sysctls.keys)
+        if wantsText || (options.confirm != nil && !options.check && !changes.isEmpty) { report.before = render(actual, sysctlNames: names) }
+        if wantsText {
+            report.after = changes.isEmpty ? report.before : render(state(of: tx.candidate, sysctls: Array(names)), sysctlNames: names)
+            report.diff = LineDiff.unified(before: report.before, after: report.after)
+        }
+        guard !options.check && !changes.isEmpty else { return report }
+        if let seconds = options.confirm { try armRollback(before: report.before, seconds: seconds) }
+        try execute(changes, drainStart: drainStart, drainSteps: drainSteps, plan: plan, into: &report, tx: &tx)
+        if report.failure == nil {
+            report.failure = try verify(changes, planned: tx.candidate.table, path: path)
+        }
+        return report
+    }
 
-        var writes = 0
-        var failure: LVSError? = nil
-        // Whether a failed execution was undone (then nothing changed), as opposed to a failed check afterwards.
-        var undone = false
-        if !options.check && !changes.isEmpty {
-            if let seconds = options.confirm { try armRollback(runtime, before: before, seconds: seconds) }
-            var executor = Executor(writers: writers, failAtStep: session.options.failStep)
-            executor.pauseBeforeStep = Self.pauseFromEnvironment()
-            var report = executor.run(Array(listed[..<(drainStart + drainSteps.count)]))
-            writes += report.writes
-            if report.failure == nil, let seconds = options.drain, drainStart < changes.count {
-                for r in try waitForDrain(plan.realDeletes, seconds: seconds) {
-                    warnings.append("real server \(r) still had connections after --drain \(seconds) s; deleted anyway")
-                }
-            }
-            if report.failure == nil {
-                report = executor.run(Array(changes[drainStart...]))
-                writes += report.writes
-            }
-            if let f = report.failure {
-                var message = (report.failedChange.map { "\(summarized($0).summary): " } ?? "") + f.message
-                message += report.undoFailures.isEmpty
-                    ? "\nThe changes already made were undone; the kernel is as it was before apply."
-                    : "\nUndoing failed too; the kernel is partly changed:\n  " + report.undoFailures.joined(separator: "\n  ")
-                failure = LVSError(.failed, message)
-                undone = true
-            } else {
-                failure = try verify(changes, planned: candidate?.table ?? IPVSTable(services: actual.services), path: path)
+    /// Applies the plan's steps to the candidate (the actual state), in the order they run; returns
+    /// where the deletes start, which --drain delays.
+    private func check(_ plan: StatePlanner.Plan, in c: inout Candidate) throws(LVSError) -> Int {
+        // Summaries are written when a change is shown (summarized), not for each of 50,000 changes.
+        for (name, value) in plan.sysctls { c.setSysctl(name, value, "") }
+        for op in plan.ipvsFirst { try c.apply(op, "") }
+        for change in plan.groups { try c.apply(change, "") }
+        let drainStart = c.changes.count
+        for (key, r) in plan.realDeletes { try c.apply(.deleteRealServer(key, r.identity), "") }
+        for key in plan.serviceDeletes { try c.apply(.deleteService(key), "") }
+        for op in plan.daemonOps { try c.apply(op, "") }
+        return drainStart
+    }
+
+    /// Runs the changes (the drain steps, a wait for the drained servers, then the deletes) in one transaction.
+    private func execute(_ changes: [PlannedChange], drainStart: Int, drainSteps: [PlannedChange], plan: StatePlanner.Plan,
+                         into report: inout ApplyReport, tx: inout Transaction) throws(LVSError) {
+        var run = tx.execute(Array(changes[..<drainStart]) + drainSteps)
+        report.writes += run.writes
+        if run.failure == nil, let seconds = options.drain, drainStart < changes.count {
+            for r in try waitForDrain(plan.realDeletes, seconds: seconds) {
+                report.warnings.append("real server \(r) still had connections after --drain \(seconds) s; deleted anyway")
             }
         }
+        if run.failure == nil {
+            run = tx.execute(Array(changes[drainStart...]))
+            report.writes += run.writes
+        }
+        report.failure = Transaction.failure(of: run, before: "apply", describe: { summarized($0).summary })
+        report.changed = report.failure == nil
+    }
 
+    /// The report for people, or as JSON (--json); the exit code.
+    private func render(_ report: ApplyReport, path: String) -> Int32 {
         if options.json {
             session.out(JSON.object([
-                ("changed", .bool(!changes.isEmpty && !undone)),
-                ("diff", .object([("before", .string(before)), ("after", .string(after))])),
-                ("plan", .array(listed.map { PlanDescription.json(summarized($0)) })),
-                ("warnings", .array(warnings.map(JSON.string))),
-                ("writes", .int(writes)),
-            ] + (failure.map { [("failed", JSON.bool(true)), ("msg", .string($0.message))] } ?? [])).text + "\n")
+                ("changed", .bool(report.changed)),
+                ("diff", .object([("before", .string(report.before)), ("after", .string(report.after))])),
+                ("plan", .array(report.plan.map { PlanDescription.json(summarized($0)) })),
+                ("warnings", .array(report.warnings.map(JSON.string))),
+                ("writes", .int(report.writes)),
+            ] + (report.failure.map { [("failed", JSON.bool(true)), ("msg", .string($0.message))] } ?? [])).text + "\n")
         } else {
-            for w in warnings { session.err(w + "\n") }
-            if options.diff && !diff.isEmpty { session.out(diff) }
-            if changes.isEmpty {
+            for w in report.warnings { session.err(w + "\n") }
+            if options.diff && !report.diff.isEmpty { session.out(report.diff) }
+            if report.plan.isEmpty {
                 session.out("changed: false (the kernel already matches \(path))\n")
             } else {
                 session.out(options.check ? "changes pending (--check, nothing applied):\n" : "")
-                if options.check || session.options.dryRun { for (i, c) in listed.enumerated() { session.out("\(i + 1). \(summarized(c).summary)\n") } }
-                if !options.check && failure == nil {
-                    session.out("changed: true (\(listed.count) change\(listed.count == 1 ? "" : "s"), \(writes) kernel write\(writes == 1 ? "" : "s"))\n")
+                if options.check || session.options.dryRun {
+                    for (i, c) in report.plan.enumerated() { session.out("\(i + 1). \(summarized(c).summary)\n") }
+                }
+                if report.changed {
+                    let n = report.plan.count
+                    session.out("changed: true (\(n) change\(n == 1 ? "" : "s"), \(report.writes) kernel write\(report.writes == 1 ? "" : "s"))\n")
                     if let seconds = options.confirm {
                         session.out("run `lvsh confirm` within \(seconds) s, or the previous state comes back\n")
                     }
                 }
             }
         }
-        if let failure {
+        if let failure = report.failure {
             if !options.json { session.err(failure.message + "\n") }
             return failure.code.rawValue
         }
@@ -206,14 +227,6 @@ public struct ApplyRunner {
 
     /// IPVS connection states (/proc/net/ip_vs_conn) of connections that are over and only wait to expire.
     private static let finishedStates: Set<String> = ["TIME_WAIT", "CLOSE"]
-
-    /// LVSH_PAUSE_BEFORE_STEP=STEP[:SECONDS] (default 3 s): the executor's test hook (see Executor).
-    static func pauseFromEnvironment() -> (step: Int, seconds: UInt32)? {
-        guard let raw = getenv("LVSH_PAUSE_BEFORE_STEP") else { return nil }
-        let parts = String(cString: raw).split(separator: ":")
-        guard let step = parts.first.flatMap({ Int($0) }), step > 0 else { return nil }
-        return (step, parts.count > 1 ? UInt32(parts[1]) ?? 3 : 3)
-    }
 
     /// After the writes: reads back the IPVS services the plan touched and compares them with the
     /// plan's after-state. lvsh's lock keeps other lvsh processes out, but not ipvsadm or keepalived:
@@ -289,41 +302,21 @@ public struct ApplyRunner {
         }
     }
 
-    private func readActual(sysctls: [String], needIPVS: Bool, groups: [PortGroup]) throws(LVSError) -> ManagedState {
-        var s = ManagedState()
-        do throws(LVSError) {
-            s.services = try session.control.table(.complete).services
-            s.daemons = try session.control.daemons()
-            s.timeouts = try session.control.timeouts()
-        } catch {
-            if needIPVS { throw error }
-        }
-        s.groups = groups
-        for name in sysctls { if let v = session.readSysctl(name) { s.sysctls[name] = v } }
-        return s
-    }
-
-    private func state(of c: Candidate, sysctls: [String: String]) -> ManagedState {
+    /// The candidate's state as apply compares it; `sysctls` are the ones the file names.
+    private func state(of c: Candidate, sysctls: [String]) -> ManagedState {
         var s = ManagedState()
         s.services = c.table.services
         s.groups = c.groups.values.sorted { $0.name < $1.name }
         s.daemons = c.daemons
-        s.timeouts = c.timeouts
-        s.sysctls = sysctls.merging(c.sysctls) { _, new in new }
+        s.timeouts = c.ipvsUnavailable == nil ? c.timeouts : nil
+        for name in sysctls { if let v = c.sysctls[name] ?? session.readSysctl(name) { s.sysctls[name] = v } }
         return s
     }
 
-    private func render(_ s: ManagedState, sysctlNames: Dictionary<String, String>.Keys) -> String {
+    private func render(_ s: ManagedState, sysctlNames: Set<String>) -> String {
         RunningConfig.render(table: IPVSTable(services: s.services), groups: s.groups, timeouts: s.timeouts, daemons: s.daemons,
                              sysctls: sysctlNames.sorted().compactMap { n in s.sysctls[n].map { (n, $0) } },
                              defaultTimeouts: true)
-    }
-
-    private var writers: KernelWriters {
-        let session = self.session
-        return KernelWriters(ipvs: { () throws(LVSError) in session.control },
-                             marks: { () throws(LVSError) in try session.marks() },
-                             writeSysctl: session.writeSysctl)
     }
 
     /// The change with its one-line summary for people.
@@ -362,7 +355,8 @@ public struct ApplyRunner {
     }
 
     /// Saves the state before apply and starts a process that restores it unless `lvsh confirm` comes first.
-    private func armRollback(_ dir: RuntimeDirectory, before: String, seconds: Int) throws(LVSError) {
+    private func armRollback(before: String, seconds: Int) throws(LVSError) {
+        guard let dir = try session.runtime() else { throw .failed("--confirm needs the namespace's runtime folder (/run/lvsh)") }
         try AtomicFile.write(before, to: dir.rollbackPath)
         try AtomicFile.write("\(time(nil) + seconds)\n", to: dir.pendingPath)
         try RollbackWaiter.spawn(dir: dir, seconds: seconds)

@@ -30,7 +30,6 @@ enum DesiredState {
         candidate.preferredMarks = currentMarks
         candidate.recordsChanges = false
         var warnings: [String] = []
-        var timeoutsGiven = false
         var memo = ParseMemo()
         try Tokenizer.forEachCommand(in: text, file: file) { (input) throws(LVSError) in
             let words = input.words
@@ -51,18 +50,16 @@ enum DesiredState {
                 switch command.handler {
                 case .change(let handler):
                     try handler(bindings, &candidate)
-                    if words.first == "timeout" || (words.first == "no" && words.dropFirst().first == "timeout") { timeoutsGiven = true }
                 case .ipvsadm:
                     let parsed = try IPVSAdmParser.parse(bindings.all("args"))
                     guard parsed.command.changesState, parsed.command != .restore else {
                         warnings.append("\(here): warning: `\(input.source)` shows something; apply ignores it")
                         return
                     }
-                    for op in parsed.operations {
-                        if case .setTimeouts = op { timeoutsGiven = true }
-                        try candidate.apply(op, "ipvsadm \(bindings.all("args").joined(separator: " "))")
-                    }
-                case .show, .help, .quit, .local:
+                    candidate.wording = .ipvsadm
+                    defer { candidate.wording = .lvsh }
+                    for op in parsed.operations { try candidate.apply(op, "") }
+                case .show, .help, .quit, .write, .include, .alone:
                     warnings.append("\(here): warning: `\(input.source)` is not configuration; apply ignores it")
                 }
             } catch {
@@ -74,7 +71,8 @@ enum DesiredState {
         state.groups = candidate.groups.values.sorted { $0.name < $1.name }
         state.daemons = candidate.daemons
         state.sysctls = candidate.sysctls
-        if timeoutsGiven { state.timeouts = candidate.timeouts }
+        // Timeouts the file does not set are left as they are (`time tcp 901` sets them as well as `timeout`).
+        if candidate.timeoutsSet { state.timeouts = candidate.timeouts }
         state.services = candidate.takeTable().services
         return (state, warnings + candidate.warnings + candidate.notes)
     }

@@ -46,9 +46,9 @@ public enum RollbackWaiter {
     }
 
     /// `lvsh confirm`: keeps the applied state.
-    public static func confirm() throws(LVSError) -> String {
-        let dir = try RuntimeDirectory.current()
-        let lock = try NamespaceLock(dir)
+    static func confirm(_ kernel: KernelAccess) throws(LVSError) -> String {
+        guard let dir = try kernel.runtime() else { return "nothing to confirm: no apply --confirm is pending here\n" }
+        let lock = try WriterLock(dir)
         defer { withExtendedLifetime(lock) {} }
         guard unlink(dir.pendingPath) == 0 else { return "nothing to confirm: no apply --confirm is pending here\n" }
         return "confirmed: the applied state stays\n"

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Firewall
 import IPVS
 import LVSModel
@@ -17,44 +20,44 @@ enum SystemCommands {
         Command(.sequence([.word("show", help: "show the kernel's state"),
                            .word("running-config", help: "everything lvsh manages, as commands")]),
                 summary: "show the whole state as lvsh commands (what save writes)",
-                examples: ["show running-config"], handler: .local(runningConfig)),
+                examples: ["show running-config"], handler: .show(runningConfig)),
         Command(.sequence([.word("save", help: "write the running configuration to a file"),
                            .value("file", .file, help: "the file (written atomically)")]),
                 summary: "save the running configuration (load or apply it to rebuild this state)",
-                examples: ["save /etc/lvsh/site.lvsh"], handler: .local(save)),
+                examples: ["save /etc/lvsh/site.lvsh"], handler: .write(save)),
         Command(.sequence([.word("load", help: "run a file of commands as one batch"),
                            .value("file", .file, help: "the file")]),
                 summary: "run a file of commands: checked whole first, undone whole if the kernel refuses a step",
-                examples: ["load /etc/lvsh/site.lvsh"], handler: .local(load)),
+                examples: ["load /etc/lvsh/site.lvsh"], handler: .include),
         Command(.sequence([.word("apply", help: "make the kernel match a configuration file"),
                            .value("file", .file, help: "the desired state: lvsh commands, ipvsadm lines allowed")]),
                 summary: "make the kernel look like the file with the smallest plan (options --check --diff --json --prune --drain S --confirm S)",
-                examples: ["apply /etc/lvsh/site.lvsh"], handler: .local(apply)),
+                examples: ["apply /etc/lvsh/site.lvsh"], handler: .alone(apply)),
         Command(.word("confirm", help: "keep what `apply --confirm` applied"),
                 summary: "keep the state of a pending `apply --confirm` (otherwise it is rolled back)",
-                examples: ["confirm"], handler: .local(confirm)),
+                examples: ["confirm"], handler: .alone(confirm)),
         Command(.sequence([.word("show", help: "show the kernel's state"), .word("diff", help: "compare a file with the kernel"),
                            .value("file", .file, help: "a configuration file")]),
                 summary: "show how the kernel differs from a configuration file (what apply would change)",
-                examples: ["show diff /etc/lvsh/site.lvsh"], handler: .local(showDiff)),
+                examples: ["show diff /etc/lvsh/site.lvsh"], handler: .alone(showDiff)),
         Command(.sequence([.word("set", help: "an lvsh setting, kept in /etc/lvsh/lvsh.conf"),
                            .oneOf("setting", Settings.known.map { ($0.name, $0.help) }),
                            .value("value", .text, help: "the value")]),
                 summary: "change an lvsh setting (backend auto|nft|iptables, auto-sysctl on|off)",
-                examples: ["set auto-sysctl off", "set backend iptables"], handler: .local(set)),
+                examples: ["set auto-sysctl off", "set backend iptables"], handler: .write(set)),
         Command(.sequence([.word("realserver", help: "run on a real server: what DR and TUN need there"),
                            .word("prepare", help: "configure this host as a real server now"),
                            .value("vip", .address, help: "the virtual address"),
                            .optional(.oneOf("method", [("dr", "direct routing (default): VIP on lo"),
                                                         ("tun", "tunnelling: VIP on tunl0")]))]),
                 summary: "make this host a DR or TUN real server for a VIP (address, ARP and rp_filter settings)",
-                examples: ["realserver prepare 192.168.61.129 dr"], handler: .local(prepare)),
+                examples: ["realserver prepare 192.168.61.129 dr"], handler: .alone(prepare)),
         Command(.sequence([.word("realserver", help: "what DR and TUN need on a real server"),
                            .word("script", help: "print the same as a shell script"),
                            .value("vip", .address, help: "the virtual address"),
                            .optional(.oneOf("method", [("dr", "direct routing (default)"), ("tun", "tunnelling")]))]),
                 summary: "print a shell script that prepares a real server (for hosts without lvsh)",
-                examples: ["realserver script 192.168.61.129 tun"], handler: .local(script)),
+                examples: ["realserver script 192.168.61.129 tun"], handler: .show(script)),
     ]
 
     @Sendable static func sysctl(_ b: Bindings, _ c: inout Candidate) throws(LVSError) {
@@ -69,7 +72,7 @@ enum SystemCommands {
         let advice = Dictionary(SysctlAdvice.needs(of: table).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         var rows: [(SysctlSpec, String?, SysctlAdvice?)] = []
         for spec in SysctlCatalog.all {
-            let current = ProcSysctl.read(spec.name)
+            let current = ctx.sysctl(spec.name)
             // Unset and unneeded IPVS knobs would bury the ones that matter; show those that exist.
             if current == nil && advice[spec.name] == nil { continue }
             rows.append((spec, current, advice[spec.name]))
@@ -91,79 +94,66 @@ enum SystemCommands {
         return out
     }
 
-    @Sendable static func runningConfig(_ b: Bindings, _ session: Session) throws(LVSError) -> String {
-        try configText(session)
+    @Sendable static func runningConfig(_ b: Bindings, _ ctx: ShowContext) throws(LVSError) -> String {
+        try configText(ctx)
     }
 
-    static func configText(_ session: Session) throws(LVSError) -> String {
-        let ipvs = session.control
-        // Without IPVS there are only groups and sysctls to save.
+    /// The whole state as commands. Fails when a part of it cannot be read: a partial file saved and
+    /// later applied with --prune would remove what it left out. A kernel without IPVS has only
+    /// groups and sysctls to save.
+    static func configText(_ ctx: ShowContext) throws(LVSError) -> String {
         var table = IPVSTable(), timeouts: Timeouts? = nil, daemons: [SyncDaemon] = []
         do throws(LVSError) {
+            let ipvs = try ctx.ipvs()
             table = try ipvs.table(.complete)
             timeouts = try ipvs.timeouts()
             daemons = try ipvs.daemons()
-        } catch {
+        } catch where error.errno == ENOENT {
             table = IPVSTable()
         }
-        let groups = (try? session.marks().groups()) ?? []
+        let groups = try ctx.marks().groups()
         var sysctls: [(String, String)] = []
         let needed = Set(SysctlAdvice.needs(of: table).map(\.name))
         for spec in SysctlCatalog.all where spec.name.hasPrefix("net.ipv4.vs.") || needed.contains(spec.name) {
-            if let v = session.readSysctl(spec.name), !v.isEmpty { sysctls.append((spec.name, v)) }
+            if let v = ctx.sysctl(spec.name), !v.isEmpty { sysctls.append((spec.name, v)) }
         }
         return RunningConfig.render(table: table, groups: groups, timeouts: timeouts, daemons: daemons, sysctls: sysctls)
     }
 
-    @Sendable static func save(_ b: Bindings, _ session: Session) throws(LVSError) -> String {
+    @Sendable static func save(_ b: Bindings, _ ctx: ShowContext, _ options: SessionOptions) throws(LVSError) -> FileWrite {
         let path = b.first("file")!
-        try AtomicFile.write(try configText(session), to: path)
-        return "saved to \(path)\n"
+        return FileWrite(path: path, contents: try configText(ctx), done: "saved to \(path)\n")
     }
 
-    @Sendable static func load(_ b: Bindings, _ session: Session) throws(LVSError) -> String {
-        let path = b.first("file")!
-        let code = session.runFile(path)
-        if code != 0 { throw LVSError(LVSError.Code(rawValue: code) ?? .failed, "load \(path) failed (see above); nothing of it was applied") }
-        return ""
-    }
-
-    @Sendable static func apply(_ b: Bindings, _ session: Session) throws(LVSError) -> String {
+    @Sendable static func apply(_ b: Bindings, _ session: Session) throws(LVSError) -> Int32 {
         var options = session.options.apply
         options.json = options.json || session.options.json
-        let code = ApplyRunner(session: session, options: options).run(path: b.first("file")!)
-        if code != 0 { throw LVSError(LVSError.Code(rawValue: code) ?? .failed, "") }
-        return ""
+        return ApplyRunner(session: session, options: options).run(path: b.first("file")!)
     }
 
-    @Sendable static func confirm(_ b: Bindings, _ session: Session) throws(LVSError) -> String {
-        try RollbackWaiter.confirm()
+    @Sendable static func confirm(_ b: Bindings, _ session: Session) throws(LVSError) -> Int32 {
+        session.out(try RollbackWaiter.confirm(session.kernel))
+        return 0
     }
 
-    @Sendable static func showDiff(_ b: Bindings, _ session: Session) throws(LVSError) -> String {
+    @Sendable static func showDiff(_ b: Bindings, _ session: Session) throws(LVSError) -> Int32 {
         var options = ApplyOptions()
         options.check = true
         options.diff = true
-        // apply --check --diff into a buffer: the diff is what is wanted, the plan summary is not.
-        var text = ""
-        let capture = Session(options: session.options, control: session.control, backend: try session.marks(),
-                              out: { text += $0 }, err: { _ in }, readSysctl: session.readSysctl, writeSysctl: session.writeSysctl)
-        let code = ApplyRunner(session: capture, options: options).run(path: b.first("file")!)
-        if code != 0 { throw LVSError(LVSError.Code(rawValue: code) ?? .failed, "cannot compare with \(b.first("file")!)") }
-        let diff = text.split(separator: "\n", omittingEmptySubsequences: false).prefix { !$0.hasPrefix("changes pending") && !$0.hasPrefix("changed:") }
-        let body = diff.joined(separator: "\n")
-        return body.isEmpty ? "no differences: the kernel matches \(b.first("file")!)\n" : body + "\n"
+        let path = b.first("file")!
+        let report = try ApplyRunner(session: session, options: options).plan(path: path)
+        session.out(report.diff.isEmpty ? "no differences: the kernel matches \(path)\n" : report.diff)
+        return 0
     }
 
-    @Sendable static func set(_ b: Bindings, _ session: Session) throws(LVSError) -> String {
-        let path = session.options.configPath
+    @Sendable static func set(_ b: Bindings, _ ctx: ShowContext, _ options: SessionOptions) throws(LVSError) -> FileWrite {
+        let path = options.configPath
         var settings = try Settings.load(path)
         try settings.set(b.first("setting")!, b.first("value")!)
-        try AtomicFile.write(settings.text, to: path)
-        return "\(b.first("setting")!) = \(b.first("value")!) (saved in \(path))\n"
+        return FileWrite(path: path, contents: settings.text, done: "\(b.first("setting")!) = \(b.first("value")!) (saved in \(path))\n")
     }
 
-    @Sendable static func prepare(_ b: Bindings, _ session: Session) throws(LVSError) -> String {
+    @Sendable static func prepare(_ b: Bindings, _ session: Session) throws(LVSError) -> Int32 {
         let plan = RealServerPlan(vip: IPAddress(b.first("vip")!)!, tunnel: b.first("method") == "tun")
         var out = ""
         for step in plan.steps {
@@ -180,10 +170,11 @@ enum SystemCommands {
                 out += "sysctl \(name)=\(value)    # \(why)\n"
             }
         }
-        return out
+        session.out(out)
+        return 0
     }
 
-    @Sendable static func script(_ b: Bindings, _ session: Session) throws(LVSError) -> String {
+    @Sendable static func script(_ b: Bindings, _ ctx: ShowContext) throws(LVSError) -> String {
         RealServerPlan(vip: IPAddress(b.first("vip")!)!, tunnel: b.first("method") == "tun").script
     }
 }

@@ -2,29 +2,32 @@ import Firewall
 import IPVS
 import LVSModel
 
-/// Runs a list of commands as one batch: parse all, check every change against the candidate state,
-/// print the plan (--dry-run) or execute it — shows run where they stand, after the changes before them.
-/// A refusal part-way undoes everything the batch changed.
+/// Runs a list of commands as one unit: every command is parsed (files named by `load` included) and
+/// checked against the candidate state first; shows and files are made from the state at their place;
+/// then the changes are committed in one transaction, and only then is output printed and files written.
+/// A refusal anywhere applies nothing; a kernel failure part-way undoes everything the batch changed.
 struct Batch {
     let session: Session
     let file: String
 
-    private enum Item {
-        case changes(Range<Int>)
-        case show(CommandAction, Bindings, filter: Filter?)
-        case ipvsadm([String], filter: Filter?)
-        case help([String])
-        case local(@Sendable (Bindings, Session) throws(LVSError) -> String, Bindings)
+    /// A parsed command and where it came from.
+    private struct Parsed {
+        let input: CommandInput
+        let command: Command
+        let bindings: Bindings
+        let filter: OutputFilter?
+        /// The file the command was read from (a `load`ed file's name for its commands).
+        let file: String
     }
 
-    /// `| include REGEX`: keep the output lines that match.
-    struct Filter {
-        let regex: Regex<AnyRegexOutput>
-        func apply(_ text: String) -> String {
-            text.split(separator: "\n", omittingEmptySubsequences: false).filter { $0.contains(regex) }
-                .joined(separator: "\n") + (text.hasSuffix("\n") ? "\n" : "")
-        }
+    /// What the batch does after its commit, in order.
+    private enum Output {
+        case text(String)
+        case write(FileWrite)
     }
+
+    /// How deep `load` may nest: a file that loads itself is refused long before this.
+    static let maxLoadDepth = 16
 
     init(session: Session, file: String) {
         self.session = session
@@ -32,177 +35,213 @@ struct Batch {
     }
 
     mutating func run(_ commands: [CommandInput]) -> Int32 {
-        var parsed: [(CommandInput, Command, Bindings, Filter?)] = []
-        var memo = ParseMemo()
-        for input in commands {
-            do throws(LVSError) {
-                let (words, filter) = try splitFilter(input)
-                switch Catalog.table.parse(words, memo: &memo) {
-                case .success(let (command, bindings)): parsed.append((input, command, bindings, filter))
-                case .failure(let f): throw .badInput(located(f.message, input, wordIndex: f.wordIndex))
-                }
-            } catch {
-                return fail(error)
-            }
+        var parsed: [Parsed] = []
+        do throws(LVSError) {
+            try expand(commands, file: file, into: &parsed, loading: [])
+        } catch {
+            return fail(error)
         }
-        guard !parsed.isEmpty else { return 0 }
-        // Writers hold the namespace's lock from reading the kernel to their last write, so two lvsh
-        // processes never interleave their changes.
-        var lock: NamespaceLock? = nil
-        if !session.options.dryRun, parsed.contains(where: { if case .change = $0.1.handler { true } else { false } }) {
-            do throws(LVSError) {
-                lock = try NamespaceLock(try RuntimeDirectory.current())
-            } catch {
-                return fail(error)
+        guard let first = parsed.first else { return 0 }
+        if let solo = parsed.first(where: { if case .alone = $0.command.handler { true } else { Self.isRestore($0) } }) {
+            guard parsed.count == 1 else {
+                return fail(.badInput(located("`\(solo.command.name)` works on the whole state, so it runs as a batch of its own; "
+                    + "run it alone (a separate `lvsh` call or console line)", solo, wordIndex: 0)))
             }
+            return runAlone(first)
         }
-        defer { withExtendedLifetime(lock) {} }
+        return runTransaction(parsed)
+    }
 
-        // A batch that changes nothing but entries (`group NAME add|del ...`, e.g. `lvsh group web add
-        // vip 10.0.0.1 tcp 8443`) reads neither IPVS nor the groups: checking an edit here would cost a
-        // read of every entry of every group. The backend checks the edits when it applies them, reading
-        // only what they can clash with (see Candidate.defersGroupChecks); --dry-run checks here as usual.
-        let editsOnly = !session.options.dryRun && parsed.contains { Batch.isEntryEdit($0.1, $0.2) }
-            && parsed.allSatisfy { (_, command, bindings, _) in
-                switch command.handler {
-                case .change: Batch.isEntryEdit(command, bindings)
+    /// The batch as one transaction (see the type's comment).
+    private func runTransaction(_ parsed: [Parsed]) -> Int32 {
+        let changes = parsed.contains { Self.changes($0) }
+        let writing = changes && !session.options.dryRun
+        // A batch that changes nothing but entries (`group NAME add|del ...`) reads neither IPVS nor the
+        // groups: checking an edit here would cost a read of every entry of every group. The backend
+        // checks the edits as it applies them; --dry-run checks here as usual.
+        let editsOnly = writing && parsed.contains { Self.isEntryEdit($0.command, $0.bindings) }
+            && parsed.allSatisfy { p in
+                switch p.command.handler {
+                case .change: Self.isEntryEdit(p.command, p.bindings)
                 case .show, .help, .quit: true
                 default: false
                 }
             }
+        var lock: WriterLock? = nil
+        var tx: Transaction? = nil
+        var outputs: [Output] = []
         // The command each change came from, to locate an edit that the backend refuses.
-        var changeInputs: [CommandInput] = []
-
-        var items: [Item] = []
-        var candidate: Candidate? = nil
-        for (input, command, bindings, filter) in parsed {
-            switch command.handler {
-            case .quit:
-                continue
-            case .help:
-                items.append(.help(bindings.all("topic")))
-            case .show(let action):
-                items.append(.show(.show(action), bindings, filter: filter))
-            case .local(let action):
-                items.append(.local(action, bindings))
-            case .ipvsadm:
-                let args = bindings.all("args")
-                let parsedArgs: IPVSAdmCommand
-                do throws(LVSError) {
-                    parsedArgs = try IPVSAdmParser.parse(args)
-                } catch {
-                    return fail(.badInput(located(error.message, input, wordIndex: 0)))
-                }
-                guard parsedArgs.command.changesState, parsedArgs.command != .restore else {
-                    items.append(.ipvsadm(args, filter: filter))
+        var changeInputs: [Parsed] = []
+        do throws(LVSError) {
+            // Writers hold the namespace's lock from reading the kernel to their last write.
+            if writing { lock = try session.runtime().map { dir throws(LVSError) in try WriterLock(dir) } }
+            for p in parsed {
+                // Shows before the first change read the kernel; after it, the candidate.
+                let context = tx?.showContext(json: session.options.json, connections: { () throws(LVSError) in try ConnectionReader.read() })
+                    ?? session.showContext
+                switch p.command.handler {
+                case .quit, .include, .alone:
                     continue
+                case .help:
+                    outputs.append(.text(Catalog.help(p.bindings.all("topic"))))
+                case .show(let render):
+                    let text = try render(p.bindings, context)
+                    outputs.append(.text(p.filter?.apply(text) ?? text))
+                case .write(let make):
+                    outputs.append(.write(try at(p) { () throws(LVSError) in try make(p.bindings, context, session.options) }))
+                case .ipvsadm:
+                    let args = p.bindings.all("args")
+                    let command = try at(p) { () throws(LVSError) in try IPVSAdmParser.parse(args) }
+                    guard command.command.changesState else {
+                        outputs.append(.text(try listing(args, p, context)))
+                        continue
+                    }
+                    if tx == nil { tx = try begin(editsOnly: false) }
+                    let before = tx!.candidate.changes.count
+                    tx!.candidate.location = location(p, wordIndex: 0)
+                    tx!.candidate.wording = .ipvsadm
+                    defer { tx!.candidate.wording = .lvsh }
+                    for w in command.warnings { tx!.candidate.warn(w) }
+                    try at(p) { () throws(LVSError) in
+                        for op in command.operations { try tx!.candidate.apply(op, "ipvsadm \(args.joined(separator: " "))") }
+                    }
+                    changeInputs += repeatElement(p, count: tx!.candidate.changes.count - before)
+                case .change(let handler):
+                    if tx == nil { tx = try begin(editsOnly: editsOnly) }
+                    let before = tx!.candidate.changes.count
+                    tx!.candidate.location = location(p, wordIndex: 0)
+                    try at(p) { () throws(LVSError) in try handler(p.bindings, &tx!.candidate) }
+                    changeInputs += repeatElement(p, count: tx!.candidate.changes.count - before)
                 }
-                if candidate == nil { candidate = readCandidate() }
-                let before = candidate!.changes.count
-                candidate!.location = location(input, wordIndex: 0)
-                do throws(LVSError) {
-                    for w in parsedArgs.warnings { candidate!.warn(w) }
-                    for op in parsedArgs.operations { try candidate!.apply(op, "ipvsadm \(args.joined(separator: " "))") }
-                } catch {
-                    return fail(.init(error.code, located(error.message, input, wordIndex: 0)))
-                }
-                items.append(.changes(before..<candidate!.changes.count))
-            case .change(let handler):
-                if candidate == nil { candidate = editsOnly ? editCandidate() : readCandidate() }
-                let before = candidate!.changes.count
-                candidate!.location = location(input, wordIndex: 0)
-                do throws(LVSError) {
-                    try handler(bindings, &candidate!)
-                } catch {
-                    return fail(.init(error.code, located(error.message, input, wordIndex: 0)))
-                }
-                items.append(.changes(before..<candidate!.changes.count))
-                changeInputs += repeatElement(input, count: candidate!.changes.count - before)
             }
+        } catch {
+            return fail(error)
         }
-        // What the batch needs and did not say (forwarding for NAT) runs after its own changes.
-        let said = candidate?.changes.count ?? 0
-        candidate?.finish()
-        if let c = candidate, c.changes.count > said { items.append(.changes(said..<c.changes.count)) }
-        for w in candidate?.warnings ?? [] { session.err(w + "\n") }
-        for n in candidate?.notes ?? [] { session.err(n + "\n") }
-        let changes = candidate?.changes ?? []
+        defer { withExtendedLifetime(lock) {} }
+        // What the batch needs and did not say (forwarding for NAT) comes after its own changes.
+        tx?.candidate.finish()
+        for w in tx?.candidate.warnings ?? [] { session.err(w + "\n") }
+        for n in tx?.candidate.notes ?? [] { session.err(n + "\n") }
+        let planned = tx?.candidate.changes ?? []
 
         if session.options.dryRun {
-            if items.contains(where: { if case .local = $0 { true } else { false } }) {
-                session.out("(commands that act at once, such as set, save or realserver, are not run with --dry-run)\n")
+            if outputs.contains(where: { if case .write = $0 { true } else { false } }) {
+                session.out("(save and set write files; with --dry-run they are not run)\n")
             }
-            if changes.isEmpty { session.out("nothing to change\n") }
-            for (i, c) in changes.enumerated() { session.out("\(i + 1). \(c.summary)\n") }
+            if planned.isEmpty { session.out("nothing to change\n") }
+            for (i, c) in planned.enumerated() { session.out("\(i + 1). \(c.summary)\n") }
             return 0
         }
-
-        var executor = Executor(writers: writers, failAtStep: session.options.failStep)
-        var pending: [PlannedChange] = []
-        var sent = 0
-        func flush() -> Int32? {
-            guard !pending.isEmpty else { return nil }
-            let report = executor.run(pending)
-            sent += pending.count
-            pending = []
-            guard let failure = report.failure else { return nil }
-            if editsOnly, failure.code == .badInput, report.undoFailures.isEmpty,
-               let error = recheck(changes[..<sent], inputs: changeInputs) {
-                return fail(error)
-            }
-            var text = failure.message
-            if let c = report.failedChange { text = (c.location.map { "\($0): " } ?? "") + c.summary + ": " + text }
-            if report.undoFailures.isEmpty {
-                text += "\nThe changes already made were undone; the kernel is as it was before this batch."
-            } else {
-                text += "\nUndoing the changes already made failed too, so the kernel is partly changed:\n  "
-                    + report.undoFailures.joined(separator: "\n  ")
-            }
-            session.err(text + "\n")
-            return LVSError.Code.failed.rawValue
-        }
-        for item in items {
-            switch item {
-            case .changes(let range):
-                pending += changes[range]
-            case .show(let action, let bindings, let filter):
-                if let code = flush() { return code }
-                guard case .show(let render) = action else { continue }
-                do throws(LVSError) {
-                    let text = try render(bindings, session.showContext)
-                    session.out(filter?.apply(text) ?? text)
-                } catch {
+        if !planned.isEmpty {
+            let report = tx!.execute(planned)
+            if report.failure != nil {
+                if editsOnly, report.failure?.code == .badInput, report.undoFailures.isEmpty,
+                   let error = recheck(planned[...], inputs: changeInputs) {
                     return fail(error)
                 }
-            case .ipvsadm(let args, let filter):
-                if let code = flush() { return code }
-                var captured = ""
-                let code = Shell.runIPVSAdm(args, control: session.control, stdin: { StandardStream.readAll(0) },
-                                            out: { captured += $0 }, err: session.err,
-                                            readConnections: { () throws(LVSError) in try ConnectionReader.read() })
-                session.out(filter?.apply(captured) ?? captured)
-                if code != 0 { return code }
-            case .help(let topic):
-                session.out(Catalog.help(topic))
-            case .local(let action, let bindings):
-                if let code = flush() { return code }
-                do throws(LVSError) {
-                    session.out(try action(bindings, session))
-                } catch {
-                    // An empty message: the action reported already and only sets the exit code.
-                    if error.message.isEmpty { return error.code.rawValue }
-                    return fail(error)
-                }
+                return fail(Transaction.failure(of: report, before: "this batch")!)
             }
         }
-        return flush() ?? 0
+        return emit(outputs, committed: !planned.isEmpty)
     }
 
-    private var writers: KernelWriters {
-        let session = self.session
-        return KernelWriters(ipvs: { () throws(LVSError) in session.control },
-                             marks: { () throws(LVSError) in try session.marks() },
-                             writeSysctl: session.writeSysctl)
+    /// Prints the outputs and writes the files, in the batch's order, once the kernel has the changes.
+    private func emit(_ outputs: [Output], committed: Bool) -> Int32 {
+        for output in outputs {
+            switch output {
+            case .text(let text):
+                session.out(text)
+            case .write(let w):
+                do throws(LVSError) {
+                    try AtomicFile.write(w.contents, to: w.path)
+                    session.out(w.done)
+                } catch {
+                    let prefix = committed ? "the batch's changes are in the kernel, but " : ""
+                    return fail(LVSError(.failed, prefix + "writing \(w.path) failed: " + error.message, errno: error.errno))
+                }
+            }
+        }
+        return 0
+    }
+
+    private func begin(editsOnly: Bool) throws(LVSError) -> Transaction {
+        var tx = try Transaction(session.kernel, reads: editsOnly ? .nothing : .everything, writing: !session.options.dryRun,
+                                 autoSysctl: session.options.autoSysctl, failAtStep: session.options.failStep)
+        tx.wording = .lvsh
+        return tx
+    }
+
+    /// A command that works on the whole state, or `ipvsadm -R`, as a batch of its own.
+    private func runAlone(_ p: Parsed) -> Int32 {
+        if case .alone(let action) = p.command.handler {
+            do throws(LVSError) {
+                return try action(p.bindings, session)
+            } catch {
+                return fail(error)
+            }
+        }
+        return session.runIPVSAdm(p.bindings.all("args"))
+    }
+
+    /// An ipvsadm listing of the state at the command's place.
+    private func listing(_ args: [String], _ p: Parsed, _ context: ShowContext) throws(LVSError) -> String {
+        var text = "", problems = ""
+        let control = try context.ipvs()
+        let code = Shell.runIPVSAdm(args, control: control, stdin: { "" }, out: { text += $0 }, err: { problems += $0 },
+                                    readConnections: context.connections)
+        if code != 0 {
+            throw LVSError(LVSError.Code(rawValue: code) ?? .failed, problems.hasSuffix("\n") ? String(problems.dropLast()) : problems)
+        }
+        if !problems.isEmpty { session.err(problems) }
+        return p.filter?.apply(text) ?? text
+    }
+
+    /// Parses the commands, reading the files that `load` names in their place; stops at `quit`.
+    private func expand(_ commands: [CommandInput], file: String, into parsed: inout [Parsed], loading: [String]) throws(LVSError) {
+        var memo = ParseMemo()
+        for input in commands {
+            let (words, filter) = try OutputFilter.split(input, located: { message, index in located(message, input, file: file, wordIndex: index) })
+            let command: Command, bindings: Bindings
+            switch Catalog.table.parse(words, memo: &memo) {
+            case .success(let r): (command, bindings) = r
+            case .failure(let f): throw .badInput(located(f.message, input, file: file, wordIndex: f.wordIndex))
+            }
+            let p = Parsed(input: input, command: command, bindings: bindings, filter: filter, file: file)
+            switch command.handler {
+            case .quit:
+                // `quit` ends the batch: what follows it is not run, as in the console.
+                return
+            case .include:
+                let path = bindings.first("file")!
+                guard !loading.contains(path), loading.count < Self.maxLoadDepth else {
+                    throw .badInput(located("\(path) is already being loaded (\(loading.joined(separator: " → "))); a file cannot load itself",
+                                            input, file: file, wordIndex: 1))
+                }
+                let text: String
+                do throws(LVSError) {
+                    text = try Session.readInput(path)
+                } catch {
+                    throw .badInput(located(error.message, input, file: file, wordIndex: 1))
+                }
+                try expand(try Tokenizer.commands(in: text, file: path), file: path, into: &parsed, loading: loading + [path])
+            default:
+                parsed.append(p)
+            }
+        }
+    }
+
+    /// Whether a command changes the state (and so needs the lock and a candidate).
+    private static func changes(_ p: Parsed) -> Bool {
+        switch p.command.handler {
+        case .change: return true
+        case .ipvsadm: return (try? IPVSAdmParser.parse(p.bindings.all("args")))?.command.changesState ?? false
+        default: return false
+        }
+    }
+
+    private static func isRestore(_ p: Parsed) -> Bool {
+        guard case .ipvsadm = p.command.handler else { return false }
+        return (try? IPVSAdmParser.parse(p.bindings.all("args")))?.command == .restore
     }
 
     /// `group NAME add ...` or `group NAME del ...`.
@@ -210,19 +249,12 @@ struct Batch {
         command.name == "group" && (bindings.has("add") || bindings.has("del"))
     }
 
-    /// The candidate of an edits-only batch: nothing read (see `run`).
-    private func editCandidate() -> Candidate {
-        var c = Candidate(table: IPVSTable(), daemons: [], timeouts: .kernelDefault, groups: [], readSysctl: session.readSysctl)
-        c.defersGroupChecks = true
-        return c
-    }
-
     /// The backend refused an edits-only batch as bad input (nothing is applied: a refused transaction
     /// changes nothing, and the executor undid any earlier one). Checks the edits again, in order,
     /// against the groups read whole, to give the error with the command at fault, as a batch that read
     /// the groups first would have; nil if they pass now (the groups changed meanwhile).
-    private func recheck(_ changes: ArraySlice<PlannedChange>, inputs: [CommandInput]) -> LVSError? {
-        var full = readCandidate()
+    private func recheck(_ changes: ArraySlice<PlannedChange>, inputs: [Parsed]) -> LVSError? {
+        var full = Transaction.read(session.kernel)
         for (change, input) in zip(changes, inputs) {
             guard case .groups(let edit) = change.step else { continue }
             do throws(LVSError) {
@@ -234,52 +266,26 @@ struct Batch {
         return nil
     }
 
-    /// The kernel's state as the batch starts; what cannot be read makes the commands that need it fail.
-    private func readCandidate() -> Candidate {
-        var table = IPVSTable(), daemons: [SyncDaemon] = [], timeouts = Timeouts.kernelDefault
-        var ipvsError: LVSError? = nil
+    /// Runs `body`, locating its error at the command.
+    private func at<T>(_ p: Parsed, _ body: () throws(LVSError) -> T) throws(LVSError) -> T {
         do throws(LVSError) {
-            table = try session.control.table(.complete)
-            daemons = try session.control.daemons()
-            timeouts = try session.control.timeouts()
+            return try body()
         } catch {
-            ipvsError = error
-        }
-        var groups: [PortGroup] = []
-        var groupsError: LVSError? = nil
-        do throws(LVSError) {
-            groups = try session.marks().groups()
-        } catch {
-            groupsError = error
-        }
-        var c = Candidate(table: table, daemons: daemons, timeouts: timeouts, groups: groups, readSysctl: session.readSysctl)
-        c.autoSysctl = session.options.autoSysctl
-        c.ipvsUnavailable = ipvsError
-        c.groupsUnavailable = groupsError
-        return c
-    }
-
-    private func splitFilter(_ input: CommandInput) throws(LVSError) -> ([String], Filter?) {
-        let words = input.words
-        guard let bar = words.firstIndex(of: "|") else { return (words, nil) }
-        let tail = Array(words[(bar + 1)...])
-        guard tail.count == 2, "include".hasPrefix(tail[0]), !tail[0].isEmpty else {
-            throw .badInput(located("after '|' give `include REGEX`", input, wordIndex: bar))
-        }
-        do {
-            return (Array(words[..<bar]), Filter(regex: try Regex(tail[1])))
-        } catch {
-            throw .badInput(located("'\(tail[1])' is not a regular expression: \(error)", input, wordIndex: bar + 2))
+            throw LVSError(error.code, located(error.message, p, wordIndex: 0), errno: error.errno)
         }
     }
 
-    private func location(_ input: CommandInput, wordIndex: Int) -> SourceLocation {
-        let token = wordIndex < input.tokens.count ? input.tokens[wordIndex] : input.tokens.last!
-        return SourceLocation(file: file, line: token.line, column: token.column)
+    private func location(_ p: Parsed, wordIndex: Int) -> SourceLocation {
+        let token = wordIndex < p.input.tokens.count ? p.input.tokens[wordIndex] : p.input.tokens.last!
+        return SourceLocation(file: p.file, line: token.line, column: token.column)
+    }
+
+    private func located(_ message: String, _ p: Parsed, wordIndex: Int) -> String {
+        located(message, p.input, file: p.file, wordIndex: wordIndex)
     }
 
     /// "FILE:LINE:COL: message", the source line, and a caret under the word.
-    private func located(_ message: String, _ input: CommandInput, wordIndex: Int) -> String {
+    private func located(_ message: String, _ input: CommandInput, file: String, wordIndex: Int) -> String {
         let at = wordIndex < input.tokens.count ? input.tokens[wordIndex] : nil
         let token = at ?? input.tokens.last!
         let column = at?.column ?? (token.column + token.text.count + 1)

@@ -37,6 +37,11 @@ public struct Candidate {
     /// against the kernel's groups when it applies them (`MarkBackend.apply`), as one transaction that
     /// bad input leaves untouched.
     public var defersGroupChecks = false
+    /// Which language words a refused IPVS operation: lvsh's commands, or ipvsadm's options for the
+    /// ipvsadm lines of a batch.
+    public var wording: RefusalWording = .lvsh
+    /// Whether a change set the connection timeouts (a desired state then manages them).
+    public private(set) var timeoutsSet = false
 
     public init(table: IPVSTable, daemons: [SyncDaemon], timeouts: Timeouts, groups: [PortGroup],
                 readSysctl: @escaping (String) -> String?) {
@@ -72,8 +77,9 @@ public struct Candidate {
         let undo = recordsChanges ? ipvs.inverse(of: op) : []
         if let errno = ipvs.apply(op) {
             // The state did not change, so the service's real servers are still as they were before `op`.
-            throw .badInput(IPVSAdmErrors.message(for: IPVSFailure(operation: op, errno: errno), table: contextTable(for: op)))
+            throw LVSError(.badInput, wording.message(for: IPVSFailure(operation: op, errno: errno), table: contextTable(for: op)), errno: errno)
         }
+        if case .setTimeouts = op { timeoutsSet = true }
         if recordsChanges {
             changes.append(PlannedChange(step: .ipvs(op), undo: undo.map(Step.ipvs), summary: summary(), location: location))
         }

@@ -47,6 +47,8 @@ public struct Executor {
     /// for `lvsh apply`; see ApplyRunner). The steps before it are sent first, and a line on stderr
     /// says when the pause starts, so a test can change the kernel behind lvsh's back meanwhile.
     public var pauseBeforeStep: (step: Int, seconds: UInt32)?
+    /// The language of the messages for IPVS operations the kernel refuses.
+    public var wording: RefusalWording = .lvsh
     /// Every change this executor has made, across runs, as the runs' slices (a plan of 50,000 changes
     /// is not copied again): a failure undoes them all.
     private var done: [ArraySlice<PlannedChange>] = []
@@ -124,7 +126,7 @@ public struct Executor {
                     let ok = run[..<start] + run[start..<end].indices.filter { !refused.contains($0) }.map { run[$0] }
                     // The operation's own explanation: connection-level hints (modprobe ip_vs, CAP_NET_ADMIN) would mislead.
                     let failure = IPVSFailure(operation: ops[f.index], errno: f.errno)
-                    return (ok[...], (run[start + f.index], .failed(IPVSAdmErrors.message(for: failure, table: nil), errno: f.errno)))
+                    return (ok[...], (run[start + f.index], .failed(wording.message(for: failure, table: nil), errno: f.errno)))
                 }
                 start = end
             }
