@@ -88,7 +88,11 @@ struct Batch {
                     let text = try render(p.bindings, context)
                     outputs.append(.text(p.filter?.apply(text) ?? text))
                 case .write(let make):
-                    outputs.append(.write(try at(p) { () throws(LVSError) in try make(p.bindings, context, session.options) }))
+                    outputs.append(.write(try at(p) { () throws(LVSError) in
+                        let w = try make(p.bindings, context, session.options)
+                        try FileTarget.check(w.path)
+                        return w
+                    }))
                 case .ipvsadm:
                     let args = p.bindings.all("args")
                     let command = try at(p) { () throws(LVSError) in try IPVSAdmParser.parse(args) }
