@@ -28,7 +28,8 @@ public struct ApplyReport {
     public var warnings: [String] = []
     /// Kernel writes made (requests sent).
     public var writes = 0
-    /// Whether the kernel changed (false for --check, for a plan with nothing to do, and after an undo).
+    /// Whether there are changes: pending (--check) or made; false for a plan with nothing to do and
+    /// after a failure that was undone.
     public var changed = false
     public var failure: LVSError?
 }
@@ -95,6 +96,7 @@ public struct ApplyRunner {
         // steps are part of the plan shown (--check, --json) and run with the changes before them.
         let drainSteps = options.drain == nil ? [] : Self.drainSteps(plan.realDeletes)
         report.plan = Array(changes[..<drainStart]) + drainSteps + Array(changes[drainStart...])
+        report.changed = !changes.isEmpty
 
         // The whole configuration as text, before and after: for --diff and --json, and for --confirm's
         // rollback; otherwise not rendered (50,000 lines each for a large table).
@@ -143,7 +145,7 @@ public struct ApplyRunner {
             report.writes += run.writes
         }
         report.failure = Transaction.failure(of: run, before: "apply", describe: { summarized($0).summary })
-        report.changed = report.failure == nil
+        if report.failure != nil { report.changed = false }
     }
 
     /// The report for people, or as JSON (--json); the exit code.
@@ -166,7 +168,7 @@ public struct ApplyRunner {
                 if options.check || session.options.dryRun {
                     for (i, c) in report.plan.enumerated() { session.out("\(i + 1). \(summarized(c).summary)\n") }
                 }
-                if report.changed {
+                if !options.check && report.failure == nil {
                     let n = report.plan.count
                     session.out("changed: true (\(n) change\(n == 1 ? "" : "s"), \(report.writes) kernel write\(report.writes == 1 ? "" : "s"))\n")
                     if let seconds = options.confirm {
