@@ -19,29 +19,37 @@ let package = Package(
         ),
         // libedit's native API (histedit.h), for the interactive console.
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
-        // Pure value types and logic: no I/O.
+        // Pure value types and logic: no I/O. Addresses, services, groups, and IPVS's rules (IPVSStateModel).
         .target(name: "LVSModel"),
+        // The edges to the system: atomic files, /proc and /sys, /run/lvsh, standard streams.
+        .target(name: "System", dependencies: ["LVSModel"]),
         // Generic-netlink IPVS client.
-        .target(name: "IPVS", dependencies: ["CNetlink", "LVSModel"]),
+        .target(name: "IPVS", dependencies: ["CNetlink", "LVSModel", "System"]),
         // Firewall-mark backends: nftables (libnftnl) and iptables.
-        .target(name: "Firewall", dependencies: ["CNetlink", "LVSModel"], exclude: ["README.md"]),
-        // The command languages (ipvsadm's and lvsh's) and their renderers.
-        .target(name: "Shell", dependencies: ["LVSModel", "IPVS", "Firewall"]),
+        .target(name: "Firewall", dependencies: ["CNetlink", "LVSModel", "System"], exclude: ["README.md"]),
+        // One Transaction for every front: writer lock, kernel read, candidate, executor with undo, plans.
+        .target(name: "Engine", dependencies: ["LVSModel", "System", "IPVS", "Firewall"]),
+        // ipvsadm's listing formats (-L, -S, --stats ...), which lvsh's own listings print too.
+        .target(name: "Listings", dependencies: ["LVSModel", "IPVS"]),
+        // The lvsh language: one command table, commands, batches, apply, renderers.
+        .target(name: "Shell", dependencies: ["LVSModel", "System", "IPVS", "Firewall", "Engine", "Listings"]),
+        // ipvsadm's language on the engine (`lvsh ipvsadm`, `-R`); the executable registers it with the language.
+        .target(name: "IPVSAdm", dependencies: ["LVSModel", "System", "IPVS", "Engine", "Listings"]),
         // The interactive console: libedit editing, history, `?` and TAB from the command table.
-        .target(name: "Console", dependencies: ["CEditLine", "Shell", "IPVS", "LVSModel"]),
+        .target(name: "Console", dependencies: ["CEditLine", "Shell", "Engine", "System", "IPVS", "LVSModel"]),
         .executableTarget(
             name: "lvsh",
             dependencies: [
-                "Console", "Shell", "IPVS", "Firewall", "LVSModel", "CNetlink",
+                "Console", "Shell", "IPVSAdm", "Engine", "System", "IPVS", "Firewall", "LVSModel", "CNetlink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "LVSModelTests", dependencies: ["LVSModel"]),
-        .testTarget(name: "IPVSTests", dependencies: ["IPVS", "LVSModel"], exclude: ["Captures"]),
-        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "LVSModel"]),
+        .testTarget(name: "IPVSTests", dependencies: ["IPVS", "LVSModel", "System"], exclude: ["Captures"]),
+        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "LVSModel", "System"]),
         // Pure parts of the console, and the console itself driven through tmux in a fresh namespace.
-        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Shell", "LVSModel"]),
-        .testTarget(name: "ShellTests", dependencies: ["Shell", "IPVS", "LVSModel"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Shell", "Engine", "LVSModel"]),
+        .testTarget(name: "ShellTests", dependencies: ["Shell", "IPVSAdm", "Engine", "Listings", "System", "IPVS", "Firewall", "LVSModel"]),
         // The lvsh binary end to end, on the machine's kernel in fresh network namespaces (spawns it).
         .testTarget(name: "CLITests"),
         // tools/: the ansible module against a namespace of this host.

@@ -4,6 +4,7 @@ import Glibc
 import IPVS
 import LVSModel
 import Shell
+import System
 
 /// What this host's kernel offers for completion, read from /sys and the module tree.
 public enum KernelFacts {

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CEditLine
 import Shell
+import System
 
 /// libedit's editor and history, wrapped. Its native API (histedit.h) rather than the readline layer,
 /// because it lets `?`, TAB and Ctrl-C be bound to lvsh's own functions. Those are C callbacks that

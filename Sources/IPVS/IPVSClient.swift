@@ -1,5 +1,6 @@
 import CNetlink
 import LVSModel
+import System
 
 /// IPVS over generic netlink: reads the table into the model and runs operations pipelined.
 public final class IPVSClient: IPVSControl {

@@ -1,7 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Engine
 import Firewall
+import System
 import IPVS
 import LVSModel
 
@@ -19,6 +21,8 @@ public struct SessionOptions: Sendable {
     public var configPath = Settings.defaultPath
     /// --check, --diff, --prune, --drain and --confirm of `apply`.
     public var apply = ApplyOptions()
+    /// ipvsadm's language, for `lvsh ipvsadm` and `ipvsadm` lines (the executable registers it).
+    public var ipvsadm: (any EmbeddedLanguage)?
 
     public init(json: Bool = false, dryRun: Bool = false, backend: String? = nil, failStep: Int? = nil) {
         self.json = json
@@ -112,8 +116,12 @@ public final class Session {
     /// `lvsh ipvsadm ARG...`. A line that changes the table holds the namespace's writer lock, as
     /// every other writer does, so it never interleaves with a batch or an apply.
     public func runIPVSAdm(_ args: [String]) -> Int32 {
+        guard let language = options.ipvsadm else {
+            err("lvsh: this program does not include the ipvsadm front\n")
+            return LVSError.Code.badInput.rawValue
+        }
         var lock: WriterLock? = nil
-        if !options.dryRun, let command = try? IPVSAdmParser.parse(args), command.command.changesState {
+        if !options.dryRun, let line = try? language.parse(args), line.changesState {
             do throws(LVSError) {
                 lock = try runtime().map { dir throws(LVSError) in try WriterLock(dir) }
             } catch {
@@ -122,8 +130,8 @@ public final class Session {
             }
         }
         defer { withExtendedLifetime(lock) {} }
-        return Shell.runIPVSAdm(args, control: control, stdin: { StandardStream.readAll(0) }, out: out, err: err,
-                                readConnections: { () throws(LVSError) in try ConnectionReader.read() })
+        return language.run(args, control: control, stdin: { StandardStream.readAll(0) }, out: out, err: err,
+                            readConnections: { () throws(LVSError) in try ConnectionReader.read() })
     }
 
     /// `lvsh WORD...`: one command.
@@ -182,48 +190,5 @@ public final class Session {
     func run(_ commands: [CommandInput], file: String) -> Int32 {
         var batch = Batch(session: self, file: file)
         return batch.run(commands)
-    }
-}
-
-/// Unbuffered reads and writes on file descriptors, without Foundation.
-public enum StandardStream {
-    public static func write(_ text: String, to fd: Int32) {
-        var text = text
-        text.withUTF8 { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                offset += n
-            }
-        }
-    }
-
-    public static func readAll(_ fd: Int32) -> String {
-        var data: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            data.append(contentsOf: chunk[0..<n])
-        }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    /// One line without its newline; nil at end of input.
-    public static func readLine(_ fd: Int32) -> String? {
-        var data: [UInt8] = []
-        var byte: UInt8 = 0
-        while true {
-            let n = Glibc.read(fd, &byte, 1)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return data.isEmpty ? nil : String(decoding: data, as: UTF8.self) }
-            if byte == UInt8(ascii: "\n") { return String(decoding: data, as: UTF8.self) }
-            data.append(byte)
-        }
     }
 }

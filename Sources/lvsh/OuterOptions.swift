@@ -73,7 +73,7 @@ struct OuterOptions: ParsableCommand {
         } catch {
             throw ValidationError(error.message)
         }
-        let session = Session.standard(options)
+        let session = Session.standard(.lvsh(options))
         let code: Int32
         if let commands {
             code = session.runScript(commands, name: "-c")

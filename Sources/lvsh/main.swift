@@ -5,7 +5,9 @@ import ArgumentParser
 import CNetlink
 import IPVS
 import LVSModel
+import IPVSAdm
 import Shell
+import System
 
 // Large tables are arrays of megabytes that grow by doubling. Above glibc's default threshold
 // (128 KiB) each growth is a fresh mmap whose pages are all touched again, and freed memory goes back
@@ -19,14 +21,14 @@ mallopt(M_TRIM_THRESHOLD, 256 << 20)
 let arguments = Array(CommandLine.arguments.dropFirst())
 // The detached process of `apply --confirm` (see RollbackWaiter).
 if arguments.first == RollbackWaiter.command, arguments.count == 3 {
-    exit(RollbackWaiter.run(dir: arguments[1], seconds: Int(arguments[2]) ?? 0, session: Session.standard()))
+    exit(RollbackWaiter.run(dir: arguments[1], seconds: Int(arguments[2]) ?? 0, session: Session.standard(.lvsh())))
 }
 if let split = OuterCommandLine.ipvsadmSplit(arguments) {
-    var options = SessionOptions()
+    var options = SessionOptions.lvsh()
     if !split.globals.isEmpty {
         do {
             let outer = try OuterOptions.parse(split.globals)
-            options = SessionOptions(json: outer.json, dryRun: outer.dryRun, backend: outer.backend)
+            options = .lvsh(SessionOptions(json: outer.json, dryRun: outer.dryRun, backend: outer.backend))
         } catch {
             OuterOptions.exit(withError: error)
         }
@@ -35,10 +37,19 @@ if let split = OuterCommandLine.ipvsadmSplit(arguments) {
 }
 if let quick = QuickPath.parse(arguments) {
     do {
-        exit(Session.standard(try quick.settings.sessionOptions()).runWords(quick.words))
+        exit(Session.standard(.lvsh(try quick.settings.sessionOptions())).runWords(quick.words))
     } catch {
         StandardStream.write(error.message + "\n", to: 2)
         exit(error.code.rawValue)
     }
 }
 OuterOptions.main(arguments)
+
+extension SessionOptions {
+    /// The options with the languages this program includes: lvsh's, and ipvsadm's inside it.
+    static func lvsh(_ options: SessionOptions = SessionOptions()) -> SessionOptions {
+        var options = options
+        options.ipvsadm = IPVSAdmLanguage()
+        return options
+    }
+}

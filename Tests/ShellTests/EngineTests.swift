@@ -3,6 +3,9 @@ import IPVS
 import LVSModel
 @testable import Shell
 import Testing
+import Engine
+import IPVSAdm
+import Listings
 
 /// The engine without root or a lab: batches run through Session → Batch → Transaction → Executor
 /// against an in-memory IPVS (FakeIPVS, written apart from lvsh's model) and in-memory groups.
@@ -15,7 +18,9 @@ struct EngineTests {
         var out = "", err = ""
 
         func session(_ options: SessionOptions = SessionOptions()) -> Session {
-            Session(options: options, control: ipvs, backend: marks,
+            var options = options
+            options.ipvsadm = IPVSAdmLanguage()
+            return Session(options: options, control: ipvs, backend: marks,
                     out: { self.out += $0 }, err: { self.err += $0 },
                     readSysctl: { self.sysctls[$0] },
                     writeSysctl: { (name: String, value: String) throws(LVSError) in self.sysctls[name] = value },
@@ -118,7 +123,7 @@ struct EngineTests {
     @Test("apply takes `time` as `timeout`: the desired timeouts are the candidate's, whatever the words")
     func applyTimeoutAbbreviation() throws {
         for line in ["time tcp 901 tcpfin 121 udp 301", "timeout tcp 901 tcpfin 121 udp 301", "ipvsadm --set 901 121 301"] {
-            let (state, _) = try DesiredState.evaluate(line + "\n", file: "f", readSysctl: { _ in nil }, autoSysctl: true)
+            let (state, _) = try DesiredState.evaluate(line + "\n", file: "f", readSysctl: { _ in nil }, autoSysctl: true, ipvsadm: IPVSAdmLanguage())
             #expect(state.timeouts == Timeouts(tcp: 901, tcpFin: 121, udp: 301), "\(line)")
         }
         let (none, _) = try DesiredState.evaluate("service tcp 10.0.0.9:80\n", file: "f", readSysctl: { _ in nil }, autoSysctl: true)
@@ -193,7 +198,7 @@ struct EngineTests {
                     switch command.handler {
                     case .change(let handler): try handler(bindings, &expected)
                     case .ipvsadm:
-                        expected.wording = .ipvsadm
+                        expected.wording = IPVSAdmWording()
                         for op in try IPVSAdmParser.parse(bindings.all("args")).operations { try expected.apply(op, "") }
                     default: break
                     }

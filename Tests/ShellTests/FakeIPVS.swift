@@ -1,6 +1,7 @@
 import IPVS
 import Shell
 import LVSModel
+import Listings
 
 /// An in-memory IPVS that answers as the kernel does (net/netfilter/ipvs/ip_vs_ctl.c):
 /// the same errno for the same mistake, checks in the kernel's order, and it goes on

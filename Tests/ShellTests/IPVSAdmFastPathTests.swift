@@ -1,6 +1,7 @@
 import Testing
 import LVSModel
 @testable import Shell
+import IPVSAdm
 
 /// `-R` reads 50,000-line inputs, so the hot parts of ipvsadm parsing read bytes where the
 /// general code reads Characters. Each byte reader must answer exactly as the general code

@@ -1,6 +1,8 @@
 import Testing
 import LVSModel
 @testable import Shell
+import IPVSAdm
+import Listings
 
 @Suite struct CNumberParsingTests {
     @Test(arguments: [

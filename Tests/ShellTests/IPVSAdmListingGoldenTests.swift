@@ -1,6 +1,7 @@
 import Testing
 import LVSModel
 @testable import Shell
+import IPVSAdm
 
 /// Every listing format, byte for byte against what the real ipvsadm 1.31 printed
 /// from the same state (IPVSAdmListingGoldens.swift): IPv6, fwmark, persistence with

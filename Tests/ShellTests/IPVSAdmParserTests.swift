@@ -1,6 +1,7 @@
 import Testing
 import LVSModel
 @testable import Shell
+import IPVSAdm
 
 private func ip(_ s: String) -> IPAddress { IPAddress(s)! }
 private let vip = ServiceKey.inet(.tcp, ip("192.168.61.129"), 80)

@@ -1,6 +1,7 @@
 import Testing
 import LVSModel
 @testable import Shell
+import IPVSAdm
 
 /// lvsh against the real ipvsadm 1.31, command line by command line: the same
 /// lines are accepted and rejected, and accepted lines make the same kernel requests.

@@ -2,6 +2,7 @@ import Testing
 import IPVS
 import LVSModel
 @testable import Shell
+import IPVSAdm
 
 /// `runIPVSAdm` end to end against FakeIPVS: exit codes, kernel refusals explained, -R atomic.
 @Suite struct IPVSAdmRunnerTests {

@@ -1,9 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Engine
 import Firewall
 import IPVS
 import LVSModel
+import System
 
 /// The options of `lvsh apply FILE`.
 public struct ApplyOptions: Sendable {
@@ -72,10 +74,13 @@ public struct ApplyRunner {
         var tx = try Transaction(session.kernel, reads: .everything, writing: !options.check,
                                  autoSysctl: session.options.autoSysctl, failAtStep: session.options.failStep)
         if let e = tx.candidate.groupsUnavailable { throw e }
+        tx.wording = LVSHWording()
+        tx.candidate.wording = LVSHWording()
         let file = path == "-" ? "<stdin>" : path
         let (desired, fileWarnings) = try DesiredState.evaluate(text, file: file, readSysctl: session.readSysctl,
                                                                autoSysctl: session.options.autoSysctl,
-                                                               currentMarks: tx.candidate.groups.mapValues(\.mark))
+                                                               currentMarks: tx.candidate.groups.mapValues(\.mark),
+                                                               ipvsadm: session.options.ipvsadm)
         let needIPVS = !desired.services.isEmpty || desired.timeouts != nil || !desired.daemons.isEmpty
         if needIPVS, let e = tx.candidate.ipvsUnavailable { throw e }
         let actual = state(of: tx.candidate, sysctls: Array(desired.sysctls.keys))

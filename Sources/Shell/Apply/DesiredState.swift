@@ -1,21 +1,6 @@
+import Engine
 import Firewall
 import LVSModel
-
-/// Everything lvsh manages in one namespace, as a file describes it or as the kernel holds it.
-public struct ManagedState: Sendable {
-    /// Services in the order the file names them (sorted when read from the kernel).
-    public var services: [ServiceStatus] = []
-    public var groups: [PortGroup] = []
-    /// nil when the file says nothing about timeouts: they are then left as they are.
-    public var timeouts: Timeouts?
-    public var daemons: [SyncDaemon] = []
-    /// Full sysctl names to values.
-    public var sysctls: [String: String] = [:]
-
-    public init() {}
-
-    public func service(_ key: ServiceKey) -> ServiceStatus? { services.first { $0.service.key == key } }
-}
 
 /// Reads a configuration file as a desired state: its commands run against an empty candidate, so the
 /// file alone says what should exist (`lvsh apply`).
@@ -23,12 +8,14 @@ enum DesiredState {
     /// `currentMarks`: the marks the kernel's groups have now. A group the file gives no mark keeps its
     /// mark, so that applying a file never renumbers a group (and its fwmark service) under traffic.
     static func evaluate(_ text: String, file: String, readSysctl: @escaping (String) -> String?,
-                         autoSysctl: Bool, currentMarks: [String: UInt32] = [:]) throws(LVSError) -> (state: ManagedState, warnings: [String]) {
+                         autoSysctl: Bool, currentMarks: [String: UInt32] = [:],
+                         ipvsadm: (any EmbeddedLanguage)? = nil) throws(LVSError) -> (state: ManagedState, warnings: [String]) {
         var candidate = Candidate(table: IPVSTable(), daemons: [], timeouts: Timeouts(tcp: 0, tcpFin: 0, udp: 0),
                                   groups: [], readSysctl: readSysctl)
         candidate.autoSysctl = autoSysctl
         candidate.preferredMarks = currentMarks
         candidate.recordsChanges = false
+        candidate.wording = LVSHWording()
         var warnings: [String] = []
         var memo = ParseMemo()
         try Tokenizer.forEachCommand(in: text, file: file) { (input) throws(LVSError) in
@@ -51,13 +38,14 @@ enum DesiredState {
                 case .change(let handler):
                     try handler(bindings, &candidate)
                 case .ipvsadm:
-                    let parsed = try IPVSAdmParser.parse(bindings.all("args"))
-                    guard parsed.command.changesState, parsed.command != .restore else {
+                    guard let ipvsadm else { throw .badInput("ipvsadm lines need lvsh's ipvsadm front, which this program does not include") }
+                    let parsed = try ipvsadm.parse(bindings.all("args"))
+                    guard parsed.changesState, !parsed.readsInput else {
                         warnings.append("\(here): warning: `\(input.source)` shows something; apply ignores it")
                         return
                     }
-                    candidate.wording = .ipvsadm
-                    defer { candidate.wording = .lvsh }
+                    candidate.wording = ipvsadm.wording
+                    defer { candidate.wording = LVSHWording() }
                     for op in parsed.operations { try candidate.apply(op, "") }
                 case .show, .help, .quit, .write, .include, .alone:
                     warnings.append("\(here): warning: `\(input.source)` is not configuration; apply ignores it")

@@ -2,6 +2,8 @@
 import Glibc
 #endif
 import LVSModel
+import System
+import Engine
 
 /// The other half of `apply --confirm`: a detached lvsh that waits, and unless `lvsh confirm` removed
 /// the pending marker, applies the saved previous state (with --prune) — like Junos `commit confirmed`.

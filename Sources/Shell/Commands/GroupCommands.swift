@@ -1,5 +1,6 @@
 import Firewall
 import LVSModel
+import Engine
 
 /// `group ...`, `group NAME add|del ...`, `no group NAME`: the frozen syntax of DESIGN.md.
 enum GroupCommands {

@@ -1,4 +1,5 @@
 import LVSModel
+import Engine
 
 /// `real SERVICE ADDRESS[:PORT] [options]`, `no real SERVICE ADDRESS[:PORT]`: IPVS destinations.
 /// Repeating `real` updates the real server in place; options not given keep their value.

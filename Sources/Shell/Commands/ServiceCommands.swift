@@ -1,4 +1,5 @@
 import LVSModel
+import Engine
 
 /// `service SERVICE [options]`, `no service SERVICE [option]`: IPVS virtual services.
 /// Repeating `service` with new options updates it in place; options not given keep their value.

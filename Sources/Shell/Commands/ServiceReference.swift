@@ -1,4 +1,5 @@
 import LVSModel
+import Engine
 
 /// How commands name a virtual service: `tcp ADDRESS:PORT`, `fwmark MARK [ipv6]`, or a group's name.
 enum ServiceReference {

@@ -1,4 +1,5 @@
 import LVSModel
+import Engine
 
 /// Timeouts, sync daemons, counters and flushing: IPVS settings that are not services.
 enum SettingsCommands {

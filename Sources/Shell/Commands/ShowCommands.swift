@@ -1,6 +1,8 @@
 import Firewall
 import IPVS
 import LVSModel
+import Engine
+import Listings
 
 /// `show ...`: read-only views of the kernel, as text or (with `json`) in the documented JSON shapes.
 /// Each reads only what it shows: `show groups` never opens the IPVS socket.
@@ -49,7 +51,7 @@ enum ShowCommands {
     ]
 
     @Sendable static func services(_ b: Bindings, _ ctx: ShowContext) throws(LVSError) -> String {
-        var format: IPVSAdmCommand.ListFormat = [.numeric]
+        var format: ListFormat = [.numeric]
         if b.has("stats") { format.insert(.stats) }
         if b.has("rate") { format.insert(.rate) }
         if b.has("thresholds") { format.insert(.thresholds) }
@@ -58,7 +60,7 @@ enum ShowCommands {
         if b.has("exact") { format.insert(.exact) }
         let ipvs = try ctx.ipvs()
         let json = ctx.json || b.has("json")
-        let table = try ipvs.table(json ? .complete : IPVSAdmRunner.detail(format))
+        let table = try ipvs.table(json ? .complete : format.tableDetail)
         // Group names come from the firewall backend; a host without one still lists its services.
         let groups = (try? ctx.marks().groups()) ?? []
         if json { return ServicesJSON.render(table, groups: groups).text + "\n" }

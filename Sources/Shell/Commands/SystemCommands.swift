@@ -4,6 +4,7 @@ import Glibc
 import Firewall
 import IPVS
 import LVSModel
+import Engine
 
 /// Sysctls, settings, configuration files and real-server preparation.
 enum SystemCommands {

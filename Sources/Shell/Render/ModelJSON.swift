@@ -1,4 +1,5 @@
 import LVSModel
+import Listings
 
 /// `show groups --json`: the frozen shape of DESIGN.md.
 enum GroupsJSON {

@@ -1,4 +1,5 @@
 import LVSModel
+import Listings
 
 /// The namespace's whole state as lvsh commands (`show running-config`, `save FILE`): loading the
 /// text on an empty kernel rebuilds it, thresholds, tunnel options, daemons and group names included.

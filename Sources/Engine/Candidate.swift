@@ -1,0 +1,165 @@
+import Firewall
+import IPVS
+import LVSModel
+
+/// The candidate state, as Junos calls it: what the kernel held when the batch started, with every change
+/// the batch's commands made so far. Commands read it ("does this service exist?") and add to it;
+/// each change is checked here, so a bad command is refused before anything reaches the kernel.
+public struct Candidate {
+    private(set) var ipvs: IPVSStateModel
+    /// The groups by name, after the changes so far.
+    public private(set) var groups: [String: PortGroup]
+    /// The sysctls set so far, by full name.
+    public private(set) var sysctls: [String: String] = [:]
+    public private(set) var changes: [PlannedChange] = []
+    /// Whether to keep `changes` (with their undo steps and summaries). A desired state (apply's file,
+    /// evaluated from empty) is only ever read for its result: 50,000 unrecorded changes save their memory.
+    public var recordsChanges = true
+    public private(set) var warnings: [String] = []
+    /// What lvsh did on its own and says so (e.g. turning forwarding on for NAT).
+    public private(set) var notes: [String] = []
+    /// Whether lvsh may set the sysctls a configuration needs (setting auto-sysctl).
+    public var autoSysctl = true
+    /// Marks that groups had in the kernel, by name: a group created without a mark gets its old one back
+    /// (apply evaluates files from an empty state), and new groups' allocation avoids all of them.
+    public var preferredMarks: [String: UInt32] = [:]
+    /// Where the command being run came from; stamped on its changes.
+    public var location: SourceLocation?
+    /// Reads a sysctl's current value, for undo.
+    let readSysctl: (String) -> String?
+    /// Why IPVS could not be read (not loaded, no permission): IPVS commands then fail with it.
+    public var ipvsUnavailable: LVSError?
+    /// Why the firewall backend could not be read: group commands then fail with it.
+    public var groupsUnavailable: LVSError?
+    /// Set for a batch whose only changes are entry edits (`group NAME add|del ...`; see Batch): the
+    /// groups were not read, since checking one edit against all of them costs a read of every entry
+    /// (100,000 entries for one new port). Edits are recorded as given, and the backend checks them
+    /// against the kernel's groups when it applies them (`MarkBackend.apply`), as one transaction that
+    /// bad input leaves untouched.
+    public var defersGroupChecks = false
+    /// Which language words a refused IPVS operation: lvsh's commands, or ipvsadm's options for the
+    /// ipvsadm lines of a batch.
+    public var wording: any RefusalWording = PlainWording()
+    /// Whether a change set the connection timeouts (a desired state then manages them).
+    public private(set) var timeoutsSet = false
+
+    public init(table: IPVSTable, daemons: [SyncDaemon], timeouts: Timeouts, groups: [PortGroup],
+                readSysctl: @escaping (String) -> String?) {
+        ipvs = IPVSStateModel(table: table, daemons: daemons, timeouts: timeouts)
+        self.groups = Dictionary(groups.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        self.readSysctl = readSysctl
+    }
+
+    // MARK: reading
+
+    public var table: IPVSTable { ipvs.table }
+    /// The table, leaving the candidate without services (for a candidate that is read once, at its end).
+    public mutating func takeTable() -> IPVSTable { ipvs.takeTable() }
+    public var daemons: [SyncDaemon] { ipvs.daemons }
+    public var timeouts: Timeouts { ipvs.timeouts }
+    public func service(_ key: ServiceKey) -> ServiceStatus? { ipvs[key] }
+
+    /// Marks in use by groups and by fwmark services: what a new group's mark must avoid.
+    public var marksInUse: Set<UInt32> {
+        var used = Set(groups.values.map(\.mark)).union(preferredMarks.values)
+        for s in ipvs.table.services { if case .fwmark(let m, _) = s.service.key { used.insert(m) } }
+        return used
+    }
+
+    /// The group whose mark a fwmark service carries, if any.
+    public func group(forMark mark: UInt32) -> PortGroup? { groups.values.first { $0.mark == mark } }
+
+    // MARK: changing
+
+    /// Checks an IPVS operation against the state so far and records it.
+    public mutating func apply(_ op: IPVSOperation, _ summary: @autoclosure () -> String) throws(LVSError) {
+        if let ipvsUnavailable { throw ipvsUnavailable }
+        let undo = recordsChanges ? ipvs.inverse(of: op) : []
+        if let errno = ipvs.apply(op) {
+            // The state did not change, so the service's real servers are still as they were before `op`.
+            throw LVSError(.badInput, wording.message(for: IPVSFailure(operation: op, errno: errno), table: contextTable(for: op)), errno: errno)
+        }
+        if case .setTimeouts = op { timeoutsSet = true }
+        if recordsChanges {
+            changes.append(PlannedChange(step: .ipvs(op), undo: undo.map(Step.ipvs), summary: summary(), location: location))
+        }
+    }
+
+    /// Checks a group change against all groups (overlaps, marks) and records it.
+    public mutating func apply(_ change: GroupChange, _ summary: @autoclosure () -> String) throws(LVSError) {
+        if defersGroupChecks {
+            let undo: GroupChange
+            switch change {
+            case .addEntries(let name, let entries): undo = .deleteEntries(group: name, entries)
+            case .deleteEntries(let name, let entries): undo = .addEntries(group: name, entries)
+            case .put, .delete: throw .failed("internal error: '\(summary())' needs the groups, which this batch did not read")
+            }
+            changes.append(PlannedChange(step: .groups(change), undo: [.groups(undo)], summary: summary(), location: location))
+            return
+        }
+        if let groupsUnavailable { throw groupsUnavailable }
+        let before = groups
+        let (after, _) = try GroupChange.apply([change], to: Array(groups.values))
+        groups = Dictionary(after.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let undo: [GroupChange]
+        switch change {
+        case .put(let g): undo = [before[g.name].map(GroupChange.put) ?? .delete(group: g.name)]
+        case .addEntries(let name, let entries): undo = [.deleteEntries(group: name, entries)]
+        case .deleteEntries(let name, let entries): undo = [.addEntries(group: name, entries)]
+        case .delete(let name): undo = before[name].map { [.put($0)] } ?? []
+        }
+        if recordsChanges {
+            changes.append(PlannedChange(step: .groups(change), undo: undo.map(Step.groups), summary: summary(), location: location))
+        }
+    }
+
+    /// Records a sysctl write; undo restores the value it had when the batch started.
+    public mutating func setSysctl(_ name: String, _ value: String, _ summary: @autoclosure () -> String) {
+        let old = sysctls[name] ?? readSysctl(name)
+        sysctls[name] = value
+        guard recordsChanges else { return }
+        changes.append(PlannedChange(step: .sysctl(name: name, value: value),
+                                     undo: old.map { [.sysctl(name: name, value: $0)] } ?? [],
+                                     summary: summary(), location: location))
+    }
+
+    /// Notes that NAT real servers of a family need forwarding; `finish` turns it on if it is off.
+    public mutating func ensureForwarding(_ family: IPAddress.Family) {
+        if forwardingNeeded[family] == nil { forwardingNeeded[family] = location }
+    }
+
+    /// Families whose NAT real servers need forwarding, with the first command that needed it.
+    private var forwardingNeeded: [IPAddress.Family: SourceLocation?] = [:]
+
+    /// What the whole batch needs and did not say: forwarding for NAT (unless auto-sysctl is off).
+    /// Run after the last command, so that a `sysctl` line later in the file is seen first.
+    public mutating func finish() {
+        for family in [IPAddress.Family.v4, .v6] {
+            guard let at = forwardingNeeded[family] else { continue }
+            let name = family == .v4 ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding"
+            guard let current = sysctls[name] ?? readSysctl(name), current != "1" else { continue }
+            let prefix = at.map { "\($0): " } ?? ""
+            guard autoSysctl else {
+                warnings.append(prefix + "warning: \(name) is \(current): NAT real servers' replies cannot reach clients until it is 1 (`sysctl \(name) 1`)")
+                continue
+            }
+            location = at
+            setSysctl(name, "1", "set \(name) = 1 (NAT real servers need the director to forward)")
+            notes.append(prefix + "note: turning on \(name): NAT real servers' replies pass through the director (`set auto-sysctl off` stops lvsh doing this)")
+        }
+    }
+
+    public mutating func warn(_ text: String) {
+        warnings.append(location.map { "\($0): warning: \(text)" } ?? "warning: \(text)")
+    }
+
+    /// The service's state for messages about its real servers.
+    private func contextTable(for op: IPVSOperation) -> IPVSTable? {
+        switch op {
+        case .editRealServer(let k, _), .deleteRealServer(let k, _), .addRealServer(let k, _):
+            ipvs[k].map { IPVSTable(services: [$0]) }
+        default:
+            nil
+        }
+    }
+}

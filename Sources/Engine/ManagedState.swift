@@ -1,0 +1,18 @@
+import Firewall
+import LVSModel
+
+/// Everything lvsh manages in one namespace, as a file describes it or as the kernel holds it.
+public struct ManagedState: Sendable {
+    /// Services in the order the file names them (sorted when read from the kernel).
+    public var services: [ServiceStatus] = []
+    public var groups: [PortGroup] = []
+    /// nil when the file says nothing about timeouts: they are then left as they are.
+    public var timeouts: Timeouts?
+    public var daemons: [SyncDaemon] = []
+    /// Full sysctl names to values.
+    public var sysctls: [String: String] = [:]
+
+    public init() {}
+
+    public func service(_ key: ServiceKey) -> ServiceStatus? { services.first { $0.service.key == key } }
+}

@@ -1,0 +1,149 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Firewall
+import IPVS
+import LVSModel
+import System
+
+/// How the engine reaches one network namespace: IPVS, the firewall-mark backend, sysctls and the
+/// runtime folder. The lvsh executable passes the kernel's; unit tests pass fakes (and no folder).
+public struct KernelAccess {
+    public var ipvs: () throws(LVSError) -> any IPVSControl
+    /// The mark backend; `forWriting` lets a reader skip the probe a writer needs.
+    public var marks: (_ forWriting: Bool) throws(LVSError) -> any MarkBackend
+    public var readSysctl: (String) -> String?
+    public var writeSysctl: (String, String) throws(LVSError) -> Void
+    /// /run/lvsh/net-INODE for the writer lock; nil where there is no lock to take (fakes).
+    public var runtime: () throws(LVSError) -> RuntimeDirectory?
+
+    public init(ipvs: @escaping () throws(LVSError) -> any IPVSControl,
+                marks: @escaping (_ forWriting: Bool) throws(LVSError) -> any MarkBackend,
+                readSysctl: @escaping (String) -> String?,
+                writeSysctl: @escaping (String, String) throws(LVSError) -> Void,
+                runtime: @escaping () throws(LVSError) -> RuntimeDirectory?) {
+        self.ipvs = ipvs
+        self.marks = marks
+        self.readSysctl = readSysctl
+        self.writeSysctl = writeSysctl
+        self.runtime = runtime
+    }
+}
+
+/// One change to a namespace, whichever front asked for it (console line, `-c`, `-f`, `load`, `apply`,
+/// `confirm`'s rollback, `ipvsadm` lines): the writer lock (once per process), the kernel read once
+/// into a candidate, every change checked against the candidate, then the executor with undo.
+///
+/// The walk of `lvsh real web 192.168.147.130 weight 0`, each representation made once:
+/// argv → `QuickPath` words → `Tokenizer` tokens → `CommandTable.parse` (the value kinds check each
+/// word: `.realServer`, `.number`) → `Bindings` → `RealServerCommands.put` builds a `RealServer` and
+/// an `IPVSOperation.editRealServer` → `Candidate.apply` checks it against `IPVSStateModel` and
+/// records a `PlannedChange` with its undo → `Transaction.execute` → `Executor` → `IPVSClient.failures`
+/// → `Encoding.attributes(of:)` → one netlink message (IPVS_CMD_SET_DEST).
+public struct Transaction {
+    /// What the transaction reads before its first change.
+    public enum Reads: Sendable {
+        /// IPVS (table, daemons, timeouts) and every group: what any command may check against.
+        case everything
+        /// Nothing: a batch of entry edits only (`group NAME add|del ...`), which the backend checks
+        /// against the kernel's groups as it applies them (see Candidate.defersGroupChecks).
+        case nothing
+    }
+
+    public var candidate: Candidate
+    private let kernel: KernelAccess
+    private let lock: WriterLock?
+    private var executor: Executor
+
+    /// Takes the lock when `writing` (joining this process's hold of it), then reads.
+    public init(_ kernel: KernelAccess, reads: Reads, writing: Bool, autoSysctl: Bool = true,
+                failAtStep: Int? = nil) throws(LVSError) {
+        self.kernel = kernel
+        lock = try writing ? kernel.runtime().map { dir throws(LVSError) in try WriterLock(dir) } : nil
+        switch reads {
+        case .everything: candidate = Self.read(kernel)
+        case .nothing:
+            candidate = Candidate(table: IPVSTable(), daemons: [], timeouts: .kernelDefault, groups: [], readSysctl: kernel.readSysctl)
+            candidate.defersGroupChecks = true
+        }
+        candidate.autoSysctl = autoSysctl
+        let writers = KernelWriters(ipvs: kernel.ipvs, marks: { () throws(LVSError) in try kernel.marks(true) },
+                                    writeSysctl: kernel.writeSysctl)
+        executor = Executor(writers: writers, failAtStep: failAtStep)
+        executor.pauseBeforeStep = Self.pauseFromEnvironment()
+    }
+
+    /// LVSH_PAUSE_BEFORE_STEP=STEP[:SECONDS] (default 3 s): the executor's test hook (see Executor), for
+    /// every front, so a test can change the kernel behind lvsh's back between two steps of a commit.
+    static func pauseFromEnvironment() -> (step: Int, seconds: UInt32)? {
+        guard let raw = getenv("LVSH_PAUSE_BEFORE_STEP") else { return nil }
+        let parts = String(cString: raw).split(separator: ":")
+        guard let step = parts.first.flatMap({ Int($0) }), step > 0 else { return nil }
+        return (step, parts.count > 1 ? UInt32(parts[1]) ?? 3 : 3)
+    }
+
+    /// The kernel's state as a candidate; what cannot be read makes the commands that need it fail.
+    public static func read(_ kernel: KernelAccess) -> Candidate {
+        var table = IPVSTable(), daemons: [SyncDaemon] = [], timeouts = Timeouts.kernelDefault
+        var ipvsError: LVSError? = nil
+        do throws(LVSError) {
+            let ipvs = try kernel.ipvs()
+            table = try ipvs.table(.complete)
+            daemons = try ipvs.daemons()
+            timeouts = try ipvs.timeouts()
+        } catch {
+            ipvsError = error
+        }
+        var groups: [PortGroup] = []
+        var groupsError: LVSError? = nil
+        do throws(LVSError) {
+            groups = try kernel.marks(true).groups()
+        } catch {
+            groupsError = error
+        }
+        var c = Candidate(table: table, daemons: daemons, timeouts: timeouts, groups: groups, readSysctl: kernel.readSysctl)
+        c.ipvsUnavailable = ipvsError
+        c.groupsUnavailable = groupsError
+        return c
+    }
+
+    /// Test hook for a reproducible "middle of a plan" (see Executor.pauseBeforeStep).
+    public var pauseBeforeStep: (step: Int, seconds: UInt32)? {
+        get { executor.pauseBeforeStep }
+        set { executor.pauseBeforeStep = newValue }
+    }
+
+    /// The language of kernel refusals' messages.
+    public var wording: any RefusalWording {
+        get { executor.wording }
+        set { executor.wording = newValue }
+    }
+
+    /// Sends changes to the kernel. A step the kernel refuses undoes everything this transaction sent,
+    /// across calls (apply's drain runs in two), newest first.
+    public mutating func execute(_ changes: [PlannedChange]) -> ExecutionReport {
+        executor.run(changes)
+    }
+
+    /// A failed execution as one message for people: the change at fault, the kernel's reason, and
+    /// whether the kernel is back as it was (`before` names what: "this batch", "apply").
+    public static func failure(of report: ExecutionReport, before: String,
+                               describe: (PlannedChange) -> String = { ($0.location.map { "\($0): " } ?? "") + $0.summary }) -> LVSError? {
+        guard let failure = report.failure else { return nil }
+        var text = (report.failedChange.map { describe($0) + ": " } ?? "") + failure.message
+        if report.undoFailures.isEmpty {
+            text += "\nThe changes already made were undone; the kernel is as it was before \(before)."
+        } else {
+            text += "\nUndoing the changes already made failed too, so the kernel is partly changed:\n  "
+                + report.undoFailures.joined(separator: "\n  ")
+        }
+        return LVSError(.failed, text, errno: failure.errno)
+    }
+
+    /// What show commands read after changes in the same batch: the candidate, not the kernel.
+    public func showContext(json: Bool, connections: @escaping () throws(LVSError) -> [Connection]) -> ShowContext {
+        let view = CandidateView(candidate: candidate, kernel: kernel)
+        return ShowContext(ipvs: { () throws(LVSError) in view }, marks: { () throws(LVSError) in CandidateMarks(view) },
+                           connections: connections, json: json, sysctl: view.sysctl)
+    }
+}

@@ -1,0 +1,320 @@
+import Engine
+import Firewall
+import IPVS
+import LVSModel
+import System
+
+/// Runs a list of commands as one unit: every command is parsed (files named by `load` included) and
+/// checked against the candidate state first; shows and files are made from the state at their place;
+/// then the changes are committed in one transaction, and only then is output printed and files written.
+/// A refusal anywhere applies nothing; a kernel failure part-way undoes everything the batch changed.
+struct Batch {
+    let session: Session
+    let file: String
+
+    /// A parsed command and where it came from.
+    private struct Parsed {
+        let input: CommandInput
+        let command: Command
+        let bindings: Bindings
+        let filter: OutputFilter?
+        /// The file the command was read from (a `load`ed file's name for its commands).
+        let file: String
+    }
+
+    /// What the batch does after its commit, in order.
+    private enum Output {
+        case text(String)
+        case write(FileWrite)
+    }
+
+    /// How deep `load` may nest: a file that loads itself is refused long before this.
+    static let maxLoadDepth = 16
+
+    init(session: Session, file: String) {
+        self.session = session
+        self.file = file
+    }
+
+    mutating func run(_ commands: [CommandInput]) -> Int32 {
+        var parsed: [Parsed] = []
+        do throws(LVSError) {
+            try expand(commands, file: file, into: &parsed, loading: [])
+        } catch {
+            return fail(error)
+        }
+        guard let first = parsed.first else { return 0 }
+        if let solo = parsed.first(where: { if case .alone = $0.command.handler { true } else { readsInput($0) } }) {
+            guard parsed.count == 1 else {
+                return fail(.badInput(located("`\(solo.command.name)` works on the whole state, so it runs as a batch of its own; "
+                    + "run it alone (a separate `lvsh` call or console line)", solo, wordIndex: 0)))
+            }
+            return runAlone(first)
+        }
+        return runTransaction(parsed)
+    }
+
+    /// The batch as one transaction (see the type's comment).
+    private func runTransaction(_ parsed: [Parsed]) -> Int32 {
+        let changes = parsed.contains { self.changes($0) }
+        let writing = changes && !session.options.dryRun
+        // A batch that changes nothing but entries (`group NAME add|del ...`) reads neither IPVS nor the
+        // groups: checking an edit here would cost a read of every entry of every group. The backend
+        // checks the edits as it applies them; --dry-run checks here as usual.
+        let editsOnly = writing && parsed.contains { Self.isEntryEdit($0.command, $0.bindings) }
+            && parsed.allSatisfy { p in
+                switch p.command.handler {
+                case .change: Self.isEntryEdit(p.command, p.bindings)
+                case .show, .help, .quit: true
+                default: false
+                }
+            }
+        var lock: WriterLock? = nil
+        var tx: Transaction? = nil
+        var outputs: [Output] = []
+        // The command each change came from, to locate an edit that the backend refuses.
+        var changeInputs: [Parsed] = []
+        do throws(LVSError) {
+            // Writers hold the namespace's lock from reading the kernel to their last write.
+            if writing { lock = try session.runtime().map { dir throws(LVSError) in try WriterLock(dir) } }
+            for p in parsed {
+                // Shows before the first change read the kernel; after it, the candidate.
+                let context = tx?.showContext(json: session.options.json, connections: { () throws(LVSError) in try ConnectionReader.read() })
+                    ?? session.showContext
+                switch p.command.handler {
+                case .quit, .include, .alone:
+                    continue
+                case .help:
+                    outputs.append(.text(Catalog.help(p.bindings.all("topic"))))
+                case .show(let render):
+                    let text = try render(p.bindings, context)
+                    outputs.append(.text(p.filter?.apply(text) ?? text))
+                case .write(let make):
+                    outputs.append(.write(try at(p) { () throws(LVSError) in
+                        let w = try make(p.bindings, context, session.options)
+                        try FileTarget.check(w.path)
+                        return w
+                    }))
+                case .ipvsadm:
+                    let args = p.bindings.all("args")
+                    let language = try ipvsadm(p)
+                    let command = try at(p) { () throws(LVSError) in try language.parse(args) }
+                    guard command.changesState else {
+                        outputs.append(.text(try listing(args, p, context, language)))
+                        continue
+                    }
+                    if tx == nil { tx = try begin(editsOnly: false) }
+                    let before = tx!.candidate.changes.count
+                    tx!.candidate.location = location(p, wordIndex: 0)
+                    tx!.candidate.wording = language.wording
+                    defer { tx!.candidate.wording = LVSHWording() }
+                    for w in command.warnings { tx!.candidate.warn(w) }
+                    try at(p) { () throws(LVSError) in
+                        for op in command.operations { try tx!.candidate.apply(op, "ipvsadm \(args.joined(separator: " "))") }
+                    }
+                    changeInputs += repeatElement(p, count: tx!.candidate.changes.count - before)
+                case .change(let handler):
+                    if tx == nil { tx = try begin(editsOnly: editsOnly) }
+                    let before = tx!.candidate.changes.count
+                    tx!.candidate.location = location(p, wordIndex: 0)
+                    try at(p) { () throws(LVSError) in try handler(p.bindings, &tx!.candidate) }
+                    changeInputs += repeatElement(p, count: tx!.candidate.changes.count - before)
+                }
+            }
+        } catch {
+            return fail(error)
+        }
+        defer { withExtendedLifetime(lock) {} }
+        // What the batch needs and did not say (forwarding for NAT) comes after its own changes.
+        tx?.candidate.finish()
+        for w in tx?.candidate.warnings ?? [] { session.err(w + "\n") }
+        for n in tx?.candidate.notes ?? [] { session.err(n + "\n") }
+        let planned = tx?.candidate.changes ?? []
+
+        if session.options.dryRun {
+            if outputs.contains(where: { if case .write = $0 { true } else { false } }) {
+                session.out("(save and set write files; with --dry-run they are not run)\n")
+            }
+            if planned.isEmpty { session.out("nothing to change\n") }
+            for (i, c) in planned.enumerated() { session.out("\(i + 1). \(c.summary)\n") }
+            return 0
+        }
+        if !planned.isEmpty {
+            let report = tx!.execute(planned)
+            if report.failure != nil {
+                if editsOnly, report.failure?.code == .badInput, report.undoFailures.isEmpty,
+                   let error = recheck(planned[...], inputs: changeInputs) {
+                    return fail(error)
+                }
+                return fail(Transaction.failure(of: report, before: "this batch")!)
+            }
+        }
+        return emit(outputs, committed: !planned.isEmpty)
+    }
+
+    /// Prints the outputs and writes the files, in the batch's order, once the kernel has the changes.
+    private func emit(_ outputs: [Output], committed: Bool) -> Int32 {
+        for output in outputs {
+            switch output {
+            case .text(let text):
+                session.out(text)
+            case .write(let w):
+                do throws(LVSError) {
+                    try AtomicFile.write(w.contents, to: w.path)
+                    session.out(w.done)
+                } catch {
+                    let prefix = committed ? "the batch's changes are in the kernel, but " : ""
+                    return fail(LVSError(.failed, prefix + "writing \(w.path) failed: " + error.message, errno: error.errno))
+                }
+            }
+        }
+        return 0
+    }
+
+    private func begin(editsOnly: Bool) throws(LVSError) -> Transaction {
+        var tx = try Transaction(session.kernel, reads: editsOnly ? .nothing : .everything, writing: !session.options.dryRun,
+                                 autoSysctl: session.options.autoSysctl, failAtStep: session.options.failStep)
+        tx.wording = LVSHWording()
+        tx.candidate.wording = LVSHWording()
+        return tx
+    }
+
+    /// A command that works on the whole state, or `ipvsadm -R`, as a batch of its own.
+    private func runAlone(_ p: Parsed) -> Int32 {
+        if case .alone(let action) = p.command.handler {
+            do throws(LVSError) {
+                return try action(p.bindings, session)
+            } catch {
+                return fail(error)
+            }
+        }
+        return session.runIPVSAdm(p.bindings.all("args"))
+    }
+
+    /// The ipvsadm language the executable registered.
+    private func ipvsadm(_ p: Parsed) throws(LVSError) -> any EmbeddedLanguage {
+        guard let language = session.options.ipvsadm else {
+            throw .badInput(located("ipvsadm lines need lvsh's ipvsadm front, which this program does not include", p, wordIndex: 0))
+        }
+        return language
+    }
+
+    /// An ipvsadm listing of the state at the command's place.
+    private func listing(_ args: [String], _ p: Parsed, _ context: ShowContext, _ language: any EmbeddedLanguage) throws(LVSError) -> String {
+        var text = "", problems = ""
+        let control = try context.ipvs()
+        let code = language.run(args, control: control, stdin: { "" }, out: { text += $0 }, err: { problems += $0 },
+                                readConnections: context.connections)
+        if code != 0 {
+            throw LVSError(LVSError.Code(rawValue: code) ?? .failed, problems.hasSuffix("\n") ? String(problems.dropLast()) : problems)
+        }
+        if !problems.isEmpty { session.err(problems) }
+        return p.filter?.apply(text) ?? text
+    }
+
+    /// Parses the commands, reading the files that `load` names in their place; stops at `quit`.
+    private func expand(_ commands: [CommandInput], file: String, into parsed: inout [Parsed], loading: [String]) throws(LVSError) {
+        var memo = ParseMemo()
+        for input in commands {
+            let (words, filter) = try OutputFilter.split(input, located: { message, index in located(message, input, file: file, wordIndex: index) })
+            let command: Command, bindings: Bindings
+            switch Catalog.table.parse(words, memo: &memo) {
+            case .success(let r): (command, bindings) = r
+            case .failure(let f): throw .badInput(located(f.message, input, file: file, wordIndex: f.wordIndex))
+            }
+            let p = Parsed(input: input, command: command, bindings: bindings, filter: filter, file: file)
+            switch command.handler {
+            case .quit:
+                // `quit` ends the batch: what follows it is not run, as in the console.
+                return
+            case .include:
+                let path = bindings.first("file")!
+                guard !loading.contains(path), loading.count < Self.maxLoadDepth else {
+                    throw .badInput(located("\(path) is already being loaded (\(loading.joined(separator: " → "))); a file cannot load itself",
+                                            input, file: file, wordIndex: 1))
+                }
+                let text: String
+                do throws(LVSError) {
+                    text = try Session.readInput(path)
+                } catch {
+                    throw .badInput(located(error.message, input, file: file, wordIndex: 1))
+                }
+                try expand(try Tokenizer.commands(in: text, file: path), file: path, into: &parsed, loading: loading + [path])
+            default:
+                parsed.append(p)
+            }
+        }
+    }
+
+    /// Whether a command changes the state (and so needs the lock and a candidate).
+    private func changes(_ p: Parsed) -> Bool {
+        switch p.command.handler {
+        case .change: return true
+        case .ipvsadm: return (try? session.options.ipvsadm?.parse(p.bindings.all("args")))?.changesState ?? false
+        default: return false
+        }
+    }
+
+    /// An ipvsadm line that reads its own input (`-R`).
+    private func readsInput(_ p: Parsed) -> Bool {
+        guard case .ipvsadm = p.command.handler else { return false }
+        return (try? session.options.ipvsadm?.parse(p.bindings.all("args")))?.readsInput ?? false
+    }
+
+    /// `group NAME add ...` or `group NAME del ...`.
+    static func isEntryEdit(_ command: Command, _ bindings: Bindings) -> Bool {
+        command.name == "group" && (bindings.has("add") || bindings.has("del"))
+    }
+
+    /// The backend refused an edits-only batch as bad input (nothing is applied: a refused transaction
+    /// changes nothing, and the executor undid any earlier one). Checks the edits again, in order,
+    /// against the groups read whole, to give the error with the command at fault, as a batch that read
+    /// the groups first would have; nil if they pass now (the groups changed meanwhile).
+    private func recheck(_ changes: ArraySlice<PlannedChange>, inputs: [Parsed]) -> LVSError? {
+        var full = Transaction.read(session.kernel)
+        for (change, input) in zip(changes, inputs) {
+            guard case .groups(let edit) = change.step else { continue }
+            do throws(LVSError) {
+                try full.apply(edit, change.summary)
+            } catch {
+                return .init(error.code, located(error.message, input, wordIndex: 0))
+            }
+        }
+        return nil
+    }
+
+    /// Runs `body`, locating its error at the command.
+    private func at<T>(_ p: Parsed, _ body: () throws(LVSError) -> T) throws(LVSError) -> T {
+        do throws(LVSError) {
+            return try body()
+        } catch {
+            throw LVSError(error.code, located(error.message, p, wordIndex: 0), errno: error.errno)
+        }
+    }
+
+    private func location(_ p: Parsed, wordIndex: Int) -> SourceLocation {
+        let token = wordIndex < p.input.tokens.count ? p.input.tokens[wordIndex] : p.input.tokens.last!
+        return SourceLocation(file: p.file, line: token.line, column: token.column)
+    }
+
+    private func located(_ message: String, _ p: Parsed, wordIndex: Int) -> String {
+        located(message, p.input, file: p.file, wordIndex: wordIndex)
+    }
+
+    /// "FILE:LINE:COL: message", the source line, and a caret under the word.
+    private func located(_ message: String, _ input: CommandInput, file: String, wordIndex: Int) -> String {
+        let at = wordIndex < input.tokens.count ? input.tokens[wordIndex] : nil
+        let token = at ?? input.tokens.last!
+        let column = at?.column ?? (token.column + token.text.count + 1)
+        var text = "\(file):\(token.line):\(column): \(message)"
+        if token.line == input.line {
+            text += "\n  \(input.source)\n  \(String(repeating: " ", count: max(0, column - 1)))^"
+        }
+        return text
+    }
+
+    private func fail(_ error: LVSError) -> Int32 {
+        session.err(error.message + "\n")
+        return error.code.rawValue
+    }
+}
