@@ -26,9 +26,12 @@ if let split = OuterCommandLine.ipvsadmSplit(arguments) {
     if !split.globals.isEmpty {
         do {
             let outer = try OuterOptions.parse(split.globals)
+            guard outer.words.isEmpty, outer.commands == nil, outer.file == nil else {
+                Usage.fail("`ipvsadm` takes the rest of the command line: give only global options before it", report: { StandardStream.write($0, to: 2) })
+            }
             options = SessionOptions(json: outer.json, dryRun: outer.dryRun, backend: outer.backend)
         } catch {
-            OuterOptions.exit(withError: error)
+            Usage.exit(error, arguments: split.globals, report: { StandardStream.write($0, to: 2) })
         }
     }
     exit(Session.standard(options).runIPVSAdm(split.ipvsadmArguments))
@@ -41,4 +44,18 @@ if let quick = QuickPath.parse(arguments) {
         exit(error.code.rawValue)
     }
 }
-OuterOptions.main(arguments)
+// The full parser. Its errors are lvsh's usage errors (exit 2), not swift-argument-parser's (64).
+var outer: OuterOptions
+do {
+    outer = try OuterOptions.parse(arguments)
+} catch {
+    Usage.exit(error, arguments: arguments, report: { StandardStream.write($0, to: 2) })
+}
+do {
+    try outer.run()
+    exit(0)
+} catch let code as ExitCode {
+    exit(code.rawValue)
+} catch {
+    Usage.exit(error, arguments: arguments, report: { StandardStream.write($0, to: 2) })
+}
