@@ -77,10 +77,10 @@ struct OuterOptions: ParsableCommand {
             options = try settings.sessionOptions()
         } catch {
             // The settings file's own message (FILE:LINE: ...), with its exit code: 2 for a malformed file.
-            StandardStream.write(error.message + "\n", to: 2)
+            ErrorOutput.shared.write(error.message + "\n")
             throw ExitCode(error.code.rawValue)
         }
-        let session = Session.standard(options)
+        let session = Session.lvsh(options)
         let code: Int32
         if let commands {
             code = session.runScript(commands, name: "-c")
@@ -89,6 +89,8 @@ struct OuterOptions: ParsableCommand {
         } else if !words.isEmpty {
             code = session.runWords(words)
         } else if isatty(0) != 0 {
+            // A console says each error as it happens.
+            ErrorOutput.shared.holds = false
             code = InteractiveConsole(session: session).run()
         } else {
             code = session.runFile("-")
@@ -143,14 +145,14 @@ enum Usage {
     static func exit(_ error: Error, arguments: [String], report: (String) -> Void) -> Never {
         if OuterOptions.exitCode(for: error) == .success {
             StandardStream.write(OuterOptions.fullMessage(for: error) + "\n", to: 1)
-            Glibc.exit(0)
+            ErrorOutput.shared.finish(0)
         }
         fail(problem(in: arguments) ?? lowercasedFirst(OuterOptions.message(for: error)), report: report)
     }
 
     static func fail(_ message: String, report: (String) -> Void) -> Never {
         report("lvsh: \(message)\n\(summary)\n")
-        Glibc.exit(LVSError.Code.badInput.rawValue)
+        ErrorOutput.shared.finish(LVSError.Code.badInput.rawValue)
     }
 
     private static func lowercasedFirst(_ s: String) -> String {
@@ -163,6 +165,11 @@ enum Usage {
 enum OuterCommandLine {
     /// Global options that take a value, so that their value is not mistaken for the command word.
     static let optionsWithValue: Set<String> = ["--backend", "--config", "--drain", "--confirm"]
+
+    /// Whether --json is among the outer options or after the words (not inside `-c`'s text).
+    static func wantsJSON(_ args: [String]) -> Bool {
+        args.contains("--json")
+    }
 
     static func ipvsadmSplit(_ args: [String]) -> (globals: [String], ipvsadmArguments: [String])? {
         var i = 0

@@ -21,27 +21,32 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == RollbackWaiter.command, arguments.count == 3 {
     exit(RollbackWaiter.run(dir: arguments[1], seconds: Int(arguments[2]) ?? 0, session: Session.standard()))
 }
+let errors = ErrorOutput.shared
+let report: (String) -> Void = { errors.write($0) }
 if let split = OuterCommandLine.ipvsadmSplit(arguments) {
     var options = SessionOptions()
     if !split.globals.isEmpty {
         do {
             let outer = try OuterOptions.parse(split.globals)
             guard outer.words.isEmpty, outer.commands == nil, outer.file == nil else {
-                Usage.fail("`ipvsadm` takes the rest of the command line: give only global options before it", report: { StandardStream.write($0, to: 2) })
+                Usage.fail("`ipvsadm` takes the rest of the command line: give only global options before it", report: report)
             }
             options = SessionOptions(json: outer.json, dryRun: outer.dryRun, backend: outer.backend)
         } catch {
-            Usage.exit(error, arguments: split.globals, report: { StandardStream.write($0, to: 2) })
+            Usage.exit(error, arguments: split.globals, report: report)
         }
     }
-    exit(Session.standard(options).runIPVSAdm(split.ipvsadmArguments))
+    // ipvsadm's output is ipvsadm's, --json or not.
+    exit(Session.lvsh(options).runIPVSAdm(split.ipvsadmArguments))
 }
+// With --json, a failure is one JSON object on standard error (see ErrorOutput).
+errors.holds = OuterCommandLine.wantsJSON(arguments)
 if let quick = QuickPath.parse(arguments) {
     do {
-        exit(Session.standard(try quick.settings.sessionOptions()).runWords(quick.words))
+        errors.finish(Session.lvsh(try quick.settings.sessionOptions()).runWords(quick.words))
     } catch {
-        StandardStream.write(error.message + "\n", to: 2)
-        exit(error.code.rawValue)
+        errors.write(error.message + "\n")
+        errors.finish(error.code.rawValue)
     }
 }
 // The full parser. Its errors are lvsh's usage errors (exit 2), not swift-argument-parser's (64).
@@ -49,13 +54,13 @@ var outer: OuterOptions
 do {
     outer = try OuterOptions.parse(arguments)
 } catch {
-    Usage.exit(error, arguments: arguments, report: { StandardStream.write($0, to: 2) })
+    Usage.exit(error, arguments: arguments, report: report)
 }
 do {
     try outer.run()
-    exit(0)
+    errors.finish(0)
 } catch let code as ExitCode {
-    exit(code.rawValue)
+    errors.finish(code.rawValue)
 } catch {
-    Usage.exit(error, arguments: arguments, report: { StandardStream.write($0, to: 2) })
+    Usage.exit(error, arguments: arguments, report: report)
 }
