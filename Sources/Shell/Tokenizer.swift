@@ -143,3 +143,18 @@ public enum Tokenizer {
         }
     }
 }
+
+extension CommandInput {
+    /// One command given as the words of a command line (`lvsh group web vip 1.2.3.999 tcp 80`): the
+    /// source line is the words joined by spaces, and each token's column is where its word stands in
+    /// that line, so that a message's column and caret point at the word at fault.
+    public static func commandLine(_ words: [String]) -> CommandInput {
+        var tokens: [Token] = []
+        var column = 1
+        for word in words {
+            tokens.append(Token(text: word, line: 1, column: column))
+            column += word.count + 1
+        }
+        return CommandInput(tokens: tokens, line: 1, source: words.joined(separator: " "))
+    }
+}

@@ -87,7 +87,7 @@ struct OuterOptions: ParsableCommand {
         } else if let file {
             code = session.runFile(file)
         } else if !words.isEmpty {
-            code = session.runWords(words)
+            code = session.runCommandLine(words)
         } else if isatty(0) != 0 {
             // A console says each error as it happens.
             ErrorOutput.shared.holds = false

@@ -43,7 +43,7 @@ if let split = OuterCommandLine.ipvsadmSplit(arguments) {
 errors.holds = OuterCommandLine.wantsJSON(arguments)
 if let quick = QuickPath.parse(arguments) {
     do {
-        errors.finish(Session.lvsh(try quick.settings.sessionOptions()).runWords(quick.words))
+        errors.finish(Session.lvsh(try quick.settings.sessionOptions()).runCommandLine(quick.words))
     } catch {
         errors.write(error.message + "\n")
         errors.finish(error.code.rawValue)

@@ -34,3 +34,25 @@ struct TokenizerTests {
         #expect(throws: (any Error).self) { try Tokenizer.commands(in: "sysctl x 'open") }
     }
 }
+
+/// `lvsh WORD...`: the words as one echoed line, with the caret under the word at fault.
+struct CommandLineInputTests {
+    @Test func columnsAreWhereTheWordsStandInTheEchoedLine() {
+        let input = CommandInput.commandLine(["group", "web", "vip", "1.2.3.999", "tcp", "80"])
+        #expect(input.source == "group web vip 1.2.3.999 tcp 80")
+        #expect(input.tokens.map(\.column) == [1, 7, 11, 15, 25, 29])
+        #expect(input.words == ["group", "web", "vip", "1.2.3.999", "tcp", "80"])
+    }
+
+    @Test func theCaretStandsUnderTheOffendingWord() {
+        var err = ""
+        let session = Session(control: FakeIPVS(), backend: FakeMarks(), out: { _ in }, err: { err += $0 })
+        #expect(session.runCommandLine(["group", "web", "vip", "1.2.3.999", "tcp", "80"]) == 2)
+        #expect(err == """
+            command line:1:15: '1.2.3.999' is not an IPv4 or IPv6 address (give ADDRESS[,ADDRESS...] or any)
+              group web vip 1.2.3.999 tcp 80
+                            ^
+
+            """)
+    }
+}
