@@ -1,8 +1,50 @@
-/// The one-shot face, `lvsh WORD...`, built on CommandInput.commandLine.
+#if canImport(Glibc)
+import Glibc
+#endif
+import IPVS
+import LVSModel
+
+/// The executable's faces — `lvsh WORD...`, `-c`, `-f`, standard input — on the batch engine. They read
+/// and split the input as Session.runWords, runScript and runFile do, and add what those lack: columns
+/// in the echoed command line, and a clear refusal without root before anything is tried.
 extension Session {
     /// `lvsh WORD...`: one command, its errors located in the command line as echoed (column and caret
     /// under the word at fault). Session.runWords numbers the words instead of their columns.
     public func runCommandLine(_ words: [String]) -> Int32 {
-        run([CommandInput.commandLine(words)], file: "command line")
+        runInputs([CommandInput.commandLine(words)], file: "command line")
+    }
+
+    /// `lvsh -c TEXT`, or a batch's text: every command parsed and checked before the first change.
+    public func runBatch(_ text: String, name: String) -> Int32 {
+        do {
+            return runInputs(try Tokenizer.commands(in: text, file: name), file: name)
+        } catch {
+            err(error.message + "\n")
+            return error.code.rawValue
+        }
+    }
+
+    /// `lvsh -f FILE` (standard input for "-").
+    public func runBatchFile(_ path: String) -> Int32 {
+        let text: String
+        if path == "-" {
+            text = StandardStream.readAll(0)
+        } else {
+            guard let t = ProcFile.read(path) else {
+                err("lvsh: cannot read \(path): \(String(cString: strerror(errno)))\n")
+                return LVSError.Code.badInput.rawValue
+            }
+            text = t
+        }
+        return runBatch(text, name: path == "-" ? "<stdin>" : path)
+    }
+
+    /// Runs commands as one batch; without CAP_NET_ADMIN, refuses those that need the kernel.
+    func runInputs(_ commands: [CommandInput], file: String) -> Int32 {
+        if !Privilege.hasNetAdmin() && Privilege.needsKernel(commands) {
+            err(Privilege.message + "\n")
+            return LVSError.Code.failed.rawValue
+        }
+        return run(commands, file: file)
     }
 }

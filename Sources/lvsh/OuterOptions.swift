@@ -83,9 +83,9 @@ struct OuterOptions: ParsableCommand {
         let session = Session.lvsh(options)
         let code: Int32
         if let commands {
-            code = session.runScript(commands, name: "-c")
+            code = session.runBatch(commands, name: "-c")
         } else if let file {
-            code = session.runFile(file)
+            code = session.runBatchFile(file)
         } else if !words.isEmpty {
             code = session.runCommandLine(words)
         } else if isatty(0) != 0 {
@@ -93,7 +93,7 @@ struct OuterOptions: ParsableCommand {
             ErrorOutput.shared.holds = false
             code = InteractiveConsole(session: session).run()
         } else {
-            code = session.runFile("-")
+            code = session.runBatchFile("-")
         }
         if code != 0 { throw ExitCode(code) }
     }

@@ -36,6 +36,10 @@ if let split = OuterCommandLine.ipvsadmSplit(arguments) {
             Usage.exit(error, arguments: split.globals, report: report)
         }
     }
+    if !Privilege.hasNetAdmin() && Privilege.needsKernel(ipvsadm: split.ipvsadmArguments) {
+        errors.write(Privilege.message + "\n")
+        exit(LVSError.Code.failed.rawValue)
+    }
     // ipvsadm's output is ipvsadm's, --json or not.
     exit(Session.lvsh(options).runIPVSAdm(split.ipvsadmArguments))
 }
