@@ -16,7 +16,9 @@ final class ErrorOutput: @unchecked Sendable {
     var holds = false
     private var held: [String] = []
 
+    /// Writes (or holds) a message; control characters are escaped whoever wrote it (Shown.message).
     func write(_ text: String) {
+        let text = Shown.message(text)
         if holds { held.append(text) } else { StandardStream.write(text, to: 2) }
     }
 

@@ -100,20 +100,22 @@ public enum ValueKind: Sendable, Hashable {
     /// Why a word is not a value of this kind, or nil when it is.
     public func problem(with word: String) -> String? {
         guard !accepts(word) else { return nil }
+        // The word as messages quote it: escaped and cut (it may hold control bytes, or be huge).
+        let shown = Shown.word(word)
         switch self {
         case .name:
-            return "'\(word)' is not a valid name: use letters, digits, '-', '_' or '.', starting with a letter"
+            return "'\(shown)' is not a valid name: use letters, digits, '-', '_' or '.', starting with a letter"
         case .groupName:
-            return "'\(word)' is not a group name"
+            return "'\(shown)' is not a group name"
         case .address:
-            return "'\(word)' is not an IPv4 or IPv6 address"
+            return "'\(shown)' is not an IPv4 or IPv6 address"
         case .addressList:
             let bad = word.split(separator: ",", omittingEmptySubsequences: false).first { IPAddress(String($0)) == nil } ?? Substring(word)
-            return "'\(bad)' is not an IPv4 or IPv6 address (give ADDRESS[,ADDRESS...] or any)"
+            return "'\(Shown.word(bad))' is not an IPv4 or IPv6 address (give ADDRESS[,ADDRESS...] or any)"
         case .endpoint:
-            return "'\(word)' is not ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)"
+            return "'\(shown)' is not ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)"
         case .realServer:
-            return "'\(word)' is not ADDRESS[:PORT] (IPv6 as [ADDRESS]:PORT)"
+            return "'\(shown)' is not ADDRESS[:PORT] (IPv6 as [ADDRESS]:PORT)"
         case .ports:
             do {
                 _ = try PortList.parse(word)
@@ -122,13 +124,13 @@ public enum ValueKind: Sendable, Hashable {
                 return error.message
             }
         case .number(let r):
-            return "'\(word)' is not a number from \(r.lowerBound) to \(r.upperBound)"
+            return "'\(shown)' is not a number from \(r.lowerBound) to \(r.upperBound)"
         case .mark:
-            return "'\(word)' is not a mark: give 1 to 4294967295, decimal or 0x-hex"
+            return "'\(shown)' is not a mark: give 1 to 4294967295, decimal or 0x-hex"
         case .scheduler:
-            return "'\(word)' is not a scheduler name"
+            return "'\(shown)' is not a scheduler name"
         case .interface:
-            return "'\(word)' is not an interface name"
+            return "'\(shown)' is not an interface name"
         case .sysctlName, .text, .file, .regex:
             return nil
         }
@@ -181,7 +183,7 @@ public enum PortList {
         for part in word.split(separator: ",", omittingEmptySubsequences: false) {
             let bounds = part.split(separator: "-", omittingEmptySubsequences: false)
             guard (1...2).contains(bounds.count), let lo = UInt16(bounds[0]), let hi = UInt16(bounds[bounds.count - 1]) else {
-                throw .badInput("'\(part)' is not a port or a range LOW-HIGH (ports are 1 to 65535)")
+                throw .badInput("'\(Shown.word(part))' is not a port or a range LOW-HIGH (ports are 1 to 65535)")
             }
             guard lo >= 1 else { throw .badInput("port 0 cannot be matched: ports are 1 to 65535") }
             guard lo <= hi else { throw .badInput("range \(part) runs backwards: write \(hi)-\(lo)") }
