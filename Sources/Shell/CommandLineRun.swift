@@ -39,8 +39,10 @@ extension Session {
         return runBatch(text, name: path == "-" ? "<stdin>" : path)
     }
 
-    /// Runs commands as one batch; without CAP_NET_ADMIN, refuses those that need the kernel.
+    /// Runs commands as one batch, up to a `quit` or `exit` (BatchInput.untilQuit); without
+    /// CAP_NET_ADMIN, refuses those that need the kernel.
     func runInputs(_ commands: [CommandInput], file: String) -> Int32 {
+        let commands = BatchInput.untilQuit(commands)
         if !Privilege.hasNetAdmin() && Privilege.needsKernel(commands) {
             err(Privilege.message + "\n")
             return LVSError.Code.failed.rawValue

@@ -56,3 +56,20 @@ struct UsageCLITests {
         #expect(r.out.contains("--backend"), "\(r)")
     }
 }
+
+/// `quit` ends a batch from standard input, -f or -c: what follows is not run.
+@Suite(.enabled(if: CLILab.available, "needs root, ip, nft and the lvsh binary (swift build)"))
+struct QuitCLITests {
+    @Test("quit ends a stdin batch")
+    func quitEndsTheBatch() throws {
+        let ns = try Netns()
+        let r = try ns.lvsh(input: "group a vip 192.0.2.1 tcp 80\nquit\ngroup b vip 192.0.2.2 tcp 81\n")
+        #expect(r.status == 0, "\(r)")
+        #expect(try ns.lvsh("show", "groups", "--json").out.contains("\"name\":\"a\""))
+        #expect(try !ns.lvsh("show", "groups", "--json").out.contains("\"name\":\"b\""))
+        let c = try ns.lvsh("-c", "group c vip 192.0.2.3 tcp 82; exit; group d vip 192.0.2.4 tcp 83")
+        #expect(c.status == 0, "\(c)")
+        let names = try ns.lvsh("show", "groups", "--json").out
+        #expect(names.contains("\"name\":\"c\"") && !names.contains("\"name\":\"d\""), "\(names)")
+    }
+}

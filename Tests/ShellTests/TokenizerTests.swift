@@ -56,3 +56,27 @@ struct CommandLineInputTests {
             """)
     }
 }
+
+/// A batch ends at `quit` or `exit`: the commands after it are dropped before the batch runs.
+struct BatchInputTests {
+    func kept(_ text: String) throws -> [[String]] {
+        BatchInput.untilQuit(try Tokenizer.commands(in: text)).map(\.words)
+    }
+
+    @Test func dropsWhatFollowsQuit() throws {
+        #expect(try kept("group a vip 192.0.2.1 tcp 80\nquit\ngroup b vip 192.0.2.2 tcp 81\n") == [["group", "a", "vip", "192.0.2.1", "tcp", "80"]])
+        #expect(try kept("show groups; exit; show services") == [["show", "groups"]])
+        #expect(try kept("  q  \nshow groups") == [])
+        #expect(try kept("show groups\nshow services") == [["show", "groups"], ["show", "services"]])
+        // Not a quit: words after it, or a group named quit.
+        #expect(try kept("quit now\nshow groups").count == 2)
+        #expect(try kept("no group quit\nshow groups").count == 2)
+    }
+
+    @Test func aBatchFromStandardInputStopsAtQuit() {
+        let marks = FakeMarks()
+        let session = Session(control: FakeIPVS(), backend: marks, out: { _ in }, err: { _ in })
+        #expect(session.runBatch("group a vip 192.0.2.1 tcp 80\nquit\ngroup b vip 192.0.2.2 tcp 81\n", name: "<stdin>") == 0)
+        #expect(marks.stored.map(\.name) == ["a"])
+    }
+}
