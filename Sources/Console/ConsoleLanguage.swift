@@ -1,3 +1,4 @@
+import LVSModel
 import Shell
 
 /// What `?` prints and what TAB offers for a line, from the one command table (STYLE.md §6) plus the
@@ -54,7 +55,7 @@ public struct ConsoleLanguage {
         }
         let shown = all.filter { matches($0, line.partial, after: line.words) }
         guard !shown.isEmpty else {
-            return "% nothing here starts with '\(line.partial)'; expected:\n" + rows(all)
+            return "% nothing here starts with '\(Shown.word(line.partial))'; expected:\n" + rows(all)
         }
         return rows(shown)
     }

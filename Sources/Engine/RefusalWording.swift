@@ -66,12 +66,15 @@ public struct EmbeddedLine: Sendable {
     public var changesState: Bool
     /// Whether the line reads a whole input from standard input (`-R`): it then runs alone.
     public var readsInput: Bool
+    /// Whether the line reads or changes the kernel (all but help and version).
+    public var needsKernel: Bool
     public var warnings: [String]
 
-    public init(operations: [IPVSOperation], changesState: Bool, readsInput: Bool, warnings: [String]) {
+    public init(operations: [IPVSOperation], changesState: Bool, readsInput: Bool, needsKernel: Bool, warnings: [String]) {
         self.operations = operations
         self.changesState = changesState
         self.readsInput = readsInput
+        self.needsKernel = needsKernel
         self.warnings = warnings
     }
 }

@@ -114,7 +114,7 @@ public final class IPTablesBackend: MarkBackend {
         for family in [IPAddress.Family.v4, .v6] {
             let tools = IPTablesTools(flavour: flavour, family: family)
             let state = before.states[family] ?? IPTablesChainState()
-            guard let script = Self.script(for: desired, over: state, family: family) else { continue }
+            guard let script = Self.script(for: desired, over: state, family: family, flavour: flavour) else { continue }
             let result = try ToolProcess.run(tools.restore, ["--noflush", Self.lockWait], input: script.text)
             if result.status == 0 {
                 written.append(family)
@@ -132,9 +132,12 @@ public final class IPTablesBackend: MarkBackend {
     }
 
     /// The restore input turning `state` into the chain for `groups`, with the next generation.
-    static func script(for groups: [PortGroup], over state: IPTablesChainState, family: IPAddress.Family) -> IPTablesScript? {
+    /// With iptables-nft, removing the last rules removes the hook chains that only held the jumps.
+    static func script(for groups: [PortGroup], over state: IPTablesChainState, family: IPAddress.Family,
+                       flavour: Flavour = .legacy) -> IPTablesScript? {
         let generation = (IPTablesScript.generation(of: state.ruleSpecs) ?? 0) &+ 1
-        return IPTablesScript.rewrite(from: state, to: IPTablesRender.chain(for: groups, family: family, generation: generation))
+        return IPTablesScript.rewrite(from: state, to: IPTablesRender.chain(for: groups, family: family, generation: generation),
+                                      removingEmptyHooks: flavour == .nft)
     }
 
     /// Puts the families already written back to `groups`; returns why that failed, if it did.
@@ -143,7 +146,7 @@ public final class IPTablesBackend: MarkBackend {
             let tools = IPTablesTools(flavour: flavour, family: family)
             do {
                 let state = try readState(tools)
-                guard let script = Self.script(for: groups, over: state, family: family) else { continue }
+                guard let script = Self.script(for: groups, over: state, family: family, flavour: flavour) else { continue }
                 let result = try ToolProcess.run(tools.restore, ["--noflush", Self.lockWait], input: script.text)
                 if result.status != 0 { return "\(tools.restore): \(result.firstErrorLine)" }
             } catch {

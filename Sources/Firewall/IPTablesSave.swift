@@ -13,6 +13,22 @@ struct IPTablesChainState: Hashable, Sendable {
     var jumps: [Jump] = []
     /// The chain's rules as saved: the text after `-A LVSH `.
     var ruleSpecs: [String] = []
+    /// How many rules each hook chain (PREROUTING, OUTPUT) holds, jumps to LVSH included.
+    var hookRules: [String: Int] = [:]
+    /// Each hook chain's policy as saved (`:PREROUTING ACCEPT [0:0]`).
+    var hookPolicies: [String: String] = [:]
+
+    /// Equal when lvsh's part is: its chain, its rules and the jumps. The hooks' rule counts and
+    /// policies are context, read only to clean up after the last rule (IPTablesScript.rewrite).
+    static func == (a: IPTablesChainState, b: IPTablesChainState) -> Bool {
+        a.chainExists == b.chainExists && a.jumps == b.jumps && a.ruleSpecs == b.ruleSpecs
+    }
+
+    func hash(into h: inout Hasher) {
+        h.combine(chainExists)
+        h.combine(jumps)
+        h.combine(ruleSpecs)
+    }
 
     /// Whether every hook has a jump to the chain.
     var hasAllJumps: Bool {
@@ -37,7 +53,11 @@ enum IPTablesSave {
             } else if line.hasPrefix(chainRule) {
                 state.ruleSpecs.append(String(line.dropFirst(chainRule.count)))
             } else {
+                for hook in IPTablesLayout.hooks where line.hasPrefix(":\(hook) ") {
+                    state.hookPolicies[hook] = line.dropFirst(hook.count + 2).split(separator: " ").first.map(String.init)
+                }
                 for hook in IPTablesLayout.hooks where line.hasPrefix("-A \(hook) ") {
+                    state.hookRules[hook, default: 0] += 1
                     let spec = line.dropFirst("-A \(hook) ".count)
                     if let words = try? tokens(spec), words.suffix(2) == ["-j", IPTablesLayout.chain] {
                         state.jumps.append(.init(chain: hook, spec: String(spec)))

@@ -18,8 +18,12 @@ struct IPTablesScript: Hashable, Sendable {
     /// converges from any state. Before flushing, the generation marker that was read is deleted by
     /// spec: if someone wrote the chain since, that line fails and nothing at all is applied.
     /// Jumps are inserted first in PREROUTING and OUTPUT only when missing; when no rules remain,
-    /// the jumps and the chain go away, leaving mangle as it was before lvsh.
-    static func rewrite(from current: IPTablesChainState, to rules: [IPTablesRule]) -> IPTablesScript? {
+    /// the jumps and the chain go away, leaving mangle as it was before lvsh. With `removingEmptyHooks`
+    /// (iptables-nft, where the hook chains are nf_tables base chains that the first restore created),
+    /// a hook chain that held nothing but the jumps, with policy ACCEPT, goes too: an undo leaves no
+    /// empty chains behind. Legacy cannot delete built-in chains; its tables always have them.
+    static func rewrite(from current: IPTablesChainState, to rules: [IPTablesRule],
+                        removingEmptyHooks: Bool = false) -> IPTablesScript? {
         let chain = IPTablesLayout.chain
         let readGeneration = generation(of: current.ruleSpecs)
         var lines = ["*\(IPTablesLayout.table)"]
@@ -28,6 +32,12 @@ struct IPTablesScript: Hashable, Sendable {
             guard current.chainExists || !current.jumps.isEmpty else { return nil }
             lines += current.jumps.map { "-D \($0.chain) \($0.spec)" }
             if current.chainExists { lines += ["-F \(chain)", "-X \(chain)"] }
+            if removingEmptyHooks {
+                for hook in IPTablesLayout.hooks {
+                    let jumps = current.jumps.filter { $0.chain == hook }.count
+                    if jumps > 0, current.hookRules[hook] == jumps, current.hookPolicies[hook] == "ACCEPT" { lines.append("-X \(hook)") }
+                }
+            }
         } else {
             let specs = rules.map(\.spec)
             if current.chainExists && current.hasAllJumps && readGeneration != nil

@@ -10,8 +10,10 @@ import Listings
 /// 2 or 255 for bad input and 255 or 1 for kernel errors; lvsh fails in the same
 /// cases with lvsh's codes.
 public func runIPVSAdm(_ args: [String], control: any IPVSControl, stdin: () -> String,
-                       out: (String) -> Void, err: (String) -> Void,
+                       out: (String) -> Void, err rawErr: (String) -> Void,
                        readConnections: () throws(LVSError) -> [Connection]) -> Int32 {
+    // ipvsadm's wording, but never a control byte of the user's arguments raw on a terminal.
+    func err(_ text: String) { rawErr(Shown.message(text)) }
     let command: IPVSAdmCommand
     do {
         command = try IPVSAdmParser.parse(args)
@@ -141,6 +143,7 @@ public struct IPVSAdmLanguage: EmbeddedLanguage {
         let command = try IPVSAdmParser.parse(args)
         return EmbeddedLine(operations: command.command.changesState && command.command != .restore ? command.operations : [],
                             changesState: command.command.changesState, readsInput: command.command == .restore,
+                            needsKernel: { if case .help = command.request { false } else if case .version = command.request { false } else { true } }(),
                             warnings: command.warnings)
     }
 

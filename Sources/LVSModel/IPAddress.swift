@@ -63,6 +63,12 @@ public struct IPAddress: Hashable, Sendable, Comparable {
 
     public var isZero: Bool { high == 0 && low == 0 }
 
+    /// Whether this is an IPv4-mapped IPv6 address, ::ffff:a.b.c.d (RFC 4291 2.5.5.2).
+    public var isV4Mapped: Bool { family == .v6 && high == 0 && low >> 32 == 0xffff }
+
+    /// The IPv4 address an IPv4-mapped IPv6 address stands for; nil for any other address.
+    public var unmappedV4: IPAddress? { isV4Mapped ? IPAddress(v4: UInt32(truncatingIfNeeded: low)) : nil }
+
     public static func < (a: IPAddress, b: IPAddress) -> Bool {
         (a.family.rawValue, a.high, a.low) < (b.family.rawValue, b.high, b.low)
     }

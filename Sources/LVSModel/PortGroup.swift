@@ -102,7 +102,7 @@ public enum PortGroupRules {
     /// Checks a group against the others (which it replaces if one has its name).
     public static func check(_ group: PortGroup, against others: [PortGroup]) throws(LVSError) {
         guard isValidName(group.name) else {
-            throw .badInput("group name '\(group.name)' is not valid: use letters, digits, '-', '_' or '.', starting with a letter (at most 64)")
+            throw .badInput("group name '\(Shown.word(group.name))' is not valid: use letters, digits, '-', '_' or '.', starting with a letter (at most 64)")
         }
         guard group.mark != 0 else {
             throw .badInput("group \(group.name): mark 0 means 'no mark' to the kernel; choose a mark from 1 to 4294967295, or leave it out to get one from 1000 up")

@@ -7,7 +7,7 @@ extension PortGroupRules {
         for g in groups where !changed.contains(g.name) { markOwner[g.mark] = g.name }
         for g in groups where changed.contains(g.name) {
             guard isValidName(g.name) else {
-                throw .badInput("group name '\(g.name)' is not valid: use letters, digits, '-', '_' or '.', starting with a letter (at most 64)")
+                throw .badInput("group name '\(Shown.word(g.name))' is not valid: use letters, digits, '-', '_' or '.', starting with a letter (at most 64)")
             }
             guard g.mark != 0 else {
                 throw .badInput("group \(g.name): mark 0 means 'no mark' to the kernel; choose a mark from 1 to 4294967295, or leave it out to get one from 1000 up")

@@ -25,27 +25,27 @@ public struct SysctlSpec: Hashable, Sendable {
             switch value.lowercased() {
             case "1", "on", "yes", "true": return "1"
             case "0", "off", "no", "false": return "0"
-            default: throw .badInput("\(name) is on or off (1 or 0), not '\(value)'")
+            default: throw .badInput("\(name) is on or off (1 or 0), not '\(Shown.word(value))'")
             }
         case .integer(let r):
             guard let n = Int64(value), r.contains(n) else {
-                throw .badInput("\(name) takes a whole number from \(r.lowerBound) to \(r.upperBound), not '\(value)'")
+                throw .badInput("\(name) takes a whole number from \(r.lowerBound) to \(r.upperBound), not '\(Shown.word(value))'")
             }
             return String(n)
         case .choice(let values):
             guard let n = Int64(value), values.contains(n) else {
-                throw .badInput("\(name) takes one of \(values.map(String.init).joined(separator: ", ")), not '\(value)'")
+                throw .badInput("\(name) takes one of \(values.map(String.init).joined(separator: ", ")), not '\(Shown.word(value))'")
             }
             return String(n)
         case .pair:
             let parts = value.split(whereSeparator: { $0 == " " || $0 == "," })
             guard parts.count == 2, let a = Int64(parts[0]), let b = Int64(parts[1]), a >= 0, b > a else {
-                throw .badInput("\(name) takes two numbers, threshold and period, e.g. \"3 50\" (period larger), not '\(value)'")
+                throw .badInput("\(name) takes two numbers, threshold and period, e.g. \"3 50\" (period larger), not '\(Shown.word(value))'")
             }
             return "\(a) \(b)"
         case .cpuList:
             let ok = value.allSatisfy { $0.isNumber || $0 == "," || $0 == "-" }
-            guard ok else { throw .badInput("\(name) takes a CPU list such as 0-3,8, not '\(value)'") }
+            guard ok else { throw .badInput("\(name) takes a CPU list such as 0-3,8, not '\(Shown.word(value))'") }
             return value
         }
     }
@@ -109,7 +109,7 @@ public enum SysctlCatalog {
     /// The one-line advice for a name that is not in the catalog.
     public static func unknown(_ name: String) -> LVSError {
         let close = all.filter { $0.shortName.contains(name) || name.contains($0.shortName) }.map(\.shortName)
-        return .badInput("lvsh does not know the sysctl '\(name)'" + (close.isEmpty ? "" : "; did you mean \(close.joined(separator: ", "))?")
+        return .badInput("lvsh does not know the sysctl '\(Shown.word(name))'" + (close.isEmpty ? "" : "; did you mean \(close.joined(separator: ", "))?")
                          + " (`show sysctl` lists the ones it knows)")
     }
 }

@@ -43,6 +43,9 @@ public final class Session {
     let writeSysctl: (String, String) throws(LVSError) -> Void
     /// The namespace's runtime folder (writer lock, pending rollback); nil with fakes.
     let runtime: () throws(LVSError) -> RuntimeDirectory?
+    /// Whether commands that need the kernel are refused up front without CAP_NET_ADMIN: for the
+    /// kernel's session, not for one on fakes.
+    var needsPrivilege = false
 
     public init(options: SessionOptions = SessionOptions(), control: any IPVSControl, backend: (any MarkBackend)? = nil,
                 out: @escaping (String) -> Void, err: @escaping (String) -> Void,
@@ -67,10 +70,13 @@ public final class Session {
     }
 
     /// The session of the lvsh executable: the kernel's IPVS, stdout and stderr.
-    public static func standard(_ options: SessionOptions = SessionOptions()) -> Session {
-        Session(options: options, control: LazyIPVSClient(),
-                out: { StandardStream.write($0, to: 1) }, err: { StandardStream.write($0, to: 2) },
-                readSysctl: ProcSysctl.read, writeSysctl: ProcSysctl.write)
+    public static func standard(_ options: SessionOptions = SessionOptions(),
+                                err: @escaping (String) -> Void = { StandardStream.write($0, to: 2) }) -> Session {
+        let session = Session(options: options, control: LazyIPVSClient(),
+                              out: { StandardStream.write($0, to: 1) }, err: err,
+                              readSysctl: ProcSysctl.read, writeSysctl: ProcSysctl.write)
+        session.needsPrivilege = true
+        return session
     }
 
     /// The firewall-mark backend, chosen on first use: --backend (or the setting), else where lvsh's
@@ -134,37 +140,11 @@ public final class Session {
                             readConnections: { () throws(LVSError) in try ConnectionReader.read() })
     }
 
-    /// `lvsh WORD...`: one command.
-    public func runWords(_ words: [String]) -> Int32 {
-        let tokens = words.enumerated().map { Token(text: $1, line: 1, column: $0 + 1) }
-        return run([CommandInput(tokens: tokens, line: 1, source: words.joined(separator: " "))], file: "command line")
-    }
-
-    /// `lvsh -f FILE` (or standard input for "-").
-    public func runFile(_ path: String) -> Int32 {
-        do throws(LVSError) {
-            return runScript(try Self.readInput(path), name: path == "-" ? "<stdin>" : path)
-        } catch {
-            err("lvsh: " + error.message + "\n")
-            return error.code.rawValue
-        }
-    }
-
     /// A command file's text, or standard input for "-".
     static func readInput(_ path: String) throws(LVSError) -> String {
         if path == "-" { return StandardStream.readAll(0) }
-        guard let text = ProcFile.read(path) else { throw .badInput("cannot read \(path): \(String(cString: strerror(errno)))") }
+        guard let text = ProcFile.read(path) else { throw .badInput("cannot read \(Shown.word(path)): \(String(cString: strerror(errno)))") }
         return text
-    }
-
-    /// A whole script: every command is parsed and checked before the first change is made.
-    public func runScript(_ text: String, name: String) -> Int32 {
-        do {
-            return run(try Tokenizer.commands(in: text, file: name), file: name)
-        } catch {
-            err(error.message + "\n")
-            return error.code.rawValue
-        }
     }
 
     /// A plain line console: one command a line, `quit` or end of input to leave.
@@ -179,7 +159,7 @@ public final class Session {
             do {
                 let commands = try Tokenizer.commands(in: line, file: "console")
                 if commands.contains(where: { ["quit", "exit"].contains($0.words.first) }) { return last }
-                last = run(commands, file: "console")
+                last = runInputs(commands, file: "console")
             } catch {
                 err(error.message + "\n")
                 last = error.code.rawValue

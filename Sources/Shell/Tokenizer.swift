@@ -18,7 +18,8 @@ public struct Token: Hashable, Sendable {
 public struct CommandInput: Hashable, Sendable {
     public var tokens: [Token]
     public var line: Int
-    /// The physical source text of the command's first line, for error carets.
+    /// The physical source text of the command's first line, for error carets: as errors show it
+    /// (Shown.line: control characters escaped, a long line cut).
     public var source: String
 
     public var words: [String] { tokens.map(\.text) }
@@ -53,7 +54,7 @@ public enum Tokenizer {
         func flushCommand() throws(LVSError) {
             flushWord()
             if !current.isEmpty {
-                try body(CommandInput(tokens: current, line: startLine, source: String(lines[startLine - 1])))
+                try body(CommandInput(tokens: current, line: startLine, source: Shown.line(lines[startLine - 1])))
             }
             current.removeAll(keepingCapacity: true)
             startLine = 0
@@ -110,7 +111,8 @@ public enum Tokenizer {
                 i += 1
             }
             if quote != nil {
-                throw .badInput("\(file):\(lineNo): unterminated \(quote == "'" ? "single" : "double") quote\n  \(text)\n  \(String(repeating: " ", count: text.count))^\nClose the quote on the same line.")
+                let shown = Shown.line(text)
+                throw .badInput("\(file):\(lineNo): unterminated \(quote == "'" ? "single" : "double") quote\n  \(shown)\n  \(String(repeating: " ", count: shown.count))^\nClose the quote on the same line.")
             }
             if !continued { try flushCommand() } else { flushWord() }
         }
@@ -141,5 +143,22 @@ public enum Tokenizer {
             }
             return true
         }
+    }
+}
+
+extension CommandInput {
+    /// One command given as the words of a command line (`lvsh group web vip 1.2.3.999 tcp 80`): the
+    /// source line is the words joined by spaces, and each token's column is where its word stands in
+    /// that line, so that a message's column and caret point at the word at fault. The line shows each
+    /// word as messages do (Shown.word: escaped, cut), and the columns count what is shown.
+    public static func commandLine(_ words: [String]) -> CommandInput {
+        var tokens: [Token] = []
+        var column = 1
+        let shown = words.map { Shown.word($0) }
+        for (word, seen) in zip(words, shown) {
+            tokens.append(Token(text: word, line: 1, column: column))
+            column += seen.count + 1
+        }
+        return CommandInput(tokens: tokens, line: 1, source: shown.joined(separator: " "))
     }
 }

@@ -5,6 +5,7 @@ import ArgumentParser
 import Console
 import LVSModel
 import Shell
+import System
 
 /// The outer command line of DESIGN.md: global options, then `-c`, `-f` or the words of one command.
 struct OuterOptions: ParsableCommand {
@@ -55,6 +56,11 @@ struct OuterOptions: ParsableCommand {
     var words: [String] = []
 
     func validate() throws {
+        // Unknown options land in `words` (they are parsed as .allUnrecognized); before any word they are
+        // options lvsh does not have, not commands.
+        if let first = words.first, first.hasPrefix("-"), first != "-" {
+            throw ValidationError("unknown option '\(first)'")
+        }
         if let backend, !["nft", "iptables"].contains(backend) {
             throw ValidationError("--backend must be nft or iptables, not '\(backend)'")
         }
@@ -71,29 +77,100 @@ struct OuterOptions: ParsableCommand {
         do {
             options = try settings.sessionOptions()
         } catch {
-            throw ValidationError(error.message)
+            // The settings file's own message (FILE:LINE: ...), with its exit code: 2 for a malformed file.
+            ErrorOutput.shared.write(error.message + "\n")
+            throw ExitCode(error.code.rawValue)
         }
-        let session = Session.standard(.lvsh(options))
+        let session = Session.lvsh(options)
         let code: Int32
         if let commands {
-            code = session.runScript(commands, name: "-c")
+            code = session.runBatch(commands, name: "-c")
         } else if let file {
-            code = session.runFile(file)
+            code = session.runBatchFile(file)
         } else if !words.isEmpty {
-            code = session.runWords(words)
+            code = session.runCommandLine(words)
         } else if isatty(0) != 0 {
+            // A console says each error as it happens.
+            ErrorOutput.shared.holds = false
             code = InteractiveConsole(session: session).run()
         } else {
-            code = session.runFile("-")
+            code = session.runBatchFile("-")
         }
         if code != 0 { throw ExitCode(code) }
+    }
+}
+
+/// Usage errors of the outer command line: lvsh's own message and exit 2 (swift-argument-parser's
+/// EX_USAGE, 64, is not one of lvsh's exit codes).
+enum Usage {
+    static let summary = """
+        usage: lvsh [--backend nft|iptables] [--config FILE] [--json] [--dry-run] [-c 'CMD; CMD' | -f FILE | WORD...]
+               lvsh ipvsadm ARG...
+        Run `lvsh --help` for every option.
+        """
+
+    /// What each option with a value takes, for "needs a value" messages.
+    static let values: [String: String] = [
+        "--backend": "nft or iptables",
+        "--config": "the settings file",
+        "-c": "commands separated by ';'",
+        "-f": "a batch file ('-' for standard input)",
+        "--drain": "a number of seconds",
+        "--confirm": "a number of seconds",
+    ]
+
+    /// The problem with `args` that lvsh can name better than the parser: an option without its value,
+    /// or a number option with something else.
+    static func problem(in args: [String]) -> String? {
+        var i = 0
+        while i < args.count {
+            let a = args[i]
+            guard a.hasPrefix("-"), a != "-" else { return nil }   // the words of a command begin
+            if let what = values[a] {
+                guard i + 1 < args.count, !args[i + 1].hasPrefix("-") || (a == "-f" && args[i + 1] == "-") else {
+                    return "\(a) needs a value: \(what)"
+                }
+                if a == "--drain" || a == "--confirm", Int(args[i + 1]) == nil || args[i + 1].hasPrefix("+") {
+                    return "\(a) takes a whole number of seconds, not '\(args[i + 1])'"
+                }
+                i += 2
+                continue
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Exits for an error of the outer parser: help on standard output with 0, anything else a usage
+    /// error (exit 2).
+    static func exit(_ error: Error, arguments: [String], report: (String) -> Void) -> Never {
+        if OuterOptions.exitCode(for: error) == .success {
+            StandardStream.write(OuterOptions.fullMessage(for: error) + "\n", to: 1)
+            ErrorOutput.shared.finish(0)
+        }
+        fail(problem(in: arguments) ?? lowercasedFirst(OuterOptions.message(for: error)), report: report)
+    }
+
+    static func fail(_ message: String, report: (String) -> Void) -> Never {
+        report("lvsh: \(message)\n\(summary)\n")
+        ErrorOutput.shared.finish(LVSError.Code.badInput.rawValue)
+    }
+
+    private static func lowercasedFirst(_ s: String) -> String {
+        guard let f = s.first, f.isUppercase, s.dropFirst().first?.isLowercase == true else { return s }
+        return f.lowercased() + s.dropFirst()
     }
 }
 
 /// Splits `lvsh [GLOBAL...] ipvsadm ARG...` into the globals and ipvsadm's own arguments.
 enum OuterCommandLine {
     /// Global options that take a value, so that their value is not mistaken for the command word.
-    static let optionsWithValue: Set<String> = ["--backend", "--config"]
+    static let optionsWithValue: Set<String> = ["--backend", "--config", "--drain", "--confirm"]
+
+    /// Whether --json is among the outer options or after the words (not inside `-c`'s text).
+    static func wantsJSON(_ args: [String]) -> Bool {
+        args.contains("--json")
+    }
 
     static func ipvsadmSplit(_ args: [String]) -> (globals: [String], ipvsadmArguments: [String])? {
         var i = 0

@@ -5,9 +5,8 @@ import ArgumentParser
 import CNetlink
 import IPVS
 import LVSModel
-import IPVSAdm
 import Shell
-import System
+import IPVSAdm
 
 // Large tables are arrays of megabytes that grow by doubling. Above glibc's default threshold
 // (128 KiB) each growth is a fresh mmap whose pages are all touched again, and freed memory goes back
@@ -21,35 +20,52 @@ mallopt(M_TRIM_THRESHOLD, 256 << 20)
 let arguments = Array(CommandLine.arguments.dropFirst())
 // The detached process of `apply --confirm` (see RollbackWaiter).
 if arguments.first == RollbackWaiter.command, arguments.count == 3 {
-    exit(RollbackWaiter.run(dir: arguments[1], seconds: Int(arguments[2]) ?? 0, session: Session.standard(.lvsh())))
+    exit(RollbackWaiter.run(dir: arguments[1], seconds: Int(arguments[2]) ?? 0, session: Session.lvsh()))
 }
+let errors = ErrorOutput.shared
+let report: (String) -> Void = { errors.write($0) }
 if let split = OuterCommandLine.ipvsadmSplit(arguments) {
-    var options = SessionOptions.lvsh()
+    var options = SessionOptions()
     if !split.globals.isEmpty {
         do {
             let outer = try OuterOptions.parse(split.globals)
-            options = .lvsh(SessionOptions(json: outer.json, dryRun: outer.dryRun, backend: outer.backend))
+            guard outer.words.isEmpty, outer.commands == nil, outer.file == nil else {
+                Usage.fail("`ipvsadm` takes the rest of the command line: give only global options before it", report: report)
+            }
+            options = SessionOptions(json: outer.json, dryRun: outer.dryRun, backend: outer.backend)
         } catch {
-            OuterOptions.exit(withError: error)
+            Usage.exit(error, arguments: split.globals, report: report)
         }
     }
-    exit(Session.standard(options).runIPVSAdm(split.ipvsadmArguments))
+    if !Privilege.hasNetAdmin() && ((try? IPVSAdmLanguage().parse(split.ipvsadmArguments))?.needsKernel ?? false) {
+        errors.write(Privilege.message + "\n")
+        exit(LVSError.Code.failed.rawValue)
+    }
+    // ipvsadm's output is ipvsadm's, --json or not.
+    exit(Session.lvsh(options).runIPVSAdm(split.ipvsadmArguments))
 }
+// With --json, a failure is one JSON object on standard error (see ErrorOutput).
+errors.holds = OuterCommandLine.wantsJSON(arguments)
 if let quick = QuickPath.parse(arguments) {
     do {
-        exit(Session.standard(.lvsh(try quick.settings.sessionOptions())).runWords(quick.words))
+        errors.finish(Session.lvsh(try quick.settings.sessionOptions()).runCommandLine(quick.words))
     } catch {
-        StandardStream.write(error.message + "\n", to: 2)
-        exit(error.code.rawValue)
+        errors.write(error.message + "\n")
+        errors.finish(error.code.rawValue)
     }
 }
-OuterOptions.main(arguments)
-
-extension SessionOptions {
-    /// The options with the languages this program includes: lvsh's, and ipvsadm's inside it.
-    static func lvsh(_ options: SessionOptions = SessionOptions()) -> SessionOptions {
-        var options = options
-        options.ipvsadm = IPVSAdmLanguage()
-        return options
-    }
+// The full parser. Its errors are lvsh's usage errors (exit 2), not swift-argument-parser's (64).
+var outer: OuterOptions
+do {
+    outer = try OuterOptions.parse(arguments)
+} catch {
+    Usage.exit(error, arguments: arguments, report: report)
+}
+do {
+    try outer.run()
+    errors.finish(0)
+} catch let code as ExitCode {
+    errors.finish(code.rawValue)
+} catch {
+    Usage.exit(error, arguments: arguments, report: report)
 }

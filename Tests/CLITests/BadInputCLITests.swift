@@ -74,10 +74,18 @@ struct BadInputCLITests {
         Case(args: ["-c", "group x vip 10.0.0.1 tcp 0"], phrases: ["-c:1:26: port 0 cannot be matched: ports are 1 to 65535"]),
         Case(args: ["-c", "group x vip 10.0.0.1 udp 1-"], phrases: ["-c:1:26: '1-' is not a port or a range LOW-HIGH"]),
         Case(args: ["-c", "group x vip 10.0.0.1 tcp 80,,443"], phrases: ["-c:1:26:", "is not a port"]),
-        // Addresses.
+        // Addresses. A one-shot command's column and caret point at the word in the echoed line.
+        Case(args: ["group", "web", "vip", "1.2.3.999", "tcp", "80"],
+             phrases: ["command line:1:15: '1.2.3.999' is not an IPv4 or IPv6 address",
+                       "\n  group web vip 1.2.3.999 tcp 80\n                ^\n"]),
         Case(args: ["-c", "group x vip 10.0.0.300 tcp 1"], phrases: ["-c:1:13: '10.0.0.300' is not an IPv4 or IPv6 address"]),
         Case(args: ["-c", "group x vip 2001:db8::zz tcp 1"], phrases: ["-c:1:13: '2001:db8::zz' is not an IPv4 or IPv6 address"]),
         Case(args: ["-c", "group x vip 10.0.0.1,,10.0.0.2 tcp 1"], phrases: ["-c:1:13: '' is not an IPv4 or IPv6 address"]),
+        // IPv4-mapped IPv6 addresses and signed numbers (lvsh's language; `lvsh ipvsadm` takes what ipvsadm takes).
+        Case(args: ["-c", "group x vip ::ffff:10.0.0.1 tcp 1"],
+             phrases: ["-c:1:13: '::ffff:10.0.0.1' is an IPv4-mapped IPv6 address: write the IPv4 address 10.0.0.1"]),
+        Case(args: ["group", "x", "vip", "10.0.0.1", "tcp", "+80"], phrases: ["command line:1:26: '+80' has a sign"]),
+        Case(args: ["-c", "group x vip 10.9.9.9 tcp 1 mark +7"], phrases: ["-c:1:33: '+7' has a sign"]),
         // Marks.
         Case(args: ["-c", "group x vip 10.9.9.9 tcp 1 mark 1000"],
              phrases: ["-c:1:1: group x: mark 1000 is already used by group web; choose another mark or leave it out"]),

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Firewall
 import LVSModel
@@ -67,6 +68,45 @@ struct IPTablesScriptTests {
             "-X LVSH",
             "COMMIT",
         ])
+    }
+
+    @Test("iptables-nft: removing the last rules also removes hook chains that held only the jumps; legacy keeps its built-ins")
+    func removeEmptyHooks() {
+        // As iptables-nft-save prints a mangle table that only lvsh's first restore created.
+        let save = """
+            *mangle
+            :PREROUTING ACCEPT [0:0]
+            :INPUT ACCEPT [0:0]
+            :FORWARD ACCEPT [0:0]
+            :OUTPUT ACCEPT [0:0]
+            :POSTROUTING ACCEPT [0:0]
+            :LVSH - [0:0]
+            -A PREROUTING \(jump)
+            -A OUTPUT \(jump)
+            -A LVSH -m comment --comment "lvsh generation 3"
+            COMMIT
+
+            """
+        let s = IPTablesSave.chainState(fromSave: save)
+        let removal = [
+            "*mangle",
+            #"-D LVSH -m comment --comment "lvsh generation 3""#,
+            "-D PREROUTING \(jump)",
+            "-D OUTPUT \(jump)",
+            "-F LVSH",
+            "-X LVSH",
+        ]
+        #expect(IPTablesBackend.script(for: [], over: s, family: .v4, flavour: .nft)?.lines
+                == removal + ["-X PREROUTING", "-X OUTPUT", "COMMIT"])
+        #expect(IPTablesBackend.script(for: [], over: s, family: .v4, flavour: .legacy)?.lines == removal + ["COMMIT"])
+        // A hook chain with someone else's rules, or a DROP policy, stays.
+        let shared = IPTablesSave.chainState(fromSave: simulatedSave([.generation(3)]))
+        #expect(IPTablesBackend.script(for: [], over: shared, family: .v4, flavour: .nft)?.lines.contains("-X PREROUTING") == false)
+        #expect(IPTablesBackend.script(for: [], over: shared, family: .v4, flavour: .nft)?.lines.contains("-X OUTPUT") == true)
+        let drop = IPTablesSave.chainState(fromSave: save.replacingOccurrences(of: ":OUTPUT ACCEPT", with: ":OUTPUT DROP"))
+        #expect(IPTablesBackend.script(for: [], over: drop, family: .v4, flavour: .nft)?.lines.contains("-X OUTPUT") == false)
+        // Rules remain: the hooks stay whatever the flavour.
+        #expect(IPTablesBackend.script(for: [web], over: s, family: .v4, flavour: .nft)?.lines.contains { $0.hasPrefix("-X") } == false)
     }
 
     @Test("changes apply in order and are checked whole")

@@ -30,7 +30,7 @@ struct EngineTests {
         func run(_ script: String, _ options: SessionOptions = SessionOptions()) -> Int32 {
             out = ""
             err = ""
-            return session(options).runScript(script, name: "t.lvsh")
+            return session(options).runBatch(script, name: "t.lvsh")
         }
 
         /// Everything a batch may change, as comparable text.

@@ -34,3 +34,49 @@ struct TokenizerTests {
         #expect(throws: (any Error).self) { try Tokenizer.commands(in: "sysctl x 'open") }
     }
 }
+
+/// `lvsh WORD...`: the words as one echoed line, with the caret under the word at fault.
+struct CommandLineInputTests {
+    @Test func columnsAreWhereTheWordsStandInTheEchoedLine() {
+        let input = CommandInput.commandLine(["group", "web", "vip", "1.2.3.999", "tcp", "80"])
+        #expect(input.source == "group web vip 1.2.3.999 tcp 80")
+        #expect(input.tokens.map(\.column) == [1, 7, 11, 15, 25, 29])
+        #expect(input.words == ["group", "web", "vip", "1.2.3.999", "tcp", "80"])
+    }
+
+    @Test func theCaretStandsUnderTheOffendingWord() {
+        var err = ""
+        let session = Session(control: FakeIPVS(), backend: FakeMarks(), out: { _ in }, err: { err += $0 })
+        #expect(session.runCommandLine(["group", "web", "vip", "1.2.3.999", "tcp", "80"]) == 2)
+        #expect(err == """
+            command line:1:15: '1.2.3.999' is not an IPv4 or IPv6 address (give ADDRESS[,ADDRESS...] or any)
+              group web vip 1.2.3.999 tcp 80
+                            ^
+
+            """)
+    }
+}
+
+/// A batch ends at `quit` or `exit`: the commands after it are dropped before the batch runs.
+struct BatchInputTests {
+    func kept(_ text: String) throws -> [[String]] {
+        BatchInput.untilQuit(try Tokenizer.commands(in: text)).map(\.words)
+    }
+
+    @Test func dropsWhatFollowsQuit() throws {
+        #expect(try kept("group a vip 192.0.2.1 tcp 80\nquit\ngroup b vip 192.0.2.2 tcp 81\n") == [["group", "a", "vip", "192.0.2.1", "tcp", "80"]])
+        #expect(try kept("show groups; exit; show services") == [["show", "groups"]])
+        #expect(try kept("  q  \nshow groups") == [])
+        #expect(try kept("show groups\nshow services") == [["show", "groups"], ["show", "services"]])
+        // Not a quit: words after it, or a group named quit.
+        #expect(try kept("quit now\nshow groups").count == 2)
+        #expect(try kept("no group quit\nshow groups").count == 2)
+    }
+
+    @Test func aBatchFromStandardInputStopsAtQuit() {
+        let marks = FakeMarks()
+        let session = Session(control: FakeIPVS(), backend: marks, out: { _ in }, err: { _ in })
+        #expect(session.runBatch("group a vip 192.0.2.1 tcp 80\nquit\ngroup b vip 192.0.2.2 tcp 81\n", name: "<stdin>") == 0)
+        #expect(marks.stored.map(\.name) == ["a"])
+    }
+}

@@ -28,7 +28,7 @@ public enum Catalog {
             let name = c.name.split(separator: " ").map(String.init)
             return zip(topic, name).allSatisfy { $1.hasPrefix($0) } && topic.count <= max(name.count, 1)
         }
-        guard !matching.isEmpty else { return "no command starts with '\(topic.joined(separator: " "))'; `help` lists them all\n" }
+        guard !matching.isEmpty else { return "no command starts with '\(Shown.word(topic.joined(separator: " ")))'; `help` lists them all\n" }
         if topic.isEmpty {
             let width = min(48, matching.map { $0.name.count }.max() ?? 0)
             return "Commands (`help WORD` for details, `?` in the console for what may come next):\n"

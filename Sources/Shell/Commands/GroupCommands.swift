@@ -52,7 +52,7 @@ enum GroupCommands {
         let addresses: [IPAddress?] = vips == "any" ? [nil] : vips.split(separator: ",").map { IPAddress(String($0)) }
         var result: [PortGroupEntry] = []
         for (proto, ports) in zip(b.all("proto"), b.all("ports")) {
-            guard let p = L4Protocol(name: proto) else { throw .badInput("unknown protocol '\(proto)': use tcp, udp or sctp") }
+            guard let p = L4Protocol(name: proto) else { throw .badInput("unknown protocol '\(Shown.word(proto))': use tcp, udp or sctp") }
             for range in try PortList.parse(ports) {
                 for a in addresses { result.append(PortGroupEntry(address: a, protocol: p, ports: range)) }
             }

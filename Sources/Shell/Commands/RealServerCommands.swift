@@ -39,7 +39,7 @@ enum RealServerCommands {
 
     static func target(_ b: Bindings, _ c: Candidate) throws(LVSError) -> (ServiceKey, IPAddress, UInt16) {
         guard let (address, port) = Endpoint.parse(b.first("real")!, portRequired: false) else {
-            throw .badInput("'\(b.first("real")!)' is not ADDRESS[:PORT]")
+            throw .badInput("'\(Shown.word(b.first("real")!))' is not ADDRESS[:PORT]")
         }
         let keys = try ServiceReference.keys(b, in: c, family: b.has("group") ? address.family : nil)
         let key = keys[0]

@@ -96,13 +96,13 @@ enum ServiceCommands {
         let bare = text.hasPrefix("/") ? String(text.dropFirst()) : text
         if family == .v6 {
             guard let len = UInt32(bare), (1...128).contains(len) else {
-                throw .badInput("netmask '\(text)' is not an IPv6 prefix length from 1 to 128")
+                throw .badInput("netmask '\(Shown.word(text))' is not an IPv6 prefix length from 1 to 128")
             }
             return len
         }
         if let len = UInt32(bare), len <= 32 { return len == 0 ? 0 : ~UInt32(0) << (32 - len) }
         guard let a = IPAddress(bare), a.family == .v4, IPAddress.prefixLength(ofMask: a.v4Value) != nil else {
-            throw .badInput("netmask '\(text)' is not an IPv4 netmask (255.255.255.0) or prefix length (/24)")
+            throw .badInput("netmask '\(Shown.word(text))' is not an IPv4 netmask (255.255.255.0) or prefix length (/24)")
         }
         return a.v4Value
     }

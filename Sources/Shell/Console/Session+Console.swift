@@ -29,8 +29,8 @@ extension Session {
         do {
             let commands = try Tokenizer.commands(in: line, file: "console")
             // `quit` (or `q`, `exit`) leaves after the commands before it on the line have run.
-            guard let stop = commands.firstIndex(where: Self.isQuit) else { return (run(commands, file: "console"), false) }
-            return (stop == 0 ? 0 : run(Array(commands[..<stop]), file: "console"), true)
+            guard let stop = commands.firstIndex(where: Self.isQuit) else { return (runInputs(commands, file: "console"), false) }
+            return (stop == 0 ? 0 : runInputs(Array(commands[..<stop]), file: "console"), true)
         } catch {
             err(error.message + "\n")
             return (error.code.rawValue, false)

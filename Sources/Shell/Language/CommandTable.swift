@@ -191,19 +191,20 @@ public struct CommandTable<Handler: Sendable>: Sendable {
             return .failure(ParseFailure(message: "incomplete command: expected \(list(next))", wordIndex: words.count))
         }
         let word = words[furthest]
+        let shown = Shown.word(word)
         let keywords = unique(refusals.compactMap { r -> String? in if case .word(let w, _) = r.0 { return w } else { return nil } })
         let matching = keywords.filter { $0.hasPrefix(word) }
         if matching.count > 1 {
-            return .failure(ParseFailure(message: "'\(word)' is ambiguous: it could be \(list(matching))", wordIndex: furthest))
+            return .failure(ParseFailure(message: "'\(shown)' is ambiguous: it could be \(list(matching))", wordIndex: furthest))
         }
         if let problem = refusals.compactMap(\.1).first {
             return .failure(ParseFailure(message: problem, wordIndex: furthest))
         }
         let expected = unique(refusals.map(\.0.display))
         if expected == ["<end of command>"] {
-            return .failure(ParseFailure(message: "unexpected '\(word)': the command ends before it (quote a value that has spaces)", wordIndex: furthest))
+            return .failure(ParseFailure(message: "unexpected '\(shown)': the command ends before it (quote a value that has spaces)", wordIndex: furthest))
         }
-        let what = furthest == 0 ? "unknown command '\(word)'" : "unexpected '\(word)'"
+        let what = furthest == 0 ? "unknown command '\(shown)'" : "unexpected '\(shown)'"
         return .failure(ParseFailure(message: "\(what): expected \(list(expected))", wordIndex: furthest))
     }
 

@@ -74,18 +74,18 @@ public enum ValueKind: Sendable, Hashable {
         case .name, .groupName:
             return PortGroupRules.isValidName(word)
         case .address:
-            return IPAddress(word) != nil
+            return IPAddress(word).map { !$0.isV4Mapped } ?? false
         case .addressList:
             return word == "any" || word.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
-                .allSatisfy { IPAddress.parse($0) != nil }
+                .allSatisfy { IPAddress.parse($0).map { !$0.isV4Mapped } ?? false }
         case .endpoint:
-            return Endpoint.parse(word, portRequired: true) != nil
+            return Endpoint.parse(word, portRequired: true).map { !$0.0.isV4Mapped } ?? false
         case .realServer:
-            return Endpoint.parse(word, portRequired: false) != nil
+            return Endpoint.parse(word, portRequired: false).map { !$0.0.isV4Mapped } ?? false
         case .ports:
             return (try? PortList.parse(word)) != nil
         case .number(let r):
-            return UInt64(word).map(r.contains) ?? false
+            return !Self.hasSign(word) && (UInt64(word).map(r.contains) ?? false)
         case .mark:
             return Mark.parse(word) != nil
         case .scheduler:
@@ -100,20 +100,25 @@ public enum ValueKind: Sendable, Hashable {
     /// Why a word is not a value of this kind, or nil when it is.
     public func problem(with word: String) -> String? {
         guard !accepts(word) else { return nil }
+        // The word as messages quote it: escaped and cut (it may hold control bytes, or be huge).
+        let shown = Shown.word(word)
+        if let (text, mapped) = Self.mappedAddress(in: word, kind: self) {
+            return "'\(Shown.word(text))' is an IPv4-mapped IPv6 address: write the IPv4 address \(mapped.unmappedV4!) (lvsh keeps IPv4 and IPv6 apart, as IPVS does)"
+        }
         switch self {
         case .name:
-            return "'\(word)' is not a valid name: use letters, digits, '-', '_' or '.', starting with a letter"
+            return "'\(shown)' is not a valid name: use letters, digits, '-', '_' or '.', starting with a letter"
         case .groupName:
-            return "'\(word)' is not a group name"
+            return "'\(shown)' is not a group name"
         case .address:
-            return "'\(word)' is not an IPv4 or IPv6 address"
+            return "'\(shown)' is not an IPv4 or IPv6 address"
         case .addressList:
             let bad = word.split(separator: ",", omittingEmptySubsequences: false).first { IPAddress(String($0)) == nil } ?? Substring(word)
-            return "'\(bad)' is not an IPv4 or IPv6 address (give ADDRESS[,ADDRESS...] or any)"
+            return "'\(Shown.word(bad))' is not an IPv4 or IPv6 address (give ADDRESS[,ADDRESS...] or any)"
         case .endpoint:
-            return "'\(word)' is not ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)"
+            return "'\(shown)' is not ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)"
         case .realServer:
-            return "'\(word)' is not ADDRESS[:PORT] (IPv6 as [ADDRESS]:PORT)"
+            return "'\(shown)' is not ADDRESS[:PORT] (IPv6 as [ADDRESS]:PORT)"
         case .ports:
             do {
                 _ = try PortList.parse(word)
@@ -122,14 +127,42 @@ public enum ValueKind: Sendable, Hashable {
                 return error.message
             }
         case .number(let r):
-            return "'\(word)' is not a number from \(r.lowerBound) to \(r.upperBound)"
+            if Self.hasSign(word) { return "'\(shown)' has a sign: write the number without '+' or '-' (\(r.lowerBound) to \(r.upperBound))" }
+            return "'\(shown)' is not a number from \(r.lowerBound) to \(r.upperBound)"
         case .mark:
-            return "'\(word)' is not a mark: give 1 to 4294967295, decimal or 0x-hex"
+            if Self.hasSign(word) || Self.hasSign(word.dropFirst(2)) { return "'\(shown)' has a sign: write the mark without '+' or '-' (1 to 4294967295, decimal or 0x-hex)" }
+            return "'\(shown)' is not a mark: give 1 to 4294967295, decimal or 0x-hex"
         case .scheduler:
-            return "'\(word)' is not a scheduler name"
+            return "'\(shown)' is not a scheduler name"
         case .interface:
-            return "'\(word)' is not an interface name"
+            return "'\(shown)' is not an interface name"
         case .sysctlName, .text, .file, .regex:
+            return nil
+        }
+    }
+}
+
+extension ValueKind {
+    /// Whether a number is written with a sign, which Swift's integer parsing takes ("+80") and lvsh's
+    /// language does not.
+    static func hasSign<S: StringProtocol>(_ word: S) -> Bool {
+        word.first == "+" || word.first == "-"
+    }
+
+    /// The IPv4-mapped address (::ffff:a.b.c.d) a word of an address kind gives, if it gives one, with
+    /// the text that gives it (one element of a list).
+    static func mappedAddress(in word: String, kind: ValueKind) -> (String, IPAddress)? {
+        switch kind {
+        case .address:
+            return IPAddress(word).flatMap { $0.isV4Mapped ? (word, $0) : nil }
+        case .addressList:
+            for part in word.split(separator: ",") {
+                if let a = IPAddress(String(part)), a.isV4Mapped { return (String(part), a) }
+            }
+            return nil
+        case .endpoint, .realServer:
+            return Endpoint.parse(word, portRequired: kind == .endpoint).flatMap { $0.0.isV4Mapped ? (word, $0.0) : nil }
+        default:
             return nil
         }
     }
@@ -179,9 +212,12 @@ public enum PortList {
     public static func parse(_ word: String) throws(LVSError) -> [ClosedRange<UInt16>] {
         var out: [ClosedRange<UInt16>] = []
         for part in word.split(separator: ",", omittingEmptySubsequences: false) {
+            guard !part.contains("+") else {
+                throw .badInput("'\(Shown.word(part))' has a sign: write ports without '+' (ports are 1 to 65535)")
+            }
             let bounds = part.split(separator: "-", omittingEmptySubsequences: false)
             guard (1...2).contains(bounds.count), let lo = UInt16(bounds[0]), let hi = UInt16(bounds[bounds.count - 1]) else {
-                throw .badInput("'\(part)' is not a port or a range LOW-HIGH (ports are 1 to 65535)")
+                throw .badInput("'\(Shown.word(part))' is not a port or a range LOW-HIGH (ports are 1 to 65535)")
             }
             guard lo >= 1 else { throw .badInput("port 0 cannot be matched: ports are 1 to 65535") }
             guard lo <= hi else { throw .badInput("range \(part) runs backwards: write \(hi)-\(lo)") }
@@ -194,7 +230,9 @@ public enum PortList {
 /// Firewall marks: decimal or 0x-hex, never 0.
 public enum Mark {
     public static func parse(_ word: String) -> UInt32? {
-        let v: UInt32? = word.lowercased().hasPrefix("0x") ? UInt32(word.dropFirst(2), radix: 16) : UInt32(word)
+        let hex = word.lowercased().hasPrefix("0x")
+        guard !ValueKind.hasSign(hex ? word.dropFirst(2) : word[...]) else { return nil }
+        let v: UInt32? = hex ? UInt32(word.dropFirst(2), radix: 16) : UInt32(word)
         guard let v, v != 0 else { return nil }
         return v
     }

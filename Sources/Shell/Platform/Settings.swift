@@ -30,7 +30,7 @@ public struct Settings: Hashable, Sendable {
             let words = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
             if words.isEmpty || words[0].hasPrefix("#") { continue }
             guard words.count == 3, words[0] == "set" else {
-                throw .badInput("\(path):\(i + 1): expected `set NAME VALUE`, got `\(line)`")
+                throw .badInput("\(path):\(i + 1): expected `set NAME VALUE`, got `\(Shown.line(line))`")
             }
             try s.set(words[1], words[2], where: "\(path):\(i + 1): ")
         }
@@ -39,10 +39,10 @@ public struct Settings: Hashable, Sendable {
 
     public mutating func set(_ name: String, _ value: String, where prefix: String = "") throws(LVSError) {
         guard let spec = Settings.known.first(where: { $0.name == name }) else {
-            throw .badInput("\(prefix)unknown setting '\(name)'; settings: \(Settings.known.map(\.name).joined(separator: ", "))")
+            throw .badInput("\(prefix)unknown setting '\(Shown.word(name))'; settings: \(Settings.known.map(\.name).joined(separator: ", "))")
         }
         guard spec.values.contains(value) else {
-            throw .badInput("\(prefix)setting \(name) takes \(spec.values.joined(separator: ", ")), not '\(value)'")
+            throw .badInput("\(prefix)setting \(name) takes \(spec.values.joined(separator: ", ")), not '\(Shown.word(value))'")
         }
         values[name] = value
     }
