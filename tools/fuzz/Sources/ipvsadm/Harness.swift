@@ -1,0 +1,7 @@
+import Shell
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    ShellFuzzEntry.ipvsadm(UnsafeRawBufferPointer(start: data, count: size))
+    return 0
+}
