@@ -7,7 +7,7 @@ let package = Package(
     products: [
         .executable(name: "lvsh", targets: ["lvsh"]),
         // For the libFuzzer harnesses in tools/fuzz, a package of their own (see Fuzzing.swift in each).
-        .library(name: "LVSHFuzzing", targets: ["Shell", "IPVS", "Firewall"]),
+        .library(name: "LVSHFuzzing", targets: ["Shell", "IPVSAdm", "IPVS", "Firewall"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

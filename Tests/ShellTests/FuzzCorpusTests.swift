@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Shell
+import IPVSAdm
 
 /// Replays the corpora of the libFuzzer harnesses in tools/fuzz through the same entry points
 /// (`ShellFuzzEntry`): every input the fuzzers found interesting, and every crash they found, must
@@ -25,7 +26,7 @@ struct FuzzCorpusTests {
         let files = try Self.corpus("ipvsadm")
         #expect(files.count > 20)
         for file in files {
-            try Data(contentsOf: file).withUnsafeBytes { ShellFuzzEntry.ipvsadm($0) }
+            try Data(contentsOf: file).withUnsafeBytes { IPVSAdmFuzzEntry.ipvsadm($0) }
         }
     }
 }

@@ -1,7 +1,7 @@
-import Shell
+import IPVSAdm
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
-    ShellFuzzEntry.ipvsadm(UnsafeRawBufferPointer(start: data, count: size))
+    IPVSAdmFuzzEntry.ipvsadm(UnsafeRawBufferPointer(start: data, count: size))
     return 0
 }
