@@ -92,21 +92,29 @@ enum SystemCommands {
     }
 
     @Sendable static func runningConfig(_ b: Bindings, _ session: Session) throws(LVSError) -> String {
-        try configText(session)
+        do throws(LVSError) {
+            return try configText(session)
+        } catch {
+            throw LVSError(error.code, "cannot show the running configuration: \(error.message)", errno: error.errno)
+        }
     }
 
+    /// The whole state as lvsh commands. Throws when any part of it cannot be read: an incomplete
+    /// configuration, applied with --prune, would remove what it left out.
     static func configText(_ session: Session) throws(LVSError) -> String {
         let ipvs = session.control
-        // Without IPVS there are only groups and sysctls to save.
         var table = IPVSTable(), timeouts: Timeouts? = nil, daemons: [SyncDaemon] = []
         do throws(LVSError) {
             table = try ipvs.table(.complete)
             timeouts = try ipvs.timeouts()
             daemons = try ipvs.daemons()
         } catch {
+            // Without IPVS in the kernel there are only groups and sysctls to save.
+            guard KernelIPVS.isAbsent(after: error) else { throw IPVSAdmErrors.explain(error) }
             table = IPVSTable()
         }
-        let groups = (try? session.marks().groups()) ?? []
+        // A reader: no probing of the kernel for a backend (see Session.marks).
+        let groups = try session.marks(forWriting: false).groups()
         var sysctls: [(String, String)] = []
         let needed = Set(SysctlAdvice.needs(of: table).map(\.name))
         for spec in SysctlCatalog.all where spec.name.hasPrefix("net.ipv4.vs.") || needed.contains(spec.name) {
@@ -117,7 +125,13 @@ enum SystemCommands {
 
     @Sendable static func save(_ b: Bindings, _ session: Session) throws(LVSError) -> String {
         let path = b.first("file")!
-        try AtomicFile.write(try configText(session), to: path)
+        let text: String
+        do throws(LVSError) {
+            text = try configText(session)
+        } catch {
+            throw LVSError(error.code, "nothing saved, \(path) is unchanged: \(error.message)", errno: error.errno)
+        }
+        try AtomicFile.write(text, to: path)
         return "saved to \(path)\n"
     }
 
