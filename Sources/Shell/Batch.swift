@@ -92,7 +92,7 @@ struct Batch {
                 case .write(let make):
                     outputs.append(.write(try at(p) { () throws(LVSError) in
                         let w = try make(p.bindings, context, session.options)
-                        try FileTarget.check(w.path)
+                        try AtomicFile.check(w.path)
                         return w
                     }))
                 case .ipvsadm:

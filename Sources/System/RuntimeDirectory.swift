@@ -10,18 +10,57 @@ public struct RuntimeDirectory {
 
     public init(path: String) { self.path = path }
 
-    /// The folder of the calling thread's network namespace (created on demand).
+    /// The folder of the calling thread's network namespace (created on demand). The base and the
+    /// folder must be root's folders, not links, and writable by root alone (0700 or 0755): the lock
+    /// and the rollback state in them decide what lvsh applies as root, so lvsh refuses a folder that
+    /// someone else could have prepared.
     public static func current(base: String = "/run/lvsh") throws(LVSError) -> RuntimeDirectory {
         var st = stat()
         guard stat("/proc/thread-self/ns/net", &st) == 0 || stat("/proc/self/ns/net", &st) == 0 else {
             throw .failed("cannot identify the network namespace: \(String(cString: strerror(errno)))")
         }
         let dir = RuntimeDirectory(path: "\(base)/net-\(st.st_ino)")
-        _ = mkdir(base, 0o755)
-        if mkdir(dir.path, 0o700) != 0 && errno != EEXIST {
-            throw .failed("cannot create \(dir.path): \(String(cString: strerror(errno)))")
-        }
+        let baseFD = try checkedFolder(base, in: AT_FDCWD, mode: 0o755, shown: base)
+        defer { close(baseFD) }
+        close(try checkedFolder("net-\(st.st_ino)", in: baseFD, mode: 0o700, shown: dir.path))
         return dir
+    }
+
+    /// `O_PATH`, hidden from Swift by Glibc (it needs _GNU_SOURCE). A folder opened with it needs no
+    /// read permission: a reader that is not root (`apply --check`) may still check it.
+    private static let pathOnly: Int32 = 0o10000000
+
+    /// Creates `name` in `parent` if missing, then opens it without following a link and checks it.
+    private static func checkedFolder(_ name: String, in parent: Int32, mode: mode_t, shown: String) throws(LVSError) -> Int32 {
+        if mkdirat(parent, name, mode) == 0 {
+            // The umask may have taken bits off; the check below wants the mode exactly.
+            _ = fchmodat(parent, name, mode, 0)
+        } else if errno != EEXIST {
+            throw .failed("cannot create \(shown): \(String(cString: strerror(errno)))", errno: errno)
+        }
+        let fd = openat(parent, name, pathOnly | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            let e = errno
+            // O_NOFOLLOW on a link gives ELOOP, or ENOTDIR with O_DIRECTORY.
+            if e == ELOOP || e == ENOTDIR {
+                throw .failed("\(shown) is not a folder (a symbolic link or a file); lvsh refuses it: remove it, and lvsh creates the folder again", errno: e)
+            }
+            throw .failed("cannot open \(shown): \(String(cString: strerror(e)))", errno: e)
+        }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let e = errno
+            close(fd)
+            throw .failed("cannot look at \(shown): \(String(cString: strerror(e)))", errno: e)
+        }
+        let permissions = st.st_mode & 0o7777
+        guard st.st_uid == 0, permissions == 0o700 || permissions == 0o755 else {
+            close(fd)
+            throw .failed("\(shown) belongs to uid \(st.st_uid) with mode \(String(permissions, radix: 8)); lvsh keeps its "
+                          + "runtime state only in root's folders with mode 700 or 755: fix it (chown root:root \(shown); "
+                          + "chmod \(String(mode, radix: 8)) \(shown)) or remove it")
+        }
+        return fd
     }
 
     public var lockPath: String { path + "/lock" }
@@ -35,7 +74,8 @@ public final class NamespaceLock {
 
     /// Waits for the lock (flock is released by the kernel when the process dies, so no stale locks).
     public init(_ dir: RuntimeDirectory, wait: Bool = true) throws(LVSError) {
-        fd = open(dir.lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        // Not through a link: the folder is root's alone, but the lock is opened as root.
+        fd = open(dir.lockPath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .failed("cannot open \(dir.lockPath): \(String(cString: strerror(errno)))") }
         while flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0 {
             if errno == EINTR { continue }

@@ -5,6 +5,7 @@ import Firewall
 import IPVS
 import LVSModel
 import Engine
+import System
 
 /// Sysctls, settings, configuration files and real-server preparation.
 enum SystemCommands {
@@ -96,12 +97,15 @@ enum SystemCommands {
     }
 
     @Sendable static func runningConfig(_ b: Bindings, _ ctx: ShowContext) throws(LVSError) -> String {
-        try configText(ctx)
+        do throws(LVSError) {
+            return try configText(ctx)
+        } catch {
+            throw LVSError(error.code, "cannot show the running configuration: \(error.message)", errno: error.errno)
+        }
     }
 
-    /// The whole state as commands. Fails when a part of it cannot be read: a partial file saved and
-    /// later applied with --prune would remove what it left out. A kernel without IPVS has only
-    /// groups and sysctls to save.
+    /// The whole state as lvsh commands. Throws when any part of it cannot be read: an incomplete
+    /// configuration, applied with --prune, would remove what it left out.
     static func configText(_ ctx: ShowContext) throws(LVSError) -> String {
         var table = IPVSTable(), timeouts: Timeouts? = nil, daemons: [SyncDaemon] = []
         do throws(LVSError) {
@@ -109,7 +113,9 @@ enum SystemCommands {
             table = try ipvs.table(.complete)
             timeouts = try ipvs.timeouts()
             daemons = try ipvs.daemons()
-        } catch where error.errno == ENOENT {
+        } catch {
+            // Without IPVS in the kernel there are only groups and sysctls to save.
+            guard error.errno == ENOENT || KernelIPVS.isAbsent(after: error) else { throw error }
             table = IPVSTable()
         }
         let groups = try ctx.marks().groups()
@@ -123,7 +129,13 @@ enum SystemCommands {
 
     @Sendable static func save(_ b: Bindings, _ ctx: ShowContext, _ options: SessionOptions) throws(LVSError) -> FileWrite {
         let path = b.first("file")!
-        return FileWrite(path: path, contents: try configText(ctx), done: "saved to \(path)\n")
+        let text: String
+        do throws(LVSError) {
+            text = try configText(ctx)
+        } catch {
+            throw LVSError(error.code, "nothing saved, \(path) is unchanged: \(error.message)", errno: error.errno)
+        }
+        return FileWrite(path: path, contents: text, done: "saved to \(path)\n")
     }
 
     @Sendable static func apply(_ b: Bindings, _ session: Session) throws(LVSError) -> Int32 {
