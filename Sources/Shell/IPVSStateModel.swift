@@ -112,6 +112,8 @@ struct IPVSStateModel {
         return IPVSTable(services: services)
     }
 
+    func contains(_ key: ServiceKey) -> Bool { positions[key] != nil }
+
     subscript(key: ServiceKey) -> ServiceStatus? { positions[key].flatMap { slots[$0] }.map(Self.status) }
 
     private static func status(_ slot: Slot) -> ServiceStatus {
