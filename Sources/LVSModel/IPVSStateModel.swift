@@ -112,6 +112,8 @@ package struct IPVSStateModel {
         return IPVSTable(services: services)
     }
 
+    package func contains(_ key: ServiceKey) -> Bool { positions[key] != nil }
+
     package subscript(key: ServiceKey) -> ServiceStatus? { positions[key].flatMap { slots[$0] }.map(Self.status) }
 
     private static func status(_ slot: Slot) -> ServiceStatus {

@@ -68,10 +68,10 @@ enum GroupCommands {
             mark = Mark.parse(text)!
         } else if let existing {
             mark = existing.mark
-        } else if let old = c.preferredMarks[name], !c.groups.values.contains(where: { $0.mark == old }) {
+        } else if let old = c.preferredMarks[name], c.group(forMark: old) == nil {
             mark = old
         } else {
-            mark = PortGroupRules.allocateMark(excluding: c.marksInUse)
+            mark = c.allocateGroupMark()
         }
         if let existing, existing.mark != mark,
            let bound = c.table.services.first(where: { if case .fwmark(let m, _) = $0.service.key { m == existing.mark } else { false } }) {
