@@ -39,7 +39,14 @@ package enum StatePlanner {
                 || (want.udp != 0 && want.udp != have.udp)
             if differs { plan.ipvsFirst.append(.setTimeouts(want)) }
         }
+        planServices(from: actual, to: desired, prune: prune, into: &plan)
+        planGroups(from: actual, to: desired, prune: prune, into: &plan)
+        planDaemons(from: actual, to: desired, prune: prune, into: &plan)
+        return plan
+    }
 
+    /// Services and their real servers: adds, then edits, then real servers; deletes apart (--drain).
+    private static func planServices(from actual: ManagedState, to desired: ManagedState, prune: Bool, into plan: inout Plan) {
         var adds: [IPVSOperation] = [], edits: [IPVSOperation] = [], realAdds: [IPVSOperation] = []
         // By key: files and tables of 10,000 services must not be searched once per service.
         var actualIndex: [ServiceKey: Int] = [:]
@@ -54,24 +61,7 @@ package enum StatePlanner {
                 continue
             }
             if a.service != d.service { edits.append(.editService(d.service)) }
-            // Most services of a re-applied file are unchanged: with a few real servers, comparing them
-            // directly costs less than building the indexes below (identities are unique in a service).
-            if a.realServers.count == d.realServers.count, a.realServers.count <= 16,
-               d.realServers.allSatisfy({ r in a.realServers.contains { $0.server == r.server } }) {
-                continue
-            }
-            let have = Dictionary(a.realServers.map { ($0.server.identity, $0.server) }, uniquingKeysWith: { a, _ in a })
-            let want = Set(d.realServers.map(\.server.identity))
-            for r in d.realServers {
-                if let h = have[r.server.identity] {
-                    if h != r.server { realAdds.append(.editRealServer(key, r.server)) }
-                } else {
-                    realAdds.append(.addRealServer(key, r.server))
-                }
-            }
-            for r in a.realServers where !want.contains(r.server.identity) {
-                plan.realDeletes.append((key, r.server))
-            }
+            planRealServers(key, from: a, to: d, adds: &realAdds, deletes: &plan.realDeletes)
         }
         plan.ipvsFirst.reserveCapacity(plan.ipvsFirst.count + adds.count + edits.count + realAdds.count)
         plan.ipvsFirst += adds
@@ -80,17 +70,37 @@ package enum StatePlanner {
         for a in actual.services where !desiredKeys.contains(a.service.key) {
             if prune { plan.serviceDeletes.append(a.service.key) } else { plan.untouched.append(a.service.key) }
         }
+    }
 
+    private static func planRealServers(_ key: ServiceKey, from a: ServiceStatus, to d: ServiceStatus,
+                                        adds: inout [IPVSOperation], deletes: inout [(ServiceKey, RealServer)]) {
+        // Most services of a re-applied file are unchanged: with a few real servers, comparing them
+        // directly costs less than building the indexes below (identities are unique in a service).
+        if a.realServers.count == d.realServers.count, a.realServers.count <= 16,
+           d.realServers.allSatisfy({ r in a.realServers.contains { $0.server == r.server } }) {
+            return
+        }
+        let have = Dictionary(a.realServers.map { ($0.server.identity, $0.server) }, uniquingKeysWith: { a, _ in a })
+        let want = Set(d.realServers.map(\.server.identity))
+        for r in d.realServers {
+            if let h = have[r.server.identity] {
+                if h != r.server { adds.append(.editRealServer(key, r.server)) }
+            } else {
+                adds.append(.addRealServer(key, r.server))
+            }
+        }
+        for r in a.realServers where !want.contains(r.server.identity) { deletes.append((key, r.server)) }
+    }
+
+    /// Groups: only the entries that differ, deletions first in the one transaction.
+    private static func planGroups(from actual: ManagedState, to desired: ManagedState, prune: Bool, into plan: inout Plan) {
         let wanted = Dictionary(desired.groups.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let existing = Dictionary(actual.groups.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for a in actual.groups where wanted[a.name] == nil {
             if prune { plan.groups.append(.delete(group: a.name)) } else { plan.untouchedGroups.append(a.name) }
         }
         for d in desired.groups {
-            guard let a = actual.groups.first(where: { $0.name == d.name }) else {
-                plan.groups.append(.put(d))
-                continue
-            }
-            if a.mark != d.mark {
+            guard let a = existing[d.name], a.mark == d.mark else {
                 plan.groups.append(.put(d))
                 continue
             }
@@ -103,7 +113,9 @@ package enum StatePlanner {
         }
         // Deletions first in the transaction, so an entry can move between groups.
         plan.groups.sort { rank($0) < rank($1) }
+    }
 
+    private static func planDaemons(from actual: ManagedState, to desired: ManagedState, prune: Bool, into plan: inout Plan) {
         for d in desired.daemons {
             if let a = actual.daemons.first(where: { $0.role == d.role }) {
                 if !sameDaemon(a, d) { plan.daemonOps += [.stopDaemon(d.role), .startDaemon(d)] }
@@ -116,7 +128,6 @@ package enum StatePlanner {
                 plan.daemonOps.append(.stopDaemon(a.role))
             }
         }
-        return plan
     }
 
     private static func rank(_ c: GroupChange) -> Int {

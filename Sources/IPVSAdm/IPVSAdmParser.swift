@@ -123,6 +123,9 @@ struct Draft {
     mutating func apply(_ item: PoptScanner.Item, firstCommand: IPVSAdmCommand.Command) throws(LVSError) {
         typealias V = IPVSAdmValueParsing
         let value = item.value ?? ""
+        if try applyListing(item) { return }
+        if try applySync(item, value) { return }
+        if try applyTunnel(item, value) { return }
         switch item.tag {
         case .command(let second):
             throw .badInput("\(item.written): only one command can be given, and \(firstCommand.label) came first; "
@@ -169,25 +172,6 @@ struct Draft {
         case .lowerThreshold:
             try set(.lowerThreshold, item)
             lowerThreshold = UInt32(try V.integer(value, in: 0...Int64(Int32.max), option: item.written, what: "the lower threshold"))
-        case .numeric:
-            try set(.numeric, item)
-            format.insert(.numeric)
-        case .connection: try set(.connection, item)
-        case .mcastInterface:
-            try set(.mcastInterface, item)
-            interface = V.truncated(value, to: 15)
-        case .syncID:
-            try set(.syncID, item)
-            syncID = UInt8(try V.integer(value, in: 0...255, option: item.written, what: "the sync id"))
-        case .timeout: try set(.timeout, item)
-        case .daemon: try set(.daemon, item)
-        case .stats: try set(.stats, item); format.insert(.stats)
-        case .rate: try set(.rate, item); format.insert(.rate)
-        case .thresholds: try set(.thresholds, item); format.insert(.thresholds)
-        case .persistentConnections: try set(.persistentConnections, item); format.insert(.persistentConnections)
-        case .noSort: try set(.noSort, item); format.insert(.noSort)
-        case .sort: break // sorting is the default; ipvsadm keeps --sort as a no-op
-        case .exact: try set(.exact, item); format.insert(.exact)
         case .ipv6:
             guard firewallMark != 0 else {
                 throw .badInput("\(item.written): -6 makes a fwmark service IPv6, so it must come after -f MARK; "
@@ -204,6 +188,43 @@ struct Draft {
         case .schedulerFlags:
             try set(.schedulerFlags, item)
             schedulerFlagsText = V.truncated(value, to: 127)
+        default: break
+        }
+    }
+
+    /// Options that choose a listing and its format (`-L` `-n` `--stats` ...).
+    private mutating func applyListing(_ item: PoptScanner.Item) throws(LVSError) -> Bool {
+        typealias V = IPVSAdmValueParsing
+        switch item.tag {
+        case .numeric:
+            try set(.numeric, item)
+            format.insert(.numeric)
+        case .connection: try set(.connection, item)
+        case .timeout: try set(.timeout, item)
+        case .daemon: try set(.daemon, item)
+        case .stats: try set(.stats, item); format.insert(.stats)
+        case .rate: try set(.rate, item); format.insert(.rate)
+        case .thresholds: try set(.thresholds, item); format.insert(.thresholds)
+        case .persistentConnections: try set(.persistentConnections, item); format.insert(.persistentConnections)
+        case .noSort: try set(.noSort, item); format.insert(.noSort)
+        case .sort: break // sorting is the default; ipvsadm keeps --sort as a no-op
+        case .exact: try set(.exact, item); format.insert(.exact)
+        case .tunnelInfo: try set(.tunnelInfo, item); format.insert(.tunnelInfo)
+        default: return false
+        }
+        return true
+    }
+
+    /// Options of the sync daemons (`--mcast-interface` `--syncid` ...).
+    private mutating func applySync(_ item: PoptScanner.Item, _ value: String) throws(LVSError) -> Bool {
+        typealias V = IPVSAdmValueParsing
+        switch item.tag {
+        case .mcastInterface:
+            try set(.mcastInterface, item)
+            interface = V.truncated(value, to: 15)
+        case .syncID:
+            try set(.syncID, item)
+            syncID = UInt8(try V.integer(value, in: 0...255, option: item.written, what: "the sync id"))
         case .mcastGroup:
             try set(.mcastGroup, item)
             group = try V.multicastGroup(value)
@@ -216,7 +237,15 @@ struct Draft {
         case .syncMaxLength:
             try set(.syncMaxLength, item)
             maxLength = UInt16(try V.integer(value, in: 1...(65535 - 20 - 8), option: item.written, what: "the sync message length"))
-        case .tunnelInfo: try set(.tunnelInfo, item); format.insert(.tunnelInfo)
+        default: return false
+        }
+        return true
+    }
+
+    /// Tunnel options of real servers (`--tun-type` `--tun-port` ...).
+    private mutating func applyTunnel(_ item: PoptScanner.Item, _ value: String) throws(LVSError) -> Bool {
+        typealias V = IPVSAdmValueParsing
+        switch item.tag {
         case .tunnelType:
             try set(.tunnelType, item)
             guard let kind = IPVSAdmOptionTable.TunnelKind(rawValue: value) else {
@@ -233,6 +262,8 @@ struct Draft {
         case .tunnelRemoteChecksum:
             try set(.tunnelRemoteChecksum, item)
             tunnelFlags |= TunnelFlags.remoteChecksum.rawValue
+        default: return false
         }
+        return true
     }
 }

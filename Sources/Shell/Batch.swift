@@ -54,14 +54,37 @@ struct Batch {
         return runTransaction(parsed)
     }
 
+    /// The batch checked against the candidate: what to commit, and what to print or write after it.
+    private struct Checked {
+        var lock: WriterLock?
+        var tx: Transaction?
+        var outputs: [Output] = []
+        /// The command each change came from, to locate an edit that the backend refuses.
+        var changeInputs: [Parsed] = []
+        /// Whether the batch changes nothing but group entries (see `check`).
+        var editsOnly = false
+    }
+
     /// The batch as one transaction (see the type's comment).
     private func runTransaction(_ parsed: [Parsed]) -> Int32 {
-        let changes = parsed.contains { self.changes($0) }
-        let writing = changes && !session.options.dryRun
+        var checked: Checked
+        do throws(LVSError) {
+            checked = try check(parsed)
+        } catch {
+            return fail(error)
+        }
+        defer { withExtendedLifetime(checked.lock) {} }
+        return commit(&checked)
+    }
+
+    /// Takes the lock when the batch writes, then checks each command at its place.
+    private func check(_ parsed: [Parsed]) throws(LVSError) -> Checked {
+        var c = Checked()
+        let writing = parsed.contains { self.changes($0) } && !session.options.dryRun
         // A batch that changes nothing but entries (`group NAME add|del ...`) reads neither IPVS nor the
         // groups: checking an edit here would cost a read of every entry of every group. The backend
         // checks the edits as it applies them; --dry-run checks here as usual.
-        let editsOnly = writing && parsed.contains { Self.isEntryEdit($0.command, $0.bindings) }
+        c.editsOnly = writing && parsed.contains { Self.isEntryEdit($0.command, $0.bindings) }
             && parsed.allSatisfy { p in
                 switch p.command.handler {
                 case .change: Self.isEntryEdit(p.command, p.bindings)
@@ -69,87 +92,83 @@ struct Batch {
                 default: false
                 }
             }
-        var lock: WriterLock? = nil
-        var tx: Transaction? = nil
-        var outputs: [Output] = []
-        // The command each change came from, to locate an edit that the backend refuses.
-        var changeInputs: [Parsed] = []
-        do throws(LVSError) {
-            // Writers hold the namespace's lock from reading the kernel to their last write.
-            if writing { lock = try session.runtime().map { dir throws(LVSError) in try WriterLock(dir) } }
-            for p in parsed {
-                // Shows before the first change read the kernel; after it, the candidate.
-                let context = tx?.showContext(json: session.options.json, connections: { () throws(LVSError) in try ConnectionReader.read() })
-                    ?? session.showContext
-                switch p.command.handler {
-                case .quit, .include, .alone:
-                    continue
-                case .help:
-                    outputs.append(.text(Catalog.help(p.bindings.all("topic"))))
-                case .show(let render):
-                    let text = try render(p.bindings, context)
-                    outputs.append(.text(p.filter?.apply(text) ?? text))
-                case .write(let make):
-                    outputs.append(.write(try at(p) { () throws(LVSError) in
-                        let w = try make(p.bindings, context, session.options)
-                        try AtomicFile.check(w.path)
-                        return w
-                    }))
-                case .ipvsadm:
-                    let args = p.bindings.all("args")
-                    let language = try ipvsadm(p)
-                    let command = try at(p) { () throws(LVSError) in try language.parse(args) }
-                    guard command.changesState else {
-                        outputs.append(.text(try listing(args, p, context, language)))
-                        continue
-                    }
-                    if tx == nil { tx = try begin(editsOnly: false) }
-                    let before = tx!.candidate.changes.count
-                    tx!.candidate.location = location(p, wordIndex: 0)
-                    tx!.candidate.wording = language.wording
-                    defer { tx!.candidate.wording = LVSHWording() }
-                    for w in command.warnings { tx!.candidate.warn(w) }
-                    try at(p) { () throws(LVSError) in
-                        for op in command.operations { try tx!.candidate.apply(op, "ipvsadm \(args.joined(separator: " "))") }
-                    }
-                    changeInputs += repeatElement(p, count: tx!.candidate.changes.count - before)
-                case .change(let handler):
-                    if tx == nil { tx = try begin(editsOnly: editsOnly) }
-                    let before = tx!.candidate.changes.count
-                    tx!.candidate.location = location(p, wordIndex: 0)
-                    try at(p) { () throws(LVSError) in try handler(p.bindings, &tx!.candidate) }
-                    changeInputs += repeatElement(p, count: tx!.candidate.changes.count - before)
-                }
-            }
-        } catch {
-            return fail(error)
-        }
-        defer { withExtendedLifetime(lock) {} }
-        // What the batch needs and did not say (forwarding for NAT) comes after its own changes.
-        tx?.candidate.finish()
-        for w in tx?.candidate.warnings ?? [] { session.err(w + "\n") }
-        for n in tx?.candidate.notes ?? [] { session.err(n + "\n") }
-        let planned = tx?.candidate.changes ?? []
+        // Writers hold the namespace's lock from reading the kernel to their last write.
+        if writing { c.lock = try session.runtime().map { dir throws(LVSError) in try WriterLock(dir) } }
+        for p in parsed { try check(p, &c) }
+        return c
+    }
 
+    /// One command at its place: a change goes into the candidate, a show or a file is made from the
+    /// state there (the kernel before the first change, the candidate after it).
+    private func check(_ p: Parsed, _ c: inout Checked) throws(LVSError) {
+        let context = c.tx?.showContext(json: session.options.json, connections: { () throws(LVSError) in try ConnectionReader.read() })
+            ?? session.showContext
+        switch p.command.handler {
+        case .quit, .include, .alone:
+            return
+        case .help:
+            c.outputs.append(.text(Catalog.help(p.bindings.all("topic"))))
+        case .show(let render):
+            let text = try render(p.bindings, context)
+            c.outputs.append(.text(p.filter?.apply(text) ?? text))
+        case .write(let make):
+            c.outputs.append(.write(try at(p) { () throws(LVSError) in
+                let w = try make(p.bindings, context, session.options)
+                try AtomicFile.check(w.path)
+                return w
+            }))
+        case .ipvsadm:
+            let args = p.bindings.all("args")
+            let language = try ipvsadm(p)
+            let line = try at(p) { () throws(LVSError) in try language.parse(args) }
+            guard line.changesState else { return c.outputs.append(.text(try listing(args, p, context, language))) }
+            try change(p, &c, editsOnly: false) { (candidate: inout Candidate) throws(LVSError) in
+                candidate.wording = language.wording
+                defer { candidate.wording = LVSHWording() }
+                for w in line.warnings { candidate.warn(w) }
+                for op in line.operations { try candidate.apply(op, "ipvsadm \(args.joined(separator: " "))") }
+            }
+        case .change(let handler):
+            try change(p, &c, editsOnly: c.editsOnly) { (candidate: inout Candidate) throws(LVSError) in try handler(p.bindings, &candidate) }
+        }
+    }
+
+    /// A command's changes to the candidate, which the first change reads from the kernel.
+    private func change(_ p: Parsed, _ c: inout Checked, editsOnly: Bool,
+                        _ body: (inout Candidate) throws(LVSError) -> Void) throws(LVSError) {
+        if c.tx == nil { c.tx = try begin(editsOnly: editsOnly) }
+        let before = c.tx!.candidate.changes.count
+        c.tx!.candidate.location = location(p, wordIndex: 0)
+        try at(p) { () throws(LVSError) in try body(&c.tx!.candidate) }
+        c.changeInputs += repeatElement(p, count: c.tx!.candidate.changes.count - before)
+    }
+
+    /// Commits the checked batch (or prints its plan with --dry-run), then prints and writes.
+    private func commit(_ c: inout Checked) -> Int32 {
+        // What the batch needs and did not say (forwarding for NAT) comes after its own changes.
+        c.tx?.candidate.finish()
+        for w in c.tx?.candidate.warnings ?? [] { session.err(w + "\n") }
+        for n in c.tx?.candidate.notes ?? [] { session.err(n + "\n") }
+        let planned = c.tx?.candidate.changes ?? []
         if session.options.dryRun {
-            if outputs.contains(where: { if case .write = $0 { true } else { false } }) {
+            if c.outputs.contains(where: { if case .write = $0 { true } else { false } }) {
                 session.out("(save and set write files; with --dry-run they are not run)\n")
             }
             if planned.isEmpty { session.out("nothing to change\n") }
-            for (i, c) in planned.enumerated() { session.out("\(i + 1). \(c.summary)\n") }
+            for (i, change) in planned.enumerated() { session.out("\(i + 1). \(change.summary)\n") }
             return 0
         }
         if !planned.isEmpty {
-            let report = tx!.execute(planned)
+            let report = c.tx!.execute(planned)
             if report.failure != nil {
-                if editsOnly, report.failure?.code == .badInput, report.undoFailures.isEmpty,
-                   let error = recheck(planned[...], inputs: changeInputs) {
+                if c.editsOnly, report.failure?.code == .badInput, report.undoFailures.isEmpty,
+                   let error = recheck(planned[...], inputs: c.changeInputs) {
                     return fail(error)
                 }
                 return fail(Transaction.failure(of: report, before: "this batch")!)
             }
         }
-        return emit(outputs, committed: !planned.isEmpty)
+        return emit(c.outputs, committed: !planned.isEmpty)
     }
 
     /// Prints the outputs and writes the files, in the batch's order, once the kernel has the changes.

@@ -51,6 +51,9 @@ public enum Tokenizer {
             word = ""
             wordStart = nil
         }
+        func startWord(_ line: Int, _ column: Int) {
+            if wordStart == nil { wordStart = (line, column); if current.isEmpty { startLine = line } }
+        }
         func flushCommand() throws(LVSError) {
             flushWord()
             if !current.isEmpty {
@@ -74,15 +77,7 @@ public enum Tokenizer {
                 let ch = chars[i]
                 let col = i + 1
                 if let q = quote {
-                    if ch == q {
-                        quote = nil
-                    } else if q == "\"" && ch == "\\" && i + 1 < chars.count && "\"\\$`".contains(chars[i + 1]) {
-                        word.append(chars[i + 1])
-                        i += 1
-                    } else {
-                        word.append(ch)
-                    }
-                    i += 1
+                    i += quoted(q, chars, at: i, word: &word, quote: &quote)
                     continue
                 }
                 switch ch {
@@ -94,29 +89,47 @@ public enum Tokenizer {
                 case ";":
                     try flushCommand()
                 case "'", "\"":
-                    if wordStart == nil { wordStart = (lineNo, col); if current.isEmpty { startLine = lineNo } }
+                    startWord(lineNo, col)
                     quote = ch
                 case "\\":
                     if i == chars.count - 1 {
                         continued = true
                     } else {
-                        if wordStart == nil { wordStart = (lineNo, col); if current.isEmpty { startLine = lineNo } }
+                        startWord(lineNo, col)
                         word.append(chars[i + 1])
                         i += 1
                     }
                 default:
-                    if wordStart == nil { wordStart = (lineNo, col); if current.isEmpty { startLine = lineNo } }
+                    startWord(lineNo, col)
                     word.append(ch)
                 }
                 i += 1
             }
-            if quote != nil {
-                let shown = Shown.line(text)
-                throw .badInput("\(file):\(lineNo): unterminated \(quote == "'" ? "single" : "double") quote\n  \(shown)\n  \(String(repeating: " ", count: shown.count))^\nClose the quote on the same line.")
-            }
+            if let quote { throw unterminated(quote, text, file: file, line: lineNo) }
             if !continued { try flushCommand() } else { flushWord() }
         }
         try flushCommand()
+    }
+
+    /// One character inside quotes: how many characters it took. A double quote lets a backslash
+    /// escape `"`, `\\`, `$` and a backquote, as the shell does.
+    private static func quoted(_ q: Character, _ chars: [Character], at i: Int, word: inout String, quote: inout Character?) -> Int {
+        let ch = chars[i]
+        if ch == q {
+            quote = nil
+        } else if q == "\"" && ch == "\\" && i + 1 < chars.count && "\"\\$`".contains(chars[i + 1]) {
+            word.append(chars[i + 1])
+            return 2
+        } else {
+            word.append(ch)
+        }
+        return 1
+    }
+
+    private static func unterminated(_ quote: Character, _ text: Substring, file: String, line: Int) -> LVSError {
+        let shown = Shown.line(text)
+        return .badInput("\(file):\(line): unterminated \(quote == "'" ? "single" : "double") quote\n  \(shown)\n"
+            + "  \(String(repeating: " ", count: shown.count))^\nClose the quote on the same line.")
     }
 
     /// The words of a line of printable ASCII with nothing for the tokenizer to interpret (no quote,

@@ -157,25 +157,7 @@ final class Walker {
                 next(s)
             }
         case .value(let name, let kind, let help):
-            guard state.position < words.count else {
-                if recording { frontier.append(.value(name, kind, help: help)) }
-                return
-            }
-            let token = words[state.position]
-            if recording {
-                if let problem = kind.problem(with: token) {
-                    refuse(state.position, .value(name, kind, help: help), problem)
-                    return
-                }
-            } else {
-                let accepted = kind.accepts(token)
-                checks.append(ValueCheck(position: state.position, kind: kind, accepted: accepted))
-                guard accepted else { return }
-            }
-            var s = state
-            s.position += 1
-            s.bindings.bind(name, token, at: state.position)
-            next(s)
+            value(name, kind, help, state, next)
         case .rest(let name, let help):
             if recording { frontier.append(.rest(name, help: help)) }
             var s = state
@@ -200,6 +182,29 @@ final class Walker {
         case .anyOrder(let parts):
             anyOrder(parts, state, used: 0, next)
         }
+    }
+
+    /// A value word: checked by its kind (recording why a word is refused, when asked to).
+    private func value(_ name: String, _ kind: ValueKind, _ help: String, _ state: State, _ next: (State) -> Void) {
+        guard state.position < words.count else {
+            if recording { frontier.append(.value(name, kind, help: help)) }
+            return
+        }
+        let token = words[state.position]
+        if recording {
+            if let problem = kind.problem(with: token) {
+                refuse(state.position, .value(name, kind, help: help), problem)
+                return
+            }
+        } else {
+            let accepted = kind.accepts(token)
+            checks.append(ValueCheck(position: state.position, kind: kind, accepted: accepted))
+            guard accepted else { return }
+        }
+        var s = state
+        s.position += 1
+        s.bindings.bind(name, token, at: state.position)
+        next(s)
     }
 
     private func sequence(_ items: ArraySlice<Syntax>, _ state: State, _ next: (State) -> Void) {
