@@ -1,4 +1,5 @@
 import Firewall
+import IPVS
 import LVSModel
 
 /// Everything lvsh manages in one namespace, as a file describes it or as the kernel holds it.
@@ -15,4 +16,20 @@ public struct ManagedState: Sendable {
     public init() {}
 
     public func service(_ key: ServiceKey) -> ServiceStatus? { services.first { $0.service.key == key } }
+}
+
+/// IPVS's part of the state: the table, the sync daemons and the timeouts, read in one place.
+public struct IPVSState: Sendable {
+    public var table = IPVSTable()
+    public var daemons: [SyncDaemon] = []
+    public var timeouts = Timeouts.kernelDefault
+
+    public init() {}
+
+    /// Reads everything (thresholds, counters and tunnel options included).
+    public init(reading ipvs: any IPVSControl) throws(LVSError) {
+        table = try ipvs.table(.complete)
+        daemons = try ipvs.daemons()
+        timeouts = try ipvs.timeouts()
+    }
 }

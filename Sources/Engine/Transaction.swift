@@ -34,12 +34,7 @@ public struct KernelAccess {
 /// `confirm`'s rollback, `ipvsadm` lines): the writer lock (once per process), the kernel read once
 /// into a candidate, every change checked against the candidate, then the executor with undo.
 ///
-/// The walk of `lvsh real web 192.168.147.130 weight 0`, each representation made once:
-/// argv → `QuickPath` words → `Tokenizer` tokens → `CommandTable.parse` (the value kinds check each
-/// word: `.realServer`, `.number`) → `Bindings` → `RealServerCommands.put` builds a `RealServer` and
-/// an `IPVSOperation.editRealServer` → `Candidate.apply` checks it against `IPVSStateModel` and
-/// records a `PlannedChange` with its undo → `Transaction.execute` → `Executor` → `IPVSClient.failures`
-/// → `Encoding.attributes(of:)` → one netlink message (IPVS_CMD_SET_DEST).
+/// Sources/README.md walks one command from argv to its netlink message through it.
 public struct Transaction {
     /// What the transaction reads before its first change.
     public enum Reads: Sendable {
@@ -84,13 +79,10 @@ public struct Transaction {
 
     /// The kernel's state as a candidate; what cannot be read makes the commands that need it fail.
     public static func read(_ kernel: KernelAccess) -> Candidate {
-        var table = IPVSTable(), daemons: [SyncDaemon] = [], timeouts = Timeouts.kernelDefault
+        var ipvs = IPVSState()
         var ipvsError: LVSError? = nil
         do throws(LVSError) {
-            let ipvs = try kernel.ipvs()
-            table = try ipvs.table(.complete)
-            daemons = try ipvs.daemons()
-            timeouts = try ipvs.timeouts()
+            ipvs = try IPVSState(reading: kernel.ipvs())
         } catch {
             ipvsError = error
         }
@@ -101,7 +93,7 @@ public struct Transaction {
         } catch {
             groupsError = error
         }
-        var c = Candidate(table: table, daemons: daemons, timeouts: timeouts, groups: groups, readSysctl: kernel.readSysctl)
+        var c = Candidate(table: ipvs.table, daemons: ipvs.daemons, timeouts: ipvs.timeouts, groups: groups, readSysctl: kernel.readSysctl)
         c.ipvsUnavailable = ipvsError
         c.groupsUnavailable = groupsError
         return c

@@ -105,9 +105,8 @@ enum IPVSAdmRunner {
     static func restore(_ text: String, control: any IPVSControl, err: (String) -> Void) throws(LVSError) -> Int32 {
         // Syntax first: a typo is reported without asking the kernel anything.
         let input = try IPVSAdmRestore.parse(text)
-        let table = try control.table()
-        let daemons = try control.daemons()
-        let timeouts = try control.timeouts()
+        let state = try IPVSState(reading: control)
+        let (table, daemons, timeouts) = (state.table, state.daemons, state.timeouts)
         for warning in input.warnings { err("-R line \(warning.line): warning: \(warning.text)\n") }
         try IPVSAdmRestore.check(input, table: table, daemons: daemons, timeouts: timeouts)
         let operations = input.operations

@@ -107,24 +107,21 @@ enum SystemCommands {
     /// The whole state as lvsh commands. Throws when any part of it cannot be read: an incomplete
     /// configuration, applied with --prune, would remove what it left out.
     static func configText(_ ctx: ShowContext) throws(LVSError) -> String {
-        var table = IPVSTable(), timeouts: Timeouts? = nil, daemons: [SyncDaemon] = []
+        var ipvs: IPVSState? = nil
         do throws(LVSError) {
-            let ipvs = try ctx.ipvs()
-            table = try ipvs.table(.complete)
-            timeouts = try ipvs.timeouts()
-            daemons = try ipvs.daemons()
+            ipvs = try IPVSState(reading: ctx.ipvs())
         } catch {
             // Without IPVS in the kernel there are only groups and sysctls to save.
             guard error.errno == ENOENT || KernelIPVS.isAbsent(after: error) else { throw error }
-            table = IPVSTable()
         }
+        let table = ipvs?.table ?? IPVSTable()
         let groups = try ctx.marks().groups()
         var sysctls: [(String, String)] = []
         let needed = Set(SysctlAdvice.needs(of: table).map(\.name))
         for spec in SysctlCatalog.all where spec.name.hasPrefix("net.ipv4.vs.") || needed.contains(spec.name) {
             if let v = ctx.sysctl(spec.name), !v.isEmpty { sysctls.append((spec.name, v)) }
         }
-        return RunningConfig.render(table: table, groups: groups, timeouts: timeouts, daemons: daemons, sysctls: sysctls)
+        return RunningConfig.render(table: table, groups: groups, timeouts: ipvs?.timeouts, daemons: ipvs?.daemons ?? [], sysctls: sysctls)
     }
 
     @Sendable static func save(_ b: Bindings, _ ctx: ShowContext, _ options: SessionOptions) throws(LVSError) -> FileWrite {
