@@ -131,3 +131,44 @@ struct ReferenceDocTests {
         #expect(text == Catalog.reference(), "docs/commands.md is stale: regenerate it with `lvsh help reference > docs/commands.md`")
     }
 }
+
+/// Values come out of the grammar typed: the value kind that checks a word makes its value, and a
+/// remembered parse (ParseMemo) gives the same values for another command of the same shape.
+struct TypedValueTests {
+    @Test("handlers read typed values: addresses, endpoints, port lists, numbers and marks")
+    func typedValues() throws {
+        guard case .success(let (_, b)) = Catalog.table.parse("group web vip 10.0.0.1,2001:db8::1 tcp 80,8000-8100 udp 53 mark 0x10".split(separator: " ").map(String.init)) else {
+            Issue.record("no parse")
+            return
+        }
+        #expect(b.addresses("vips") == [IPAddress("10.0.0.1")!, IPAddress("2001:db8::1")!])
+        #expect(b.portLists("ports") == [[80...80, 8000...8100], [53...53]])
+        #expect(b.mark("mark") == 16)
+        guard case .success(let (_, r)) = Catalog.table.parse(["real", "tcp", "10.0.0.1:80", "[2001:db8::2]", "weight", "7"]) else {
+            Issue.record("no parse")
+            return
+        }
+        #expect(r.endpoint("vip")?.address == IPAddress("10.0.0.1") && r.endpoint("vip")?.port == 80)
+        #expect(r.endpoint("real")?.address == IPAddress("2001:db8::2") && r.endpoint("real")?.port == nil)
+        #expect(r.number("weight") == 7)
+        guard case .success(let (_, any)) = Catalog.table.parse(["group", "dns", "vip", "any", "udp", "53"]) else {
+            Issue.record("no parse")
+            return
+        }
+        #expect(any.value("vips") == .addresses(nil))
+    }
+
+    @Test("a remembered parse carries the new command's values, not the first one's")
+    func memoValues() {
+        var memo = ParseMemo()
+        for (weight, address) in [(1, "10.0.0.1"), (2, "10.0.0.2"), (3, "10.0.0.3")] {
+            let words = ["real", "tcp", "192.0.2.1:80", address, "weight", "\(weight)"]
+            guard case .success(let (_, b)) = Catalog.table.parse(words, memo: &memo) else {
+                Issue.record("no parse")
+                return
+            }
+            #expect(b.number("weight") == UInt64(weight))
+            #expect(b.endpoint("real")?.address == IPAddress(address))
+        }
+    }
+}

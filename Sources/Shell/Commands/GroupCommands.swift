@@ -48,12 +48,12 @@ enum GroupCommands {
 
     /// The entries the words describe: every address with every protocol's ports.
     static func parseEntries(_ b: Bindings) throws(LVSError) -> [PortGroupEntry] {
-        let vips = b.first("vips") ?? "any"
-        let addresses: [IPAddress?] = vips == "any" ? [nil] : vips.split(separator: ",").map { IPAddress(String($0)) }
+        // No `vip` words, or `any`: every address.
+        let addresses: [IPAddress?] = b.addresses("vips") ?? [nil]
         var result: [PortGroupEntry] = []
-        for (proto, ports) in zip(b.all("proto"), b.all("ports")) {
+        for (proto, ports) in zip(b.all("proto"), b.portLists("ports")) {
             guard let p = L4Protocol(name: proto) else { throw .badInput("unknown protocol '\(Shown.word(proto))': use tcp, udp or sctp") }
-            for range in try PortList.parse(ports) {
+            for range in ports {
                 for a in addresses { result.append(PortGroupEntry(address: a, protocol: p, ports: range)) }
             }
         }
@@ -64,8 +64,8 @@ enum GroupCommands {
         let name = b.first("name")!
         let existing = c.groups[name]
         let mark: UInt32
-        if let text = b.first("mark") {
-            mark = Mark.parse(text)!
+        if let given = b.mark("mark") {
+            mark = given
         } else if let existing {
             mark = existing.mark
         } else if let old = c.preferredMarks[name], c.group(forMark: old) == nil {

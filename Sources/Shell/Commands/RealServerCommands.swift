@@ -38,9 +38,7 @@ enum RealServerCommands {
     ]
 
     static func target(_ b: Bindings, _ c: Candidate) throws(LVSError) -> (ServiceKey, IPAddress, UInt16) {
-        guard let (address, port) = Endpoint.parse(b.first("real")!, portRequired: false) else {
-            throw .badInput("'\(Shown.word(b.first("real")!))' is not ADDRESS[:PORT]")
-        }
+        let (address, port) = b.endpoint("real")!
         let keys = try ServiceReference.keys(b, in: c, family: b.has("group") ? address.family : nil)
         let key = keys[0]
         return (key, address, port ?? key.port)
@@ -56,11 +54,12 @@ enum RealServerCommands {
         let existing = service.realServers.first { $0.server.identity == RealServerKey(address: address, port: port) }?.server
         var r = existing ?? RealServer(address: address, port: port)
         if let m = b.first("method"), let method = methods.first(where: { $0.word == m })?.method { r.forwarding = method }
-        if let w = b.first("weight").flatMap(Int32.init) { r.weight = w }
-        if let u = b.first("upper").flatMap(UInt32.init) { r.upperThreshold = u }
-        if let l = b.first("lower").flatMap(UInt32.init) { r.lowerThreshold = l }
+        // The grammar's ranges make these conversions exact.
+        if let w = b.number("weight") { r.weight = Int32(w) }
+        if let u = b.number("upper") { r.upperThreshold = UInt32(u) }
+        if let l = b.number("lower") { r.lowerThreshold = UInt32(l) }
         if let t = b.first("tun-type").flatMap(TunnelType.init(name:)) { r.tunnelType = t }
-        if let p = b.first("tun-port").flatMap(UInt16.init) { r.tunnelPort = p }
+        if let p = b.number("tun-port") { r.tunnelPort = UInt16(p) }
         switch b.first("tun-csum") {
         case "tun-nocsum": r.tunnelFlags = []
         case "tun-csum": r.tunnelFlags = .checksum

@@ -42,7 +42,7 @@ enum ServiceCommands {
             if let sched = b.first("scheduler") { s.scheduler = sched }
             if b.has("persistent") {
                 s.flags.insert(.persistent)
-                if let t = b.first("persistent").flatMap(UInt32.init) {
+                if let t = b.number("persistent").map(UInt32.init) {
                     s.timeout = t
                 } else if existing?.isPersistent != true {
                     s.timeout = 300

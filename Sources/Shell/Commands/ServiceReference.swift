@@ -19,11 +19,10 @@ enum ServiceReference {
     /// The kernel services the words name. A group names one service per address family it uses;
     /// `family` narrows that to one (a real server's family picks its service).
     static func keys(_ b: Bindings, in candidate: Candidate, family: IPAddress.Family? = nil) throws(LVSError) -> [ServiceKey] {
-        if let proto = b.first("proto").flatMap(L4Protocol.init(name:)), let vip = b.first("vip"),
-           let (address, port) = Endpoint.parse(vip, portRequired: true), let port {
+        if let proto = b.first("proto").flatMap(L4Protocol.init(name:)), let (address, port) = b.endpoint("vip"), let port {
             return [.inet(proto, address, port)]
         }
-        if let text = b.first("fwmark"), let mark = Mark.parse(text) {
+        if let mark = b.mark("fwmark") {
             return [.fwmark(mark, b.has("ipv6") ? .v6 : .v4)]
         }
         guard let name = b.first("group") else { throw .badInput("no service given") }

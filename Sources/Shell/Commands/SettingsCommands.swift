@@ -47,8 +47,8 @@ enum SettingsCommands {
             throw .badInput("give at least one of tcp, tcpfin and udp, e.g. `timeout tcp 900`")
         }
         // 0 tells the kernel to leave a timeout unchanged.
-        let t = Timeouts(tcp: b.first("tcp").flatMap(UInt32.init) ?? 0, tcpFin: b.first("tcpfin").flatMap(UInt32.init) ?? 0,
-                         udp: b.first("udp").flatMap(UInt32.init) ?? 0)
+        let t = Timeouts(tcp: b.number("tcp").map(UInt32.init) ?? 0, tcpFin: b.number("tcpfin").map(UInt32.init) ?? 0,
+                         udp: b.number("udp").map(UInt32.init) ?? 0)
         try c.apply(.setTimeouts(t), "set timeouts" + (t.tcp != 0 ? " tcp \(t.tcp)" : "") + (t.tcpFin != 0 ? " tcpfin \(t.tcpFin)" : "")
                     + (t.udp != 0 ? " udp \(t.udp)" : ""))
     }
@@ -64,11 +64,11 @@ enum SettingsCommands {
             throw .badInput("a sync daemon needs `interface NAME`: the interface it sends or listens on")
         }
         var d = SyncDaemon(role: role, interface: interface)
-        if let id = b.first("id").flatMap(UInt8.init) { d.syncID = id }
-        if let n = b.first("maxlen").flatMap(UInt16.init) { d.maxLength = n }
-        if let g = b.first("group").flatMap(IPAddress.init) { d.group = g }
-        if let p = b.first("port").flatMap(UInt16.init) { d.port = p }
-        if let t = b.first("ttl").flatMap(UInt8.init) { d.ttl = t }
+        if let id = b.number("id") { d.syncID = UInt8(id) }
+        if let n = b.number("maxlen") { d.maxLength = UInt16(n) }
+        if let g = b.address("group") { d.group = g }
+        if let p = b.number("port") { d.port = UInt16(p) }
+        if let t = b.number("ttl") { d.ttl = UInt8(t) }
         if c.daemons.contains(where: { $0.role == role }) {
             try c.apply(.stopDaemon(role), "stop the \(role.name) sync daemon, to restart it with new settings")
         }

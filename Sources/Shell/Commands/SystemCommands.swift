@@ -164,7 +164,7 @@ enum SystemCommands {
     }
 
     @Sendable static func prepare(_ b: Bindings, _ session: Session) throws(LVSError) -> Int32 {
-        let plan = RealServerPlan(vip: IPAddress(b.first("vip")!)!, tunnel: b.first("method") == "tun")
+        let plan = RealServerPlan(vip: b.address("vip")!, tunnel: b.first("method") == "tun")
         var out = ""
         for step in plan.steps {
             switch step {
@@ -185,6 +185,6 @@ enum SystemCommands {
     }
 
     @Sendable static func script(_ b: Bindings, _ ctx: ShowContext) throws(LVSError) -> String {
-        RealServerPlan(vip: IPAddress(b.first("vip")!)!, tunnel: b.first("method") == "tun").script
+        RealServerPlan(vip: b.address("vip")!, tunnel: b.first("method") == "tun").script
     }
 }

@@ -65,10 +65,9 @@ public struct CommandTable<Handler: Sendable>: Sendable {
         guard !words.isEmpty else { return parse(words) }
         if memo.keywordPrefixes.isEmpty { memo.keywordPrefixes = keywordPrefixes() }
         let shape = words.map { memo.keywordPrefixes.contains($0) ? $0 : nil }
-        if let known = memo.outcomes[shape],
-           known.checks.allSatisfy({ $0.kind.accepts(words[$0.position]) == $0.accepted }) {
+        if let known = memo.outcomes[shape], let values = Self.recheck(known.checks, words) {
             switch known.result {
-            case .success(let (i, bindings))?: return .success((commands[i], bindings.reading(words)))
+            case .success(let (i, bindings))?: return .success((commands[i], bindings.reading(words, values: values)))
             case .failure(let f)?: return .failure(f)
             case nil: return parse(words)
             }
@@ -81,6 +80,19 @@ public struct CommandTable<Handler: Sendable>: Sendable {
         case .failure(let f)?: return .failure(f)
         case nil: return parse(words)
         }
+    }
+
+    /// The values of a remembered shape's value words when each check answers as it did; nil when one
+    /// answers otherwise (the command is then walked afresh).
+    private static func recheck(_ checks: [ValueCheck], _ words: [String]) -> [ValueAt: Value]? {
+        var values: [ValueAt: Value] = [:]
+        for check in checks {
+            let at = ValueAt(position: check.position, kind: check.kind)
+            let value = values[at] ?? check.kind.value(of: words[check.position])
+            guard (value != nil) == check.accepted else { return nil }
+            if let value { values[at] = value }
+        }
+        return values
     }
 
     /// Every keyword of the grammar and every prefix of one: the words that can abbreviate a keyword.

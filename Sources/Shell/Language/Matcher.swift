@@ -9,6 +9,9 @@ public struct Bindings: Sendable, Hashable {
     private struct Entry: Sendable, Hashable {
         let name: String
         var word: String
+        /// The typed value of a value word, and the kind that made it (nil for keywords and `rest` words).
+        var value: Value?
+        var kind: ValueKind? = nil
         let isKeyword: Bool
         /// The word's position in the command when it came from there (values); -1 for words of the
         /// grammar itself. A remembered parse takes the new command's words from these positions.
@@ -21,31 +24,53 @@ public struct Bindings: Sendable, Hashable {
 
     public init() {}
 
-    mutating func bind(_ name: String, _ word: String, at position: Int = -1) {
-        entries.append(Entry(name: name, word: word, isKeyword: false, position: position))
+    mutating func bind(_ name: String, _ word: String, value: Value? = nil, kind: ValueKind? = nil, at position: Int = -1) {
+        entries.append(Entry(name: name, word: word, value: value, kind: kind, isKeyword: false, position: position))
     }
 
-    /// The same bindings for a command of the same shape: each value taken from `words` where its
-    /// word stood (see ParseMemo).
-    func reading(_ words: [String]) -> Bindings {
+    /// The same bindings for a command of the same shape: each word taken from `words` where its
+    /// word stood, with the value made of it by the memo's checks (see ParseMemo).
+    func reading(_ words: [String], values: [ValueAt: Value]) -> Bindings {
         var b = self
-        for i in b.entries.indices where b.entries[i].position >= 0 { b.entries[i].word = words[b.entries[i].position] }
+        for i in b.entries.indices where b.entries[i].position >= 0 {
+            let position = b.entries[i].position
+            b.entries[i].word = words[position]
+            if let kind = b.entries[i].kind { b.entries[i].value = values[ValueAt(position: position, kind: kind)] }
+        }
         return b
     }
-    mutating func given(_ keyword: String) { entries.append(Entry(name: keyword, word: "", isKeyword: true)) }
+    mutating func given(_ keyword: String) { entries.append(Entry(name: keyword, word: "", value: nil, isKeyword: true)) }
     /// Binds `name` to no words, so that `has(name)` holds (a `rest` that took nothing).
     mutating func bindNothing(_ name: String) {
-        if !entries.contains(where: { !$0.isKeyword && $0.name == name }) { entries.append(Entry(name: name, word: "", isKeyword: true)) }
+        if !entries.contains(where: { !$0.isKeyword && $0.name == name }) { entries.append(Entry(name: name, word: "", value: nil, isKeyword: true)) }
     }
 
     public func has(_ name: String) -> Bool { entries.contains { $0.name == name } }
     public func first(_ name: String) -> String? { entries.first { !$0.isKeyword && $0.name == name }?.word }
     public func all(_ name: String) -> [String] { entries.compactMap { !$0.isKeyword && $0.name == name ? $0.word : nil } }
+
+    /// The typed value bound to `name` (the first), as the grammar's value kind made it.
+    public func value(_ name: String) -> Value? { entries.first { !$0.isKeyword && $0.name == name }?.value }
+    /// Every typed value bound to `name`, in order.
+    public func values(_ name: String) -> [Value] { entries.compactMap { !$0.isKeyword && $0.name == name ? $0.value : nil } }
+
+    public func address(_ name: String) -> IPAddress? { if case .address(let a)? = value(name) { a } else { nil } }
+    /// An address list's addresses; nil for `any` or when nothing is bound.
+    public func addresses(_ name: String) -> [IPAddress]? { if case .addresses(let a)? = value(name) { a } else { nil } }
+    public func endpoint(_ name: String) -> (address: IPAddress, port: UInt16?)? {
+        if case .endpoint(let a, let p)? = value(name) { (a, p) } else { nil }
+    }
+    public func number(_ name: String) -> UInt64? { if case .number(let n)? = value(name) { n } else { nil } }
+    public func mark(_ name: String) -> UInt32? { if case .mark(let m)? = value(name) { m } else { nil } }
+    /// Every port list bound to `name`, in order.
+    public func portLists(_ name: String) -> [[ClosedRange<UInt16>]] {
+        values(name).compactMap { if case .ports(let p) = $0 { p } else { nil } }
+    }
     /// The keywords the command was given.
     public var keywords: Set<String> { Set(entries.lazy.filter(\.isKeyword).map(\.name)) }
 
     public static func == (a: Bindings, b: Bindings) -> Bool {
-        a.keywords == b.keywords && Set(a.entries.map(\.name)).allSatisfy { a.all($0) == b.all($0) }
+        a.keywords == b.keywords && Set(a.entries.map(\.name)).allSatisfy { a.all($0) == b.all($0) && a.values($0) == b.values($0) }
     }
 
     public func hash(into hasher: inout Hasher) { hasher.combine(keywords) }
@@ -196,14 +221,16 @@ final class Walker {
                 refuse(state.position, .value(name, kind, help: help), problem)
                 return
             }
-        } else {
-            let accepted = kind.accepts(token)
-            checks.append(ValueCheck(position: state.position, kind: kind, accepted: accepted))
-            guard accepted else { return }
+        }
+        // Converted once: the check and the binding share the value (a recording walk only explains).
+        let value = kind.value(of: token)
+        if !recording {
+            checks.append(ValueCheck(position: state.position, kind: kind, accepted: value != nil))
+            guard value != nil else { return }
         }
         var s = state
         s.position += 1
-        s.bindings.bind(name, token, at: state.position)
+        s.bindings.bind(name, token, value: value, kind: kind, at: state.position)
         next(s)
     }
 
@@ -232,6 +259,12 @@ final class Walker {
 }
 
 /// One check of a word against a value kind, and its answer.
+/// A value word's place and kind: where a remembered parse finds a value again.
+struct ValueAt: Hashable, Sendable {
+    let position: Int
+    let kind: ValueKind
+}
+
 struct ValueCheck: Sendable {
     let position: Int
     let kind: ValueKind

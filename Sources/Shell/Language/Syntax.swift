@@ -68,34 +68,43 @@ public enum ValueKind: Sendable, Hashable {
         }
     }
 
-    /// Whether a word is a value of this kind: `problem(with:)` without building the message.
-    public func accepts(_ word: String) -> Bool {
+    /// The word as a value of this kind, or nil when it is not one: the one place a word becomes a
+    /// typed value (the walker binds it; handlers read it back typed, never parsing the word again).
+    public func value(of word: String) -> Value? {
         switch self {
         case .name, .groupName:
-            return PortGroupRules.isValidName(word)
+            return PortGroupRules.isValidName(word) ? .text(word) : nil
         case .address:
-            return IPAddress(word).map { !$0.isV4Mapped } ?? false
+            return IPAddress(word).flatMap { $0.isV4Mapped ? nil : .address($0) }
         case .addressList:
-            return word == "any" || word.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
-                .allSatisfy { IPAddress.parse($0).map { !$0.isV4Mapped } ?? false }
-        case .endpoint:
-            return Endpoint.parse(word, portRequired: true).map { !$0.0.isV4Mapped } ?? false
-        case .realServer:
-            return Endpoint.parse(word, portRequired: false).map { !$0.0.isV4Mapped } ?? false
+            if word == "any" { return .addresses(nil) }
+            var list: [IPAddress] = []
+            for part in word.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
+                guard let a = IPAddress.parse(part), !a.isV4Mapped else { return nil }
+                list.append(a)
+            }
+            return .addresses(list)
+        case .endpoint, .realServer:
+            guard let (a, port) = Endpoint.parse(word, portRequired: self == .endpoint), !a.isV4Mapped else { return nil }
+            return .endpoint(a, port)
         case .ports:
-            return (try? PortList.parse(word)) != nil
+            return (try? PortList.parse(word)).map(Value.ports)
         case .number(let r):
-            return !Self.hasSign(word) && (UInt64(word).map(r.contains) ?? false)
+            guard !Self.hasSign(word), let n = UInt64(word), r.contains(n) else { return nil }
+            return .number(n)
         case .mark:
-            return Mark.parse(word) != nil
+            return Mark.parse(word).map(Value.mark)
         case .scheduler:
-            return !word.isEmpty && word.count < 16 && word.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
+            return !word.isEmpty && word.count < 16 && word.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } ? .text(word) : nil
         case .interface:
-            return !word.isEmpty && word.utf8.count < 16 && !word.contains("/")
+            return !word.isEmpty && word.utf8.count < 16 && !word.contains("/") ? .text(word) : nil
         case .sysctlName, .text, .file, .regex:
-            return true
+            return .text(word)
         }
     }
+
+    /// Whether a word is a value of this kind: `problem(with:)` without building the message.
+    public func accepts(_ word: String) -> Bool { value(of: word) != nil }
 
     /// Why a word is not a value of this kind, or nil when it is.
     public func problem(with word: String) -> String? {
@@ -205,6 +214,20 @@ public enum Endpoint {
         guard !portRequired, let a = IPAddress.parse(b), a.family == .v6 else { return nil }
         return (a, nil)
     }
+}
+
+/// A value word as its kind made it (see ValueKind.value(of:)).
+public enum Value: Hashable, Sendable {
+    /// Names, schedulers, interfaces, sysctl names, file names, free text: the word itself.
+    case text(String)
+    case address(IPAddress)
+    /// An address list; nil for `any`.
+    case addresses([IPAddress]?)
+    /// ADDRESS:PORT, or ADDRESS[:PORT] for a real server (nil: the service's port).
+    case endpoint(IPAddress, UInt16?)
+    case ports([ClosedRange<UInt16>])
+    case number(UInt64)
+    case mark(UInt32)
 }
 
 /// Port lists: `80,443,8000-8100`.
