@@ -101,8 +101,12 @@ struct Batch {
     /// One command at its place: a change goes into the candidate, a show or a file is made from the
     /// state there (the kernel before the first change, the candidate after it).
     private func check(_ p: Parsed, _ c: inout Checked) throws(LVSError) {
-        let context = c.tx?.showContext(json: session.options.json, connections: { () throws(LVSError) in try ConnectionReader.read() })
-            ?? session.showContext
+        // Made only for the commands that read it: a view holds a copy of the candidate, and the next
+        // change would then copy the candidate's storage whole (a quadratic batch).
+        var context: ShowContext {
+            c.tx?.showContext(json: session.options.json, connections: { () throws(LVSError) in try ConnectionReader.read() })
+                ?? session.showContext
+        }
         switch p.command.handler {
         case .quit, .include, .alone:
             return
