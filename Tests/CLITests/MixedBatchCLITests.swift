@@ -123,4 +123,14 @@ struct MixedBatchCLITests {
         #expect(box.results == [0, 0, 0, 0])
         #expect(try ns.lvsh("show", "groups").out.split(separator: "\n").count == 5)
     }
+
+    @Test("apply --diff shows only what the plan changes: no timeout line on a kernel whose IPVS cannot be read")
+    func applyDiffWithoutTimeouts() throws {
+        let ns = try Netns()
+        let f = try ns.file("g.lvsh", "group web vip 192.0.2.1 tcp 80\n")
+        let r = try Self.lvsh(ns, "apply", f, "--check", "--diff")
+        #expect(r.status == 0, "\(r)")
+        #expect(r.out.contains("+group web vip 192.0.2.1 tcp 80 mark 1000"), "\(r)")
+        #expect(!r.out.contains("timeout"), "\(r)")
+    }
 }

@@ -222,4 +222,28 @@ struct EngineTests {
         }
         #expect(committed > 40 && refused > 40, "both kinds exercised: \(committed) committed, \(refused) refused")
     }
+
+    /// A batch against a kernel that holds `group web` (mark 1000) with its fwmark service and one real
+    /// server, and the plan --dry-run prints.
+    static let plans: [(batch: String, plan: [String])] = [
+        ("real web 10.1.1.1 nat weight 5", ["1. change real server 10.1.1.1:0 of fwmark 1000 (group web): nat weight 5"]),
+        ("real web 10.1.1.1 nat", ["nothing to change"]),
+        ("group web add vip 192.0.2.1 tcp 443", ["1. add entries to group web"]),
+        ("no real web 10.1.1.1", ["1. remove real server 10.1.1.1:0 from fwmark 1000 (group web)"]),
+        ("group api vip 192.0.2.2 tcp 80\nservice api scheduler rr",
+         ["1. add group api mark 1001", "2. add service fwmark 1001 (group api): scheduler rr"]),
+        ("ipvsadm -e -f 1000 -r 10.1.1.1 -m -w 9", ["1. ipvsadm -e -f 1000 -r 10.1.1.1 -m -w 9"]),
+    ]
+
+    @Test("table of batches and the plans they make", arguments: 0..<plans.count)
+    func plansOfBatches(_ i: Int) {
+        let host = Host()
+        #expect(host.run("group web vip 192.0.2.1 tcp 80\nservice web scheduler wlc\nreal web 10.1.1.1 nat") == 0, "\(host.err)")
+        var dry = SessionOptions()
+        dry.dryRun = true
+        let before = host.state
+        #expect(host.run(Self.plans[i].batch, dry) == 0, "\(host.err)")
+        #expect(host.out.split(separator: "\n").map(String.init) == Self.plans[i].plan, "\(host.out)")
+        #expect(host.state == before, "--dry-run writes nothing")
+    }
 }
