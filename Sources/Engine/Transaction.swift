@@ -45,23 +45,47 @@ public struct Transaction {
         case nothing
     }
 
-    public var candidate: Candidate
+    /// The kernel's state as read, before any change.
+    public let base: KernelState
     private let kernel: KernelAccess
     private let lock: WriterLock?
     private var executor: Executor
+    private var built: Candidate?
+    private let autoSysctl: Bool
+    private let reads: Reads
+
+    /// The candidate: the state read, with every change so far. Built on first use, so that a front
+    /// that finds nothing to change (a re-applied 10,000-service file) never models the table.
+    public var candidate: Candidate {
+        mutating get {
+            build()
+            return built!
+        }
+        _modify {
+            build()
+            yield &built!
+        }
+    }
+
+    private mutating func build() {
+        guard built == nil else { return }
+        var c = base.candidate(readSysctl: kernel.readSysctl)
+        c.autoSysctl = autoSysctl
+        c.defersGroupChecks = reads == .nothing
+        built = c
+    }
 
     /// Takes the lock when `writing` (joining this process's hold of it), then reads.
     public init(_ kernel: KernelAccess, reads: Reads, writing: Bool, autoSysctl: Bool = true,
                 failAtStep: Int? = nil) throws(LVSError) {
         self.kernel = kernel
+        self.autoSysctl = autoSysctl
+        self.reads = reads
         lock = try writing ? kernel.runtime().map { dir throws(LVSError) in try WriterLock(dir) } : nil
         switch reads {
-        case .everything: candidate = Self.read(kernel)
-        case .nothing:
-            candidate = Candidate(table: IPVSTable(), daemons: [], timeouts: .kernelDefault, groups: [], readSysctl: kernel.readSysctl)
-            candidate.defersGroupChecks = true
+        case .everything: base = KernelState(reading: kernel)
+        case .nothing: base = KernelState()
         }
-        candidate.autoSysctl = autoSysctl
         let writers = KernelWriters(ipvs: kernel.ipvs, marks: { () throws(LVSError) in try kernel.marks(true) },
                                     writeSysctl: kernel.writeSysctl)
         executor = Executor(writers: writers, failAtStep: failAtStep)
@@ -79,24 +103,7 @@ public struct Transaction {
 
     /// The kernel's state as a candidate; what cannot be read makes the commands that need it fail.
     public static func read(_ kernel: KernelAccess) -> Candidate {
-        var ipvs = IPVSState()
-        var ipvsError: LVSError? = nil
-        do throws(LVSError) {
-            ipvs = try IPVSState(reading: kernel.ipvs())
-        } catch {
-            ipvsError = error
-        }
-        var groups: [PortGroup] = []
-        var groupsError: LVSError? = nil
-        do throws(LVSError) {
-            groups = try kernel.marks(true).groups()
-        } catch {
-            groupsError = error
-        }
-        var c = Candidate(table: ipvs.table, daemons: ipvs.daemons, timeouts: ipvs.timeouts, groups: groups, readSysctl: kernel.readSysctl)
-        c.ipvsUnavailable = ipvsError
-        c.groupsUnavailable = groupsError
-        return c
+        KernelState(reading: kernel).candidate(readSysctl: kernel.readSysctl)
     }
 
     /// Test hook for a reproducible "middle of a plan" (see Executor.pauseBeforeStep).
@@ -133,9 +140,42 @@ public struct Transaction {
     }
 
     /// What show commands read after changes in the same batch: the candidate, not the kernel.
-    public func showContext(json: Bool, connections: @escaping () throws(LVSError) -> [Connection]) -> ShowContext {
+    public mutating func showContext(json: Bool, connections: @escaping () throws(LVSError) -> [Connection]) -> ShowContext {
         let view = CandidateView(candidate: candidate, kernel: kernel)
         return ShowContext(ipvs: { () throws(LVSError) in view }, marks: { () throws(LVSError) in CandidateMarks(view) },
                            connections: connections, json: json, sysctl: view.sysctl)
+    }
+}
+
+/// What a transaction read of the kernel: IPVS's state and the groups, or why each could not be read
+/// (a kernel without IPVS still has groups; the commands that need the missing part fail with it).
+public struct KernelState: Sendable {
+    public var ipvs = IPVSState()
+    public var ipvsError: LVSError?
+    public var groups: [PortGroup] = []
+    public var groupsError: LVSError?
+
+    /// Nothing read (a batch of entry edits only): the backend checks those against the kernel.
+    init() {}
+
+    init(reading kernel: KernelAccess) {
+        do throws(LVSError) {
+            ipvs = try IPVSState(reading: kernel.ipvs())
+        } catch {
+            ipvsError = error
+        }
+        do throws(LVSError) {
+            groups = try kernel.marks(true).groups()
+        } catch {
+            groupsError = error
+        }
+    }
+
+    /// A candidate of this state (with no groups read: one that defers its group checks).
+    func candidate(readSysctl: @escaping (String) -> String?) -> Candidate {
+        var c = Candidate(table: ipvs.table, daemons: ipvs.daemons, timeouts: ipvs.timeouts, groups: groups, readSysctl: readSysctl)
+        c.ipvsUnavailable = ipvsError
+        c.groupsUnavailable = groupsError
+        return c
     }
 }

@@ -73,17 +73,18 @@ public struct ApplyRunner {
         // Writers hold the namespace's lock from reading the kernel to the last write.
         var tx = try Transaction(session.kernel, reads: .everything, writing: !options.check,
                                  autoSysctl: session.options.autoSysctl, failAtStep: session.options.failStep)
-        if let e = tx.candidate.groupsUnavailable { throw e }
+        if let e = tx.base.groupsError { throw e }
         tx.wording = LVSHWording()
-        tx.candidate.wording = LVSHWording()
         let file = path == "-" ? "<stdin>" : path
         let (desired, fileWarnings) = try DesiredState.evaluate(text, file: file, readSysctl: session.readSysctl,
                                                                autoSysctl: session.options.autoSysctl,
-                                                               currentMarks: tx.candidate.groups.mapValues(\.mark),
+                                                               currentMarks: Dictionary(tx.base.groups.map { ($0.name, $0.mark) },
+                                                                                        uniquingKeysWith: { a, _ in a }),
                                                                ipvsadm: session.options.ipvsadm)
         let needIPVS = !desired.services.isEmpty || desired.timeouts != nil || !desired.daemons.isEmpty
-        if needIPVS, let e = tx.candidate.ipvsUnavailable { throw e }
-        let actual = state(of: tx.candidate, sysctls: Array(desired.sysctls.keys))
+        if needIPVS, let e = tx.base.ipvsError { throw e }
+        // The state as read, not as a candidate: a plan with nothing to do never models the table.
+        let actual = state(of: tx.base, sysctls: Array(desired.sysctls.keys))
         let plan = StatePlanner.plan(from: actual, to: desired, prune: options.prune)
         var report = ApplyReport()
         report.warnings = fileWarnings
@@ -95,6 +96,7 @@ public struct ApplyRunner {
         }
         // Checking the plan against the actual state step by step also gives each step its undo.
         // A plan with nothing to do touches no candidate: re-applying a 10,000-service file stays cheap.
+        if !plan.isEmpty { tx.candidate.wording = LVSHWording() }
         let drainStart = plan.isEmpty ? 0 : try check(plan, in: &tx.candidate)
         let changes = plan.isEmpty ? [] : tx.candidate.changes
         // With --drain, real servers that leave get weight 0 first and are deleted once drained: those
@@ -307,6 +309,17 @@ public struct ApplyRunner {
             }
             return nil
         }
+    }
+
+    /// The kernel's state as read, as apply compares it; `sysctls` are the ones the file names.
+    private func state(of base: KernelState, sysctls: [String]) -> ManagedState {
+        var s = ManagedState()
+        s.services = base.ipvs.table.services
+        s.groups = base.groups
+        s.daemons = base.ipvs.daemons
+        s.timeouts = base.ipvsError == nil ? base.ipvs.timeouts : nil
+        for name in sysctls { if let v = session.readSysctl(name) { s.sysctls[name] = v } }
+        return s
     }
 
     /// The candidate's state as apply compares it; `sysctls` are the ones the file names.
