@@ -11,7 +11,10 @@
 # an lvsh bug.
 # Self-check (corpus and scenario, no lvsh involved):
 #   LVSH_BIN=$PWD/tools/lab/corpus/ipvsadm-as-lvsh tools/lab/uml/run tools/lab/scenarios/uml/ipvsadm-differential.sh
-# timeout: 420
+# The time limit is generous: the scenario starts some 850 processes, 190 s alone in the guest here,
+# and over 420 s while the qemu lab shares the host's two cores (on CPUs with AMX every UML context
+# switch also moves the whole XSAVE area, see tools/lab/uml/xstate-shim.c).
+# timeout: 900
 . "${LAB_LIB:?run via tools/lab/uml/run}"
 need_lvsh
 trap 'echo "scenario error at line $LINENO: $BASH_COMMAND (status $?)" >&2' ERR
