@@ -46,12 +46,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "LVSModelTests", dependencies: ["LVSModel"]),
-        .testTarget(name: "IPVSTests", dependencies: ["IPVS", "LVSModel", "System"], exclude: ["Captures"]),
+        // What several test targets share (a seeded generator); not a test target itself.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "LVSModelTests", dependencies: ["LVSModel", "TestSupport"]),
+        .testTarget(name: "IPVSTests", dependencies: ["IPVS", "LVSModel", "System", "TestSupport"], exclude: ["Captures"]),
         .testTarget(name: "FirewallTests", dependencies: ["Firewall", "LVSModel", "System"]),
         // Pure parts of the console, and the console itself driven through tmux in a fresh namespace.
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Shell", "Engine", "LVSModel"]),
-        .testTarget(name: "ShellTests", dependencies: ["Shell", "IPVSAdm", "Engine", "Listings", "System", "IPVS", "Firewall", "LVSModel"]),
+        .testTarget(name: "ShellTests", dependencies: ["Shell", "IPVSAdm", "Engine", "Listings", "System", "IPVS", "Firewall", "LVSModel", "TestSupport"]),
         // The lvsh binary end to end, on the machine's kernel in fresh network namespaces (spawns it).
         .testTarget(name: "CLITests"),
         // tools/: the ansible module against a namespace of this host.

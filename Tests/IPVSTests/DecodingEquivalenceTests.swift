@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import CNetlink
 @testable import IPVS
 import LVSModel
@@ -7,16 +8,6 @@ import LVSModel
 /// counters); on any attributes, well-formed or not, they must give what reading them through
 /// `NetlinkAttributes` tables gives.
 struct DecodingEquivalenceTests {
-    struct RNG: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     // MARK: the reference: the table-based decoding
 
@@ -98,13 +89,13 @@ struct DecodingEquivalenceTests {
 
     // MARK: random attributes
 
-    static func payload(_ rng: inout RNG) -> [UInt8] {
+    static func payload(_ rng: inout SeededGenerator) -> [UInt8] {
         let sizes = [0, 1, 2, 3, 4, 5, 8, 12, 16, 20]
         let n = sizes[Int(rng.next() % UInt64(sizes.count))]
         return (0..<n).map { _ in UInt8(truncatingIfNeeded: rng.next() % 4 == 0 ? rng.next() : rng.next() % 3) }
     }
 
-    static func level(_ rng: inout RNG, maxType: Int, nested: (inout RNG, Int) -> [UInt8]?) -> [UInt8] {
+    static func level(_ rng: inout SeededGenerator, maxType: Int, nested: (inout SeededGenerator, Int) -> [UInt8]?) -> [UInt8] {
         var out: [UInt8] = []
         for _ in 0..<(Int(rng.next() % 24)) {
             let type = Int(rng.next() % UInt64(maxType + 3))
@@ -119,8 +110,8 @@ struct DecodingEquivalenceTests {
         return out
     }
 
-    static func message(_ rng: inout RNG, inner: Int, innerMax: Int, stats: (Int, Int)) -> NetlinkMessage {
-        let statsLevel: (inout RNG, Int) -> [UInt8]? = { rng, t in
+    static func message(_ rng: inout SeededGenerator, inner: Int, innerMax: Int, stats: (Int, Int)) -> NetlinkMessage {
+        let statsLevel: (inout SeededGenerator, Int) -> [UInt8]? = { rng, t in
             t == stats.0 || t == stats.1 ? level(&rng, maxType: __IPVS_STATS_ATTR_MAX - 1) { _, _ in nil } : nil
         }
         let top = level(&rng, maxType: __IPVS_CMD_ATTR_MAX - 1) { rng, t in
@@ -131,7 +122,7 @@ struct DecodingEquivalenceTests {
     }
 
     @Test func servicesDecodeAsWithTables() {
-        var rng = RNG(state: 11)
+        var rng = SeededGenerator(state: 11)
         var decoded = 0
         for _ in 0..<30000 {
             let m = Self.message(&rng, inner: IPVS_CMD_ATTR_SERVICE, innerMax: __IPVS_SVC_ATTR_MAX - 1,
@@ -150,7 +141,7 @@ struct DecodingEquivalenceTests {
     }
 
     @Test func destinationsDecodeAsWithTables() {
-        var rng = RNG(state: 12)
+        var rng = SeededGenerator(state: 12)
         var decoded = 0
         for i in 0..<30000 {
             let m = Self.message(&rng, inner: IPVS_CMD_ATTR_DEST, innerMax: __IPVS_DEST_ATTR_MAX - 1,

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import LVSModel
 #if canImport(Glibc)
 import Glibc
@@ -51,7 +52,7 @@ struct IPAddressTests {
     /// The byte parser against the C library's inet_pton on generated text: random bytes from the
     /// characters addresses use, and well-formed-looking addresses with gaps and dotted tails.
     @Test func agreesWithInetPton() {
-        var rng = SplitMix(seed: 4291)
+        var rng = SeededGenerator(state: 4291)
         let alphabet = Array("0123456789abcdefABCDEF:.:.:g ")
         var inputs: [String] = []
         for _ in 0..<20_000 {
@@ -74,19 +75,6 @@ struct IPAddressTests {
             let expected = ok ? Array(buffer.prefix(v6 ? 16 : 4)) : nil
             #expect(IPAddress(text)?.bytes == expected, "\(text)")
         }
-    }
-}
-
-/// A small deterministic generator, so that a failure names an input that fails again.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

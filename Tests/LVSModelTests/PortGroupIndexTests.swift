@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import LVSModel
 
 /// `PortGroupIndex`: the per-(protocol, address) interval index that checks one group against all others
@@ -153,17 +154,6 @@ import LVSModel
 
     // MARK: property
 
-    /// SplitMix64: a seeded generator, so that a failing sequence can be replayed.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     @Test("agrees with the all-pairs check over random sequences of puts, entry edits and removals",
           arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])

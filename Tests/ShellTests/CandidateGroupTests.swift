@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import Firewall
 import IPVS
 import LVSModel
@@ -67,16 +68,6 @@ import Engine
         #expect(throws: Never.self) { try c.apply(.put(PortGroup(name: "late", mark: 5, entries: [Self.e("10.5.5.5", .tcp, 80...80)])), "late") }
     }
 
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     @Test("random changes: same groups, messages and allocated marks as the all-groups check",
           arguments: [11, 12, 13, 14] as [UInt64])

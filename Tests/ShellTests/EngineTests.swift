@@ -3,6 +3,7 @@ import IPVS
 import LVSModel
 @testable import Shell
 import Testing
+import TestSupport
 import Engine
 import IPVSAdm
 import Listings
@@ -147,44 +148,32 @@ struct EngineTests {
         #expect(host.err.contains("t.lvsh:1:6: cannot read /nonexistent/x.lvsh"), "\(host.err)")
     }
 
-    /// A small deterministic generator (SplitMix64): the same seed gives the same batches.
-    struct Generator {
-        var state: UInt64
-        mutating func next(_ n: Int) -> Int {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Int((z ^ (z >> 31)) % UInt64(n))
-        }
-    }
-
-    static func randomCommand(_ g: inout Generator) -> String {
-        let group = "g\(g.next(4))", vip = "10.0.\(g.next(3)).\(g.next(3) + 1)", port = g.next(5) + 80
-        let real = "10.1.0.\(g.next(4) + 1)"
-        switch g.next(14) {
+    static func randomCommand(_ g: inout SeededGenerator) -> String {
+        let group = "g\(g.below(4))", vip = "10.0.\(g.below(3)).\(g.below(3) + 1)", port = g.below(5) + 80
+        let real = "10.1.0.\(g.below(4) + 1)"
+        switch g.below(14) {
         case 0, 11, 12: return "group \(group) vip \(vip) tcp \(port)"
         case 13: return "service \(group)"
         case 1: return "group \(group) add vip \(vip) udp \(port)"
         case 2: return "no group \(group)"
-        case 3: return "service \(group) scheduler \(["rr", "wlc", "sh"][g.next(3)])"
-        case 4: return "real \(group) \(real) nat weight \(g.next(5))"
+        case 3: return "service \(group) scheduler \(["rr", "wlc", "sh"][g.below(3)])"
+        case 4: return "real \(group) \(real) nat weight \(g.below(5))"
         case 5: return "no real \(group) \(real)"
-        case 6: return "service tcp \(vip):\(port) scheduler rr persistent \(g.next(3) * 60 + 1)"
+        case 6: return "service tcp \(vip):\(port) scheduler rr persistent \(g.below(3) * 60 + 1)"
         case 7: return "real tcp \(vip):\(port) \(real) dr"
         case 8: return "no service tcp \(vip):\(port)"
-        case 9: return "timeout tcp \(g.next(900) + 1) tcpfin 60 udp 120"
-        default: return "ipvsadm -a -t \(vip):\(port) -r \(real) -w \(g.next(3))"
+        case 9: return "timeout tcp \(g.below(900) + 1) tcpfin 60 udp 120"
+        default: return "ipvsadm -a -t \(vip):\(port) -r \(real) -w \(g.below(3))"
         }
     }
 
     @Test("random batches: committed ones leave the kernel as the candidate planned; refused ones leave it untouched")
     func randomBatches() {
-        var g = Generator(state: 0x5EED)
+        var g = SeededGenerator(state: 0x5EED)
         let host = Host()
         var committed = 0, refused = 0
         for _ in 0..<300 {
-            let script = (0..<(g.next(3) + 1)).map { _ in Self.randomCommand(&g) }.joined(separator: "\n")
+            let script = (0..<(g.below(3) + 1)).map { _ in Self.randomCommand(&g) }.joined(separator: "\n")
             let before = host.state
             // What the engine's own model expects: the batch run against a candidate of the kernel now.
             var expected = Transaction.read(host.session().kernel)

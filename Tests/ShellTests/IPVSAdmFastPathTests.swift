@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import LVSModel
 @testable import Shell
 import IPVSAdm
@@ -8,16 +9,6 @@ import IPVSAdm
 /// wherever it answers: checked here on the reference corpus and on random mutations of it,
 /// with non-ASCII, CR, LF and combining characters among the pieces.
 @Suite struct IPVSAdmFastPathTests {
-    struct RNG: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     static let pieces: [String] = [
         "-", "--", "=", ":", ".", "[", "]", "#", ",", " ", "  ", "\t", "\r", "\n", "\r\n", "0", "1", "8", "0x", "A", "a", "f",
@@ -26,7 +17,7 @@ import IPVSAdm
         "10.1", "0177.0.0.1", "08.0.0.1", "1.2.3.4 ", " 1.2.3.4", "1.2.3.4:65536", "-0", "+80", "99999999999999999999",
     ]
 
-    static func text(_ rng: inout RNG, base: String) -> String {
+    static func text(_ rng: inout SeededGenerator, base: String) -> String {
         var scalars = Array(base.unicodeScalars)
         for _ in 0..<(Int(rng.next() % 4)) {
             let piece = Array(pieces[Int(rng.next() % UInt64(pieces.count))].unicodeScalars)
@@ -45,7 +36,7 @@ import IPVSAdm
     }
 
     @Test func asciiWordsAreTheWordsOfTheLine() {
-        var rng = RNG(state: 1)
+        var rng = SeededGenerator(state: 1)
         let lines = ipvsadmReferenceCases.map { $0.args.joined(separator: " ") }
         var checked = 0
         for base in lines + Self.pieces {
@@ -63,7 +54,7 @@ import IPVSAdm
     }
 
     @Test func linesAreCutWhereCharactersAreLineFeeds() {
-        var rng = RNG(state: 2)
+        var rng = SeededGenerator(state: 2)
         for _ in 0..<20000 {
             var text = ""
             for _ in 0..<(Int(rng.next() % 5)) { text += Self.text(&rng, base: Self.pieces[Int(rng.next() % UInt64(Self.pieces.count))]) }
@@ -79,7 +70,7 @@ import IPVSAdm
     }
 
     @Test func plainEndpointsReadAsTheGeneralParserReadsThem() {
-        var rng = RNG(state: 3)
+        var rng = SeededGenerator(state: 3)
         var answered = 0
         for base in Self.corpus {
             for _ in 0..<60 {
@@ -95,7 +86,7 @@ import IPVSAdm
     }
 
     @Test func wordReadingAgreesWithCharacters() {
-        var rng = RNG(state: 4)
+        var rng = SeededGenerator(state: 4)
         for base in Self.corpus {
             for _ in 0..<60 {
                 let word = Self.text(&rng, base: base)
