@@ -20,6 +20,8 @@ struct Batch {
         let filter: OutputFilter?
         /// The file the command was read from (a `load`ed file's name for its commands).
         let file: String
+        /// An `ipvsadm` line, parsed once by the registered language.
+        var embedded: EmbeddedLine? = nil
     }
 
     /// What the batch does after its commit, in order.
@@ -124,7 +126,7 @@ struct Batch {
         case .ipvsadm:
             let args = p.bindings.all("args")
             let language = try ipvsadm(p)
-            let line = try at(p) { () throws(LVSError) in try language.parse(args) }
+            let line = p.embedded!
             guard line.changesState else { return c.outputs.append(.text(try listing(args, p, context, language))) }
             try change(p, &c, editsOnly: false) { (candidate: inout Candidate) throws(LVSError) in
                 candidate.wording = language.wording
@@ -245,7 +247,11 @@ struct Batch {
             case .success(let r): (command, bindings) = r
             case .failure(let f): throw .badInput(located(f.message, input, file: file, wordIndex: f.wordIndex))
             }
-            let p = Parsed(input: input, command: command, bindings: bindings, filter: filter, file: file)
+            var p = Parsed(input: input, command: command, bindings: bindings, filter: filter, file: file)
+            if case .ipvsadm = command.handler {
+                let language = try ipvsadm(p)
+                p.embedded = try at(p) { () throws(LVSError) in try language.parse(bindings.all("args")) }
+            }
             switch command.handler {
             case .quit:
                 // `quit` ends the batch: what follows it is not run, as in the console.
@@ -273,7 +279,7 @@ struct Batch {
     private func changes(_ p: Parsed) -> Bool {
         switch p.command.handler {
         case .change: return true
-        case .ipvsadm: return (try? session.options.ipvsadm?.parse(p.bindings.all("args")))?.changesState ?? false
+        case .ipvsadm: return p.embedded?.changesState ?? false
         default: return false
         }
     }
@@ -281,7 +287,7 @@ struct Batch {
     /// An ipvsadm line that reads its own input (`-R`).
     private func readsInput(_ p: Parsed) -> Bool {
         guard case .ipvsadm = p.command.handler else { return false }
-        return (try? session.options.ipvsadm?.parse(p.bindings.all("args")))?.readsInput ?? false
+        return p.embedded?.readsInput ?? false
     }
 
     /// `group NAME add ...` or `group NAME del ...`.
