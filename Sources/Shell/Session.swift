@@ -127,24 +127,25 @@ public final class Session {
             return LVSError.Code.badInput.rawValue
         }
         var lock: WriterLock? = nil
-        if !options.dryRun, let line = try? language.parse(args), line.changesState {
+        // `-R`'s input, read with the same limit as command files.
+        var input = ""
+        if let line = try? language.parse(args) {
             do throws(LVSError) {
-                lock = try runtime().map { dir throws(LVSError) in try WriterLock(dir) }
+                if !options.dryRun && line.changesState { lock = try runtime().map { dir throws(LVSError) in try WriterLock(dir) } }
+                if line.readsInput { input = try InputFile.read("-") }
             } catch {
                 err(error.message + "\n")
                 return error.code.rawValue
             }
         }
         defer { withExtendedLifetime(lock) {} }
-        return language.run(args, control: control, stdin: { StandardStream.readAll(0) }, out: out, err: err,
+        return language.run(args, control: control, stdin: { input }, out: out, err: err,
                             readConnections: { () throws(LVSError) in try ConnectionReader.read() })
     }
 
     /// A command file's text, or standard input for "-".
     static func readInput(_ path: String) throws(LVSError) -> String {
-        if path == "-" { return StandardStream.readAll(0) }
-        guard let text = ProcFile.read(path) else { throw .badInput("cannot read \(Shown.word(path)): \(String(cString: strerror(errno)))") }
-        return text
+        try InputFile.read(path)
     }
 
     /// A plain line console: one command a line, `quit` or end of input to leave.

@@ -133,4 +133,18 @@ struct MixedBatchCLITests {
         #expect(r.out.contains("+group web vip 192.0.2.1 tcp 80 mark 1000"), "\(r)")
         #expect(!r.out.contains("timeout"), "\(r)")
     }
+
+    @Test("an endless input (/dev/zero as a file, through load, or as standard input) is refused at a limit, nothing applied")
+    func endlessInput() throws {
+        let ns = try Netns()
+        let before = try ns.sh("nft -j list ruleset")
+        for args in [["-f", "/dev/zero"], ["-c", "group a vip 192.0.2.1 tcp 80; load /dev/zero"]] {
+            let r = try ns.run(["timeout", "120", CLILab.lvsh] + args)
+            #expect(r.status == 2, "\(args): \(r.status) \(r.err.prefix(300))")
+            #expect(r.err.contains("is larger than 256 MiB"), "\(r.err.prefix(300))")
+        }
+        let r = try ns.run(["sh", "-c", "timeout 120 \(CLILab.lvsh) ipvsadm -R < /dev/zero"])
+        #expect(r.status == 2 && r.err.contains("standard input is larger than 256 MiB"), "\(r.status) \(r.err.prefix(300))")
+        #expect(try ns.sh("nft -j list ruleset") == before)
+    }
 }
