@@ -18,6 +18,14 @@ public struct PortGroupIndex: Sendable {
     private struct Bucket: Hashable, Sendable {
         var proto: L4Protocol
         var address: IPAddress?
+
+        /// Two words instead of the synthesized five: a load of 100,000 VIPs hashes a bucket several
+        /// times per entry. (Equal buckets hash equally; the rare collision is settled by ==.)
+        func hash(into hasher: inout Hasher) {
+            let family: UInt64 = address == nil ? 1 : address!.family == .v6 ? 2 : 0
+            hasher.combine(address?.low ?? 0)
+            hasher.combine((address?.high ?? 0) ^ (UInt64(proto.rawValue) << 48) ^ (family << 44))
+        }
     }
 
     private struct Span: Sendable {
@@ -163,7 +171,16 @@ struct PortCoverage: Sendable {
     private var top = [Int32](repeating: 0, count: 2 * leaves)
 
     mutating func add(_ low: Int, _ high: Int, _ delta: Int32) {
-        add(low, high, delta, node: 1, from: 0, to: Self.leaves - 1)
+        guard low == high else { return add(low, high, delta, node: 1, from: 0, to: Self.leaves - 1) }
+        // One port, the common case (100,000 VIPs on one port): its leaf, then each ancestor bottom up,
+        // without the recursion's walk down.
+        var node = Self.leaves + low
+        added[node] += delta
+        top[node] += delta
+        while node > 1 {
+            node /= 2
+            top[node] = added[node] + max(top[2 * node], top[2 * node + 1])
+        }
     }
 
     private mutating func add(_ low: Int, _ high: Int, _ delta: Int32, node: Int, from: Int, to: Int) {
