@@ -4,14 +4,13 @@ import LVSModel
 /// test that replays its corpus (Tests/FirewallTests/FuzzCorpusTests.swift): the byte fields of a set
 /// element as libnftnl hands them over from a GETSETELEM reply, which lvsh reads itself.
 public enum FirewallFuzzEntry {
-    /// The first byte picks the map (byte % 3) and the key order ((byte / 3) % 3); then come the key,
+    /// The first byte picks the map (byte % 9: lvsh's six maps, then the three of earlier versions) and
+    /// for an earlier map the key order ((byte / 9) % 3); then come the key,
     /// the key end, the data and the userdata, each as one length byte and that many bytes (length
     /// 255: absent). Fields missing at the end are absent. Traps (`fatalError`) only where an element
     /// read as an entry would not be written back with the same key.
     public static func decodeElement(_ bytes: UnsafeRawBufferPointer) {
         guard let selector = bytes.first else { return }
-        let map = NFTMap.allCases[Int(selector) % 3]
-        let order = NFTKeyOrder.allCases[(Int(selector) / 3) % 3]
         var fields: [UnsafeRawBufferPointer?] = []
         var i = 1
         while fields.count < 4 {
@@ -29,11 +28,17 @@ public enum FirewallFuzzEntry {
         if let userdata = fields[3] { _ = NFTUserdata.comment(in: userdata) }
         guard let k = fields[0], let key = NFTKey(bytes: k) else { return }
         let keyEnd = fields[1].flatMap { NFTKey(bytes: $0) }
-        guard let entry = NFTElementCodec.entry(in: map, order: order, key: key, keyEnd: keyEnd) else { return }
-        guard order == .current else { return }
+        let pick = Int(selector) % 9
+        guard pick < NFTMap.allCases.count else {
+            let order = NFTKeyOrder.allCases[(Int(selector) / 9) % 3]
+            _ = NFTElementCodec.entry(in: NFTEarlierMap.allCases[pick - NFTMap.allCases.count], order: order, key: key, keyEnd: keyEnd)
+            return
+        }
+        let map = NFTMap.allCases[pick]
+        guard let entry = NFTElementCodec.entry(in: map, key: key, end: keyEnd) else { return }
         let written = NFTElementCodec.keys(of: entry)
-        guard NFTMap(for: entry) == map, written.key == key, written.keyEnd == (keyEnd ?? key) else {
-            fatalError("the element \(key.bytes) \(keyEnd?.bytes ?? []) reads as \(entry), which is written as \(written.key.bytes) \(written.keyEnd.bytes)")
+        guard written.map == map, written.key == key, written.end == keyEnd else {
+            fatalError("the element \(key.bytes) \(keyEnd?.bytes ?? []) reads as \(entry), which is written as \(written.key.bytes) \(written.end?.bytes ?? [])")
         }
     }
 }

@@ -54,19 +54,30 @@ extension NFTBatch {
         }
     }
 
-    /// Adds or deletes map elements for entries; adds carry the group's mark as the element's data.
+    /// Adds or deletes map elements for entries; adds carry the group's mark as the element's data. A
+    /// single port is one element of its family's hash map; a range two of its interval map, the first
+    /// key with the mark and the end key flagged NFT_SET_ELEM_INTERVAL_END (deleted the same way).
     func appendEntries(_ elements: [NFTEntryElement], adding: Bool, groupName: @escaping (UInt32) -> String) {
+        let endFlag = UInt32(NFT_SET_ELEM_INTERVAL_END.rawValue)
         for map in NFTMap.allCases {
             let mine = elements.filter { $0.map == map }
             guard !mine.isEmpty else { continue }
-            appendElements(set: map.setName, count: mine.count, adding: adding,
+            let perEntry = map.kind == .ranges ? 2 : 1
+            appendElements(set: map.setName, count: mine.count * perEntry, adding: adding,
                            maxElementLength: map.encodedElementLength(withData: adding),
-                           describe: { "entry '\(mine[$0].entry.description)' of group \(groupName(mine[$0].mark))" }) { e, i in
-                let (key, keyEnd) = NFTElementCodec.keys(of: mine[i].entry)
+                           describe: { "entry '\(mine[$0 / perEntry].entry.description)' of group \(groupName(mine[$0 / perEntry].mark))" }) { e, i in
+                let element = mine[i / perEntry]
+                let (_, key, end) = NFTElementCodec.keys(of: element.entry, in: map)
+                if i % perEntry == 1, let end {
+                    end.withUnsafeBytes { _ = nftnl_set_elem_set(e, nftAttr(NFTNL_SET_ELEM_KEY), $0.baseAddress, UInt32($0.count)) }
+                    nftnl_set_elem_unset(e, nftAttr(NFTNL_SET_ELEM_DATA))
+                    nftnl_set_elem_set_u32(e, nftAttr(NFTNL_SET_ELEM_FLAGS), endFlag)
+                    return
+                }
                 key.withUnsafeBytes { _ = nftnl_set_elem_set(e, nftAttr(NFTNL_SET_ELEM_KEY), $0.baseAddress, UInt32($0.count)) }
-                keyEnd.withUnsafeBytes { _ = nftnl_set_elem_set(e, nftAttr(NFTNL_SET_ELEM_KEY_END), $0.baseAddress, UInt32($0.count)) }
+                nftnl_set_elem_unset(e, nftAttr(NFTNL_SET_ELEM_FLAGS))
                 if adding {
-                    var mark = mine[i].mark
+                    var mark = element.mark
                     _ = nftnl_set_elem_set(e, nftAttr(NFTNL_SET_ELEM_DATA), &mark, 4)
                 }
             }

@@ -1,133 +1,102 @@
+import CNetlink
 import LVSModel
 
-/// The order of the fields in the key of lvsh's maps. lvsh writes `portFirst`; it reads the orders of
-/// earlier versions too, so that a table they made is understood and can be replaced whole
-/// (Sources/Firewall/README.md, "Earlier layouts").
-enum NFTKeyOrder: CaseIterable, Hashable, Sendable {
-    /// `inet_service . inet_proto . ADDRESS`: what lvsh writes. The kernel's pipapo set narrows field by
-    /// field and a lookup costs about the number of elements matching the fields seen so far; the port
-    /// tells apart the one-port groups of one VIP at once (flat in tools/bench/marks `packets`).
-    case portFirst
-    /// `inet_proto . inet_service . ADDRESS`: lvsh until the port came first (linear in the groups of
-    /// one protocol).
-    case protocolFirst
-    /// `ADDRESS . inet_proto . inet_service`: the first lvsh (linear in the groups of one VIP).
-    case addressFirst
-
-    /// The order lvsh writes.
-    static let current = NFTKeyOrder.portFirst
+/// The address part of a map's key: which rule looks the map up.
+enum NFTKeyFamily: String, CaseIterable, Hashable, Sendable {
+    case v4, v6, any
 }
 
-/// A field of a map's key.
-enum NFTKeyField: Hashable, Sendable {
-    case port, proto, address
-}
+/// One of lvsh's six classification maps: per address family, one hash map for single ports and one
+/// interval map for port ranges (Sources/Firewall/README.md, "Layout"). Every key is laid out as nft
+/// lays out `ADDRESS . inet_proto . inet_service`: the address bytes, the protocol in a 4-byte register,
+/// the port in network order in a 4-byte register (no address for `any`).
+struct NFTMap: Hashable, Sendable, CaseIterable {
+    /// Exact single ports, or port ranges.
+    enum Kind: String, Hashable, Sendable {
+        /// A hash map (nft_set_hash): a lookup costs the same whatever the number of elements, and
+        /// the key type is nft's concatenation, so `nft list` shows `10.0.0.1 . tcp . 80`.
+        case ports
+        /// A one-field interval map (nft_set_rbtree) over the whole key as one big-endian integer:
+        /// a range is the keys from its first port to its last, a lookup costs log n in the number of
+        /// ranges whatever their shape. (A concatenated interval map is a pipapo set, whose lookup
+        /// costs the number of elements that match its first fields: linear in many VIPs on one port
+        /// with the port first, in many ports of one VIP with the address first.)
+        case ranges
+    }
 
-/// One of lvsh's three classification maps; which one holds an entry depends on its address family.
-enum NFTMap: CaseIterable, Hashable, Sendable {
-    /// `inet_service . inet_proto . ipv4_addr : mark`
-    case v4
-    /// `inet_service . inet_proto . ipv6_addr : mark`
-    case v6
-    /// `inet_service . inet_proto : mark`, for entries without an address.
-    case any
+    var family: NFTKeyFamily
+    var kind: Kind
+
+    static let allCases: [NFTMap] = [NFTKeyFamily.v4, .v6, .any].flatMap { f in [Kind.ports, .ranges].map { NFTMap(family: f, kind: $0) } }
+
+    init(family: NFTKeyFamily, kind: Kind) {
+        self.family = family
+        self.kind = kind
+    }
 
     /// The map holding `entry`.
     init(for entry: PortGroupEntry) {
         switch entry.address?.family {
-        case .v4?: self = .v4
-        case .v6?: self = .v6
-        case nil: self = .any
+        case .v4?: family = .v4
+        case .v6?: family = .v6
+        case nil: family = .any
         }
+        kind = entry.ports.count == 1 ? .ports : .ranges
     }
 
-    /// The set's name inside table inet lvsh.
-    var setName: String {
-        switch self {
-        case .v4: "v4"
-        case .v6: "v6"
-        case .any: "any"
-        }
-    }
+    /// The set's name inside table inet lvsh: `v4_ports`, `any_ranges`, ...
+    var setName: String { "\(family.rawValue)_\(kind.rawValue)" }
 
     /// Bytes of the address field (0 for `any`).
     var addressLength: Int {
-        switch self {
+        switch family {
         case .v4: 4
         case .v6: 16
         case .any: 0
         }
     }
 
-    /// The key's fields in `order` (no address in `any`).
-    func fields(_ order: NFTKeyOrder = .current) -> [NFTKeyField] {
-        let all: [NFTKeyField]
-        switch order {
-        case .portFirst: all = [.port, .proto, .address]
-        case .protocolFirst: all = [.proto, .port, .address]
-        case .addressFirst: all = [.address, .proto, .port]
-        }
-        return addressLength == 0 ? all.filter { $0 != .address } : all
-    }
+    /// Where the protocol register starts (the port register follows it).
+    var protocolOffset: Int { addressLength }
+    var portOffset: Int { addressLength + 4 }
+    /// Key length: the address, then two 32-bit registers.
+    var keyLength: Int { addressLength + 8 }
 
-    /// A field's length before padding.
-    func length(of field: NFTKeyField) -> Int {
-        switch field {
-        case .port: 2
-        case .proto: 1
-        case .address: addressLength
+    /// nft's datatype id of the concatenation `ADDRESS . inet_proto . inet_service`: member types, 6
+    /// bits each, the first highest (TYPE_IPADDR 7, TYPE_IP6ADDR 8, TYPE_INET_PROTOCOL 12,
+    /// TYPE_INET_SERVICE 13). The interval maps are TYPE_INTEGER (4): nft prints their keys as numbers.
+    var keyType: UInt32 {
+        guard kind == .ports else { return 4 }
+        switch family {
+        case .v4: return 7 << 12 | 12 << 6 | 13
+        case .v6: return 8 << 12 | 12 << 6 | 13
+        case .any: return 12 << 6 | 13
         }
     }
 
-    /// Where `field` starts in a key laid out in `order`: every field takes whole 32-bit registers.
-    func offset(of field: NFTKeyField, _ order: NFTKeyOrder = .current) -> Int {
-        var offset = 0
-        for f in fields(order) {
-            if f == field { return offset }
-            offset += (length(of: f) + 3) / 4 * 4
-        }
-        preconditionFailure("map \(setName) has no \(field) field")
-    }
-
-    /// Each concatenated field's length before padding, as NFTA_SET_DESC_CONCAT wants them: port,
-    /// protocol, then the address.
-    var fieldLengths: [UInt8] { fields().map { UInt8(length(of: $0)) } }
-
-    /// Key length: every field of a concatenation takes whole 32-bit registers (the same in every order).
-    var keyLength: Int { addressLength + 4 + 4 }
-
-    /// nft's datatype id for the concatenation in `order`: the member types, 6 bits each, the first field
-    /// highest (TYPE_IPADDR 7, TYPE_IP6ADDR 8, TYPE_INET_PROTOCOL 12, TYPE_INET_SERVICE 13).
-    func keyType(_ order: NFTKeyOrder = .current) -> UInt32 {
-        fields(order).reduce(0) { type, field in
-            let id: UInt32
-            switch field {
-            case .port: id = 13
-            case .proto: id = 12
-            case .address: id = self == .v6 ? 8 : 7
-            }
-            return type << 6 | id
+    /// The key's fields in nft's words, for listings and the interval maps' comments.
+    var keyWords: String {
+        switch family {
+        case .v4: "ipv4_addr . inet_proto . inet_service"
+        case .v6: "ipv6_addr . inet_proto . inet_service"
+        case .any: "inet_proto . inet_service"
         }
     }
 
-    /// The key type lvsh writes.
-    var keyType: UInt32 { keyType(.current) }
-
-    /// The order whose key type is `type`, if any lvsh used it. (`any` had the same key with the
-    /// protocol first and with the address first: that answers `protocolFirst`.)
-    func order(forKeyType type: UInt32) -> NFTKeyOrder? {
-        NFTKeyOrder.allCases.first { keyType($0) == type }
+    /// The comment of an interval map, which `nft list` shows above its numeric keys.
+    var comment: String? {
+        kind == .ranges ? "port ranges: \(keyWords) as one \(keyLength * 8)-bit integer; `lvsh show groups` decodes them" : nil
     }
 
-    /// Size of one element in a NEWSETELEM/DELSETELEM message: the list-element nest, key and key-end
-    /// nests (4 + 4 + key), and for adds the data nest (4 + 4 + 4 mark bytes).
+    /// Size of one element in a NEWSETELEM/DELSETELEM message: the list-element nest, the key nest
+    /// (4 + 4 + key), and the data nest (4 + 4 + 4 mark bytes) or the flags attribute (8).
     func encodedElementLength(withData: Bool) -> Int {
-        4 + 2 * (8 + keyLength) + (withData ? 12 : 0)
+        4 + 8 + keyLength + (withData ? 12 : 8)
     }
 }
 
 /// A concatenated set key (at most 24 bytes) kept inline, so that encoding an entry allocates nothing.
-struct NFTKey: Equatable, Sendable {
+struct NFTKey: Equatable, Comparable, Sendable {
     private var storage: (UInt64, UInt64, UInt64) = (0, 0, 0)
     /// How many of the 24 bytes are used.
     private(set) var count: Int
@@ -167,63 +136,84 @@ struct NFTKey: Equatable, Sendable {
     static func == (a: NFTKey, b: NFTKey) -> Bool {
         a.count == b.count && a.storage == b.storage
     }
+
+    /// Byte order, as the kernel's interval map compares keys (memcmp).
+    static func < (a: NFTKey, b: NFTKey) -> Bool {
+        a.withUnsafeBytes { x in b.withUnsafeBytes { y in x.lexicographicallyPrecedes(y) } }
+    }
 }
 
 /// Converts between port-group entries and the keys of lvsh's maps (pure; no libnftnl).
 enum NFTElementCodec {
-    /// The key (first port) and key-end (last port) of `entry`: the port in network order in a 4-byte
-    /// register, the protocol in a 4-byte register, then the address bytes, exactly as nft lays out
-    /// `inet_service . inet_proto . ipv4_addr` (each field padded to 4 bytes).
-    static func keys(of entry: PortGroupEntry) -> (key: NFTKey, keyEnd: NFTKey) {
+    /// The last byte of a range's end key: the interval map's end element is exclusive, so it is the
+    /// key of the last port with 1 in the port register's last padding byte. Keys of packets have 0
+    /// there, so the range holds exactly its ports, and ends never collide with starts.
+    static let endMarker: UInt8 = 1
+
+    /// The key of `port` in `entry`'s map.
+    static func key(of entry: PortGroupEntry, port: UInt16) -> NFTKey {
         let map = NFTMap(for: entry)
         var key = NFTKey(count: map.keyLength)
-        key.storeByte(UInt8(truncatingIfNeeded: entry.protocolName.rawValue), at: map.offset(of: .proto))
         if let address = entry.address {
-            let a = map.offset(of: .address)
             switch address.family {
             case .v4:
-                key.storeBigEndian(address.v4Value, at: a)
+                key.storeBigEndian(address.v4Value, at: 0)
             case .v6:
-                key.storeBigEndian(address.high, at: a)
-                key.storeBigEndian(address.low, at: a + 8)
+                key.storeBigEndian(address.high, at: 0)
+                key.storeBigEndian(address.low, at: 8)
             }
         }
-        var keyEnd = key
-        let p = map.offset(of: .port)
-        key.storeBigEndian(entry.ports.lowerBound, at: p)
-        keyEnd.storeBigEndian(entry.ports.upperBound, at: p)
-        return (key, keyEnd)
+        key.storeByte(UInt8(truncatingIfNeeded: entry.protocolName.rawValue), at: map.protocolOffset)
+        key.storeBigEndian(port, at: map.portOffset)
+        return key
     }
 
-    /// The entry a map element stands for, its key laid out in `order`, or nil when the element is not
-    /// one lvsh could have written (an address range, an unknown protocol, bytes in the padding).
-    static func entry(in map: NFTMap, order: NFTKeyOrder = .current, key: NFTKey, keyEnd: NFTKey?) -> PortGroupEntry? {
-        let keyEnd = keyEnd ?? key
-        guard key.count == map.keyLength, keyEnd.count == map.keyLength else { return nil }
-        for field in map.fields(order) {
-            let start = map.offset(of: field, order), length = map.length(of: field)
-            let padded = (length + 3) / 4 * 4
-            // Padding is zero; every field but the port is equal in key and key end: only the port may
-            // be a range.
-            for i in (start + length)..<(start + padded) where key.byte(at: i) != 0 || keyEnd.byte(at: i) != 0 { return nil }
-            if field != .port {
-                for i in start..<(start + length) where key.byte(at: i) != keyEnd.byte(at: i) { return nil }
-            }
-        }
-        guard let proto = L4Protocol(rawValue: UInt16(key.byte(at: map.offset(of: .proto, order)))) else { return nil }
-        let p = map.offset(of: .port, order)
-        let low = key.loadBigEndian(UInt16.self, at: p)
-        let high = keyEnd.loadBigEndian(UInt16.self, at: p)
-        guard low <= high else { return nil }
+    /// The map holding `entry` and its element keys: one key for a single port; a range's first key and
+    /// its end key (the last port's key with `endMarker`).
+    static func keys(of entry: PortGroupEntry) -> (map: NFTMap, key: NFTKey, end: NFTKey?) {
+        keys(of: entry, in: NFTMap(for: entry))
+    }
+
+    /// `keys(of:)` in a given map of the entry's family: a single port as a one-port range in the
+    /// interval map (for probes).
+    static func keys(of entry: PortGroupEntry, in map: NFTMap) -> (map: NFTMap, key: NFTKey, end: NFTKey?) {
+        let key = key(of: entry, port: entry.ports.lowerBound)
+        guard map.kind == .ranges else { return (map, key, nil) }
+        var end = self.key(of: entry, port: entry.ports.upperBound)
+        end.storeByte(endMarker, at: map.keyLength - 1)
+        return (map, key, end)
+    }
+
+    /// The address, protocol and port of a key of `map`, nil when lvsh cannot have written it (bytes in
+    /// the padding, an unknown protocol, a wrong length). `isEnd`: a range's end key.
+    static func fields(of key: NFTKey, in map: NFTMap, isEnd: Bool = false) -> (address: IPAddress?, proto: L4Protocol, port: UInt16)? {
+        guard key.count == map.keyLength else { return nil }
+        let p = map.protocolOffset
+        for i in [p + 1, p + 2, p + 3, map.portOffset + 2] where key.byte(at: i) != 0 { return nil }
+        guard key.byte(at: map.keyLength - 1) == (isEnd ? endMarker : 0),
+              let proto = L4Protocol(rawValue: UInt16(key.byte(at: p))) else { return nil }
         let address: IPAddress?
-        switch map {
-        case .v4: address = IPAddress(v4: key.loadBigEndian(UInt32.self, at: map.offset(of: .address, order)))
-        case .v6:
-            let a = map.offset(of: .address, order)
-            address = IPAddress(v6High: key.loadBigEndian(UInt64.self, at: a), low: key.loadBigEndian(UInt64.self, at: a + 8))
+        switch map.family {
+        case .v4: address = IPAddress(v4: key.loadBigEndian(UInt32.self, at: 0))
+        case .v6: address = IPAddress(v6High: key.loadBigEndian(UInt64.self, at: 0), low: key.loadBigEndian(UInt64.self, at: 8))
         case .any: address = nil
         }
-        return PortGroupEntry(address: address, protocol: proto, ports: low...high)
+        return (address, proto, key.loadBigEndian(UInt16.self, at: map.portOffset))
+    }
+
+    /// The entry of a single-port element, or of a range's first and end keys; nil when they are not
+    /// what lvsh writes (then the reader names the element).
+    static func entry(in map: NFTMap, key: NFTKey, end: NFTKey?) -> PortGroupEntry? {
+        guard let first = fields(of: key, in: map) else { return nil }
+        switch map.kind {
+        case .ports:
+            guard end == nil else { return nil }
+            return PortGroupEntry(address: first.address, protocol: first.proto, ports: first.port...first.port)
+        case .ranges:
+            guard let end, let last = fields(of: end, in: map, isEnd: true), last.address == first.address,
+                  last.proto == first.proto, first.port < last.port else { return nil }
+            return PortGroupEntry(address: first.address, protocol: first.proto, ports: first.port...last.port)
+        }
     }
 
     /// A mark as map data or as a key of the `groups` set: the kernel's meta mark is a host-order u32.
@@ -248,6 +238,13 @@ enum NFTUserdata {
     static func comment(_ text: String) -> [UInt8] {
         let utf8 = Array(text.utf8.prefix(maxCommentLength - 1))
         return [commentType, UInt8(utf8.count + 1)] + utf8 + [0]
+    }
+
+    /// A set's comment TLV (NFTNL_UDATA_SET_COMMENT), which nft lists as `comment "..."`.
+    static func setComment(_ text: String) -> [UInt8] {
+        var tlv = comment(text)
+        tlv[0] = UInt8(NFTNL_UDATA_SET_COMMENT.rawValue)
+        return tlv
     }
 
     /// A u32 TLV in host order, as nft writes NFTNL_UDATA_SET_KEYBYTEORDER and friends.

@@ -12,7 +12,7 @@ enum NFTLayout {
     /// The set of marks in use, each element's comment naming its group: names live in the kernel,
     /// and a group without entries still exists.
     static let groupsSet = "groups"
-    static let tableComment = "lvsh port groups: marks by port . protocol . address; group names in @groups"
+    static let tableComment = "lvsh port groups: marks by address . protocol . port; single ports in *_ports, ranges in *_ranges; names in @groups"
 
     /// A base chain that marks packets.
     struct Chain: Hashable, Sendable {
@@ -39,15 +39,15 @@ enum NFTLayout {
         /// (chain, map) for every rule that looks a map up.
         var rules: Set<RuleRef> = []
 
-        /// The key order of each map found, nil for a map whose key type no lvsh wrote.
-        func keyOrder(of map: NFTMap) -> NFTKeyOrder? {
+        /// The key order of an earlier lvsh's map found, nil for a map whose key type no lvsh wrote.
+        func keyOrder(of map: NFTEarlierMap) -> NFTKeyOrder? {
             sets[map.setName].flatMap { map.order(forKeyType: $0.keyType) }
         }
 
-        /// Whether a map is keyed in an earlier lvsh's order: the table is then replaced whole by the
-        /// next change (`NFTLayout.missing`).
+        /// Whether the table holds a map of an earlier lvsh (`v4`, `v6`, `any`): the table is then
+        /// replaced whole by the next change (`NFTLayout.missing`).
         var hasEarlierLayout: Bool {
-            NFTMap.allCases.contains { map in keyOrder(of: map).map { $0 != .current } ?? false }
+            NFTEarlierMap.allCases.contains { sets[$0.setName] != nil }
         }
     }
 
@@ -84,8 +84,9 @@ enum NFTLayout {
         guard let map = NFTMap.allCases.first(where: { $0.setName == set }) else {
             return SetShape(flags: 0, keyType: 19, keyLength: 4, dataLength: 0) // TYPE_MARK
         }
-        return SetShape(flags: UInt32(NFT_SET_INTERVAL.rawValue | NFT_SET_MAP.rawValue | NFT_SET_CONCAT.rawValue),
-                        keyType: map.keyType, keyLength: UInt32(map.keyLength), dataLength: 4)
+        let interval = map.kind == .ranges ? UInt32(NFT_SET_INTERVAL.rawValue) : 0
+        return SetShape(flags: interval | UInt32(NFT_SET_MAP.rawValue), keyType: map.keyType,
+                        keyLength: UInt32(map.keyLength), dataLength: 4)
     }
 
     static var setNames: [String] { [groupsSet] + NFTMap.allCases.map(\.setName) }
@@ -96,13 +97,19 @@ enum NFTLayout {
     /// that also writes every group (`NFTablesBackend.update`), so marking never stops.
     static func missing(from found: Inventory) throws(LVSError) -> Missing {
         var m = Missing(table: !found.table)
+        for map in NFTEarlierMap.allCases {
+            // An earlier lvsh's map goes with its table; one with a key type no lvsh wrote is foreign.
+            if let have = found.sets[map.setName], map.order(forKeyType: have.keyType) == nil || have.dataLength != 4 {
+                throw foreign("set \(map.setName)")
+            }
+        }
         for name in setNames {
             guard let have = found.sets[name] else { m.sets.append(name); continue }
             let want = shape(of: name)
-            let map = NFTMap.allCases.first { $0.setName == name }
-            let keyTypeKnown = map.map { $0.order(forKeyType: have.keyType) != nil } ?? (have.keyType == want.keyType)
-            if !keyTypeKnown || have.keyLength != want.keyLength || have.dataLength != want.dataLength
-                || have.flags & want.flags != want.flags {
+            // The interval flag decides the kind of set the kernel made: it must be exactly lvsh's.
+            let kindFlags = UInt32(NFT_SET_INTERVAL.rawValue | NFT_SET_MAP.rawValue | NFT_SET_CONCAT.rawValue)
+            if have.keyType != want.keyType || have.keyLength != want.keyLength || have.dataLength != want.dataLength
+                || have.flags & kindFlags != want.flags {
                 throw foreign("set \(name)")
             }
         }
@@ -199,48 +206,48 @@ enum NFTLayout {
         nftnl_set_set_u32(s, nftAttr(NFTNL_SET_KEY_TYPE), shape.keyType)
         nftnl_set_set_u32(s, nftAttr(NFTNL_SET_KEY_LEN), shape.keyLength)
         nftnl_set_set_u32(s, nftAttr(NFTNL_SET_ID), id)
-        // nft reads the byte order of keys and data from these TLVs (BYTEORDER_HOST_ENDIAN is 1;
-        // a concatenation's own order is 0, each member having its own).
-        var udata = NFTUserdata.u32(type: UInt8(NFTNL_UDATA_SET_KEYBYTEORDER.rawValue), shape.dataLength == 0 ? 1 : 0)
-        if shape.dataLength != 0 {
+        // nft reads the byte order of keys and data from these TLVs (BYTEORDER_HOST_ENDIAN is 1,
+        // BIG_ENDIAN 2; a concatenation's own order is 0, each member having its own). No
+        // NFTA_SET_DESC_CONCAT: with field lengths the kernel wants a pipapo set, which is what lvsh avoids.
+        let map = NFTMap.allCases.first { $0.setName == name }
+        let keyOrder: UInt32 = map == nil ? 1 : map!.kind == .ranges ? 2 : 0
+        var udata = NFTUserdata.u32(type: UInt8(NFTNL_UDATA_SET_KEYBYTEORDER.rawValue), keyOrder)
+        if let map {
             nftnl_set_set_u32(s, nftAttr(NFTNL_SET_DATA_TYPE), 19) // TYPE_MARK
             nftnl_set_set_u32(s, nftAttr(NFTNL_SET_DATA_LEN), shape.dataLength)
-            let map = NFTMap.allCases.first { $0.setName == name }!
-            var fields = [UInt8](repeating: 0, count: 16) // NFT_REG32_COUNT
-            for (i, f) in map.fieldLengths.enumerated() { fields[i] = f }
-            fields.withUnsafeBytes { _ = nftnl_set_set_data(s, nftAttr(NFTNL_SET_DESC_CONCAT), $0.baseAddress, UInt32($0.count)) }
             udata += NFTUserdata.u32(type: UInt8(NFTNL_UDATA_SET_DATABYTEORDER.rawValue), 1)
+            if let comment = map.comment { udata += NFTUserdata.setComment(comment) }
         }
         udata.withUnsafeBytes { _ = nftnl_set_set_data(s, nftAttr(NFTNL_SET_USERDATA), $0.baseAddress, UInt32($0.count)) }
         return s
     }
 
-    /// `meta mark set th dport . meta l4proto . ip daddr map @v4` (and the ip6 and address-less forms),
-    /// with the registers nft uses: each field of the key starts a 32-bit register (port in reg 1,
-    /// protocol in reg 9, the address from reg 10 on). nft also puts a `byteorder` of the one-byte
-    /// protocol after its load, which does nothing (len 1, size 2: no 16-bit word to swap); lvsh leaves it out.
+    /// `meta mark set ip daddr . meta l4proto . th dport map @v4_ports` (and the ip6 and address-less
+    /// forms, the same for the ranges maps), with the registers nft uses: each field of the key starts a
+    /// 32-bit register (the address from reg 8 on, then the protocol, then the port). nft also puts a
+    /// `byteorder` of the one-byte protocol after its load, which does nothing (len 1, size 2: no 16-bit
+    /// word to swap); lvsh leaves it out. The loads write whole registers (the kernel zeroes the rest of
+    /// a partly written one), so the padding of a packet's key is zero, as `NFTElementCodec` needs.
     static func expressions(for map: NFTMap, setID: UInt32?) -> [NFTExpression] {
         let reg1 = Int32(NFT_REG_1.rawValue), reg32 = Int32(NFT_REG32_00.rawValue)
         let network = UInt32(NFT_PAYLOAD_NETWORK_HEADER.rawValue), transport = UInt32(NFT_PAYLOAD_TRANSPORT_HEADER.rawValue)
         let nfproto = Int32(NFT_META_NFPROTO.rawValue), l4proto = Int32(NFT_META_L4PROTO.rawValue)
         var e: [NFTExpression] = []
-        switch map {
+        switch map.family {
         case .v4:
             e.append(NFTMetaLoad(key: nfproto, register: reg1))
             e.append(NFTCompareEqual(register: reg1, data: [UInt8(NFPROTO_IPV4)]))
+            e.append(NFTPayloadLoad(base: network, offset: 16, length: 4, register: reg32))
         case .v6:
             e.append(NFTMetaLoad(key: nfproto, register: reg1))
             e.append(NFTCompareEqual(register: reg1, data: [UInt8(NFPROTO_IPV6)]))
+            e.append(NFTPayloadLoad(base: network, offset: 24, length: 16, register: reg32))
         case .any:
             break
         }
-        e.append(NFTPayloadLoad(base: transport, offset: 2, length: 2, register: reg1))
-        e.append(NFTMetaLoad(key: l4proto, register: reg32 + 1))
-        switch map {
-        case .v4: e.append(NFTPayloadLoad(base: network, offset: 16, length: 4, register: reg32 + 2))
-        case .v6: e.append(NFTPayloadLoad(base: network, offset: 24, length: 16, register: reg32 + 2))
-        case .any: break
-        }
+        let protocolRegister = reg32 + Int32(map.protocolOffset / 4)
+        e.append(NFTMetaLoad(key: l4proto, register: protocolRegister))
+        e.append(NFTPayloadLoad(base: transport, offset: 2, length: 2, register: protocolRegister + 1))
         e.append(NFTMapLookup(set: map.setName, setID: setID, source: reg1, destination: reg1))
         e.append(NFTMetaSet(key: Int32(NFT_META_MARK.rawValue), register: reg1))
         return e

@@ -12,7 +12,13 @@ struct NFTNameElement: Hashable, Sendable, Comparable {
 struct NFTEntryElement: Hashable, Sendable {
     var entry: PortGroupEntry
     var mark: UInt32
-    var map: NFTMap { NFTMap(for: entry) }
+    /// For the fast path's probe: a single port written as a one-port interval of the ranges map.
+    var asRange = false
+    var map: NFTMap {
+        var map = NFTMap(for: entry)
+        if asRange { map.kind = .ranges }
+        return map
+    }
 }
 
 /// The element changes that turn the kernel's state into the desired one: deletions, then additions.

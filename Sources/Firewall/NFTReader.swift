@@ -29,8 +29,11 @@ struct NFTReader {
             do { _ = try NFTLayout.missing(from: snapshot.inventory) } catch { throw .failed(error) }
             if snapshot.inventory.sets[NFTLayout.groupsSet] != nil { snapshot.names = try names() }
             var entries: [UInt32: [PortGroupEntry]] = [:]
-            for map in NFTMap.allCases {
-                // Maps in an earlier lvsh's key order are read in that order (`missing` vouched for it).
+            for map in NFTMap.allCases where snapshot.inventory.sets[map.setName] != nil {
+                try readEntries(of: map, into: &entries)
+            }
+            for map in NFTEarlierMap.allCases {
+                // An earlier lvsh's maps are read in their key order (`missing` vouched for it).
                 guard let order = snapshot.inventory.keyOrder(of: map) else { continue }
                 try readEntries(of: map, order: order, into: &entries)
             }
@@ -113,10 +116,54 @@ struct NFTReader {
         return names
     }
 
-    /// A map's elements, their keys laid out in `order`, as entries per mark; an element lvsh could not
-    /// have written is an error naming it, rather than something silently left out of the groups.
-    func readEntries(of map: NFTMap, order: NFTKeyOrder = .current, into entries: inout [UInt32: [PortGroupEntry]]) throws(NFTError) {
-        var foreign: String?
+    /// A map's elements as entries per mark; an element lvsh could not have written is an error naming
+    /// it, rather than something silently left out of the groups. An interval map holds a range as two
+    /// elements, its first key (with the mark) and its end key (flagged as an interval's end): sorted,
+    /// starts and ends alternate, so the i-th start pairs with the i-th end.
+    func readEntries(of map: NFTMap, into entries: inout [UInt32: [PortGroupEntry]]) throws(NFTError) {
+        var foreign: NFTKey?
+        var starts: [(key: NFTKey, mark: UInt32)] = [], ends: [NFTKey] = []
+        try elements(of: map.setName) { e in
+            var klen: UInt32 = 0, dlen: UInt32 = 0
+            guard let k = nftnl_set_elem_get(e, nftAttr(NFTNL_SET_ELEM_KEY), &klen),
+                  let key = NFTKey(bytes: UnsafeRawBufferPointer(start: k, count: Int(klen))) else { return }
+            let flags = nftnl_set_elem_is_set(e, nftAttr(NFTNL_SET_ELEM_FLAGS)) ? nftnl_set_elem_get_u32(e, nftAttr(NFTNL_SET_ELEM_FLAGS)) : 0
+            if flags & UInt32(NFT_SET_ELEM_INTERVAL_END.rawValue) != 0 {
+                if map.kind == .ranges { ends.append(key) } else if foreign == nil { foreign = key }
+                return
+            }
+            guard let d = nftnl_set_elem_get(e, nftAttr(NFTNL_SET_ELEM_DATA), &dlen),
+                  let mark = NFTElementCodec.mark(from: UnsafeRawBufferPointer(start: d, count: Int(dlen))) else {
+                if foreign == nil { foreign = key }
+                return
+            }
+            if map.kind == .ranges {
+                starts.append((key, mark))
+            } else if let entry = NFTElementCodec.entry(in: map, key: key, end: nil) {
+                entries[mark, default: []].append(entry)
+            } else if foreign == nil {
+                foreign = key
+            }
+        }
+        if map.kind == .ranges && foreign == nil {
+            starts.sort { $0.key < $1.key }
+            ends.sort()
+            for (i, start) in starts.enumerated() {
+                guard i < ends.count, let entry = NFTElementCodec.entry(in: map, key: start.key, end: ends[i]),
+                      i + 1 == starts.count || ends[i] < starts[i + 1].key else {
+                    foreign = start.key
+                    break
+                }
+                entries[start.mark, default: []].append(entry)
+            }
+            if foreign == nil && ends.count > starts.count { foreign = ends[starts.count] }
+        }
+        if let foreign { throw Self.foreignElement(map.setName, foreign) }
+    }
+
+    /// An earlier lvsh's map, its keys laid out in `order`, as entries per mark.
+    func readEntries(of map: NFTEarlierMap, order: NFTKeyOrder, into entries: inout [UInt32: [PortGroupEntry]]) throws(NFTError) {
+        var foreign: NFTKey?
         try elements(of: map.setName) { e in
             var klen: UInt32 = 0, elen: UInt32 = 0, dlen: UInt32 = 0
             guard let k = nftnl_set_elem_get(e, nftAttr(NFTNL_SET_ELEM_KEY), &klen),
@@ -127,14 +174,17 @@ struct NFTReader {
             guard let d = nftnl_set_elem_get(e, nftAttr(NFTNL_SET_ELEM_DATA), &dlen),
                   let mark = NFTElementCodec.mark(from: UnsafeRawBufferPointer(start: d, count: Int(dlen))),
                   let entry = NFTElementCodec.entry(in: map, order: order, key: key, keyEnd: keyEnd) else {
-                if foreign == nil { foreign = key.bytes.map { String($0, radix: 16) }.joined(separator: " ") }
+                if foreign == nil { foreign = key }
                 return
             }
             entries[mark, default: []].append(entry)
         }
-        if let foreign {
-            throw .failed(.failed("map \(map.setName) of table inet lvsh holds an element lvsh did not write (key bytes \(foreign)); list it with `nft list map inet lvsh \(map.setName)` and delete it with `nft delete element inet lvsh \(map.setName) { ... }`"))
-        }
+        if let foreign { throw Self.foreignElement(map.setName, foreign) }
+    }
+
+    static func foreignElement(_ set: String, _ key: NFTKey) -> NFTError {
+        let bytes = key.bytes.map { String($0, radix: 16) }.joined(separator: " ")
+        return .failed(.failed("map \(set) of table inet lvsh holds an element lvsh did not write (key bytes \(bytes)); list it with `nft list map inet lvsh \(set)` and delete it with `nft delete element inet lvsh \(set) { ... }`"))
     }
 
     /// Dumps a set's elements (GETSETELEM), parsing each answer with nftnl_set_elems_nlmsg_parse into a

@@ -19,35 +19,74 @@ enum NFTText {
             }
             return "\t\telements = { " + lines.joined(separator: ",\n\t\t\t     ") + " }\n"
         }
-        var v4: [String] = [], v6: [String] = [], any: [String] = []
-        // In the order lvsh writes one batch's elements (by entry, across groups), which is the order
-        // the kernel keeps and nft lists; elements added by later edits come last in nft's listing.
+        // Hash maps list in the kernel's hash order, which lvsh cannot know: sorted here. Interval maps
+        // list sorted, as one big number per key (the range's last key without the end marker).
+        var items: [NFTMap: [String]] = [:]
         let all = groups.flatMap { g in g.entries.map { (entry: $0, mark: g.mark) } }.sorted { $0.entry < $1.entry }
         for (e, mark) in all {
-            let key = "\(ports(e.ports)) . \(e.protocolName)"
-            switch e.address?.family {
-            case .v4: v4.append("\(key) . \(e.address!) : \(hex(mark))")
-            case .v6: v6.append("\(key) . \(e.address!) : \(hex(mark))")
-            case nil: any.append("\(key) : \(hex(mark))")
+            let map = NFTMap(for: e)
+            switch map.kind {
+            case .ports:
+                let key = "\(e.protocolName) . \(e.ports.lowerBound)"
+                items[map, default: []].append((e.address.map { "\($0) . " } ?? "") + "\(key) : \(hex(mark))")
+            case .ranges:
+                let first = NFTElementCodec.key(of: e, port: e.ports.lowerBound), last = NFTElementCodec.key(of: e, port: e.ports.upperBound)
+                items[map, default: []].append("\(decimal(first))-\(decimal(last)) : \(hex(mark))")
             }
+        }
+        for map in NFTMap.allCases where map.kind == .ranges {
+            // Numeric order is the order of the keys' bytes.
+            items[map]?.sort { a, b in (a.count, a) < (b.count, b) }
         }
         let names = groups.sorted { $0.mark < $1.mark }.map { "\(hex($0.mark)) comment \"\($0.name)\"" }
         var out = "table inet \(NFTLayout.table) {\n"
         out += "\tcomment \"\(NFTLayout.tableComment)\"\n"
         out += "\tset \(NFTLayout.groupsSet) {\n\t\ttype mark\n" + elements(names, perLine: 5) + "\t}\n\n"
-        for (name, type, items) in [("v4", "ipv4_addr", v4), ("v6", "ipv6_addr", v6), ("any", "", any)] {
-            let key = type.isEmpty ? "inet_service . inet_proto" : "inet_service . inet_proto . \(type)"
-            out += "\tmap \(name) {\n\t\ttype \(key) : mark\n\t\tflags interval\n" + elements(items) + "\t}\n\n"
+        for map in NFTMap.allCases {
+            out += "\tmap \(map.setName) {\n"
+            switch map.kind {
+            case .ports:
+                out += "\t\ttype \(map.keyWords) : mark\n" + elements(items[map, default: []])
+            case .ranges:
+                out += "\t\ttype 0 : mark\n\t\tflags interval\n\t\tcomment \"\(map.comment ?? "")\"\n"
+                out += elements(items[map, default: []], perLine: 5)
+            }
+            out += "\t}\n\n"
         }
         for (i, chain) in NFTLayout.chains.enumerated() {
             out += "\tchain \(chain.name) {\n"
             out += "\t\ttype \(chain.type) hook \(chain.name) priority mangle; policy accept;\n"
-            out += "\t\tmeta mark set th dport . meta l4proto . ip daddr map @v4\n"
-            out += "\t\tmeta mark set th dport . meta l4proto . ip6 daddr map @v6\n"
-            out += "\t\tmeta mark set th dport . meta l4proto map @any\n"
+            for map in NFTMap.allCases {
+                let address = ["v4": "ip daddr . ", "v6": "ip6 daddr . ", "any": ""][map.family.rawValue]!
+                out += "\t\tmeta mark set \(address)meta l4proto . th dport map @\(map.setName)\n"
+            }
             out += "\t}\n" + (i < NFTLayout.chains.count - 1 ? "\n" : "")
         }
         return out + "}\n"
+    }
+
+    /// A key as the unsigned big-endian number nft prints for an integer-typed key.
+    static func decimal(_ key: NFTKey) -> String {
+        var limbs = key.bytes.reduce(into: [UInt32]()) { limbs, byte in
+            // Base 2^8 digits → base 10^9 limbs, most significant first.
+            var carry = UInt64(byte)
+            for i in limbs.indices.reversed() {
+                let v = UInt64(limbs[i]) << 8 + carry
+                limbs[i] = UInt32(v % 1_000_000_000)
+                carry = v / 1_000_000_000
+            }
+            while carry > 0 {
+                limbs.insert(UInt32(carry % 1_000_000_000), at: 0)
+                carry /= 1_000_000_000
+            }
+        }
+        if limbs.isEmpty { limbs = [0] }
+        var text = String(limbs[0])
+        for limb in limbs.dropFirst() {
+            let digits = String(limb)
+            text += String(repeating: "0", count: 9 - digits.count) + digits
+        }
+        return text
     }
 }
 

@@ -14,15 +14,15 @@ import LVSModel
 /// - the generation id (the batch is pinned to it: anything committed since makes the kernel refuse
 ///   the batch with ERESTART and the edit is tried again), lvsh's objects (missing ones are created,
 ///   as `update` does) and the `groups` set, which gives each group's mark;
-/// - an added entry goes into its map with NLM_F_EXCL. The kernel refuses an exact duplicate (EEXIST)
-///   and an element whose first or last port lies in one it holds (ENOTEMPTY), but it accepts a range
-///   that encloses one (`10-100 . tcp . 10.0.0.1` over `50-60 . tcp . 10.0.0.1`, seen on Linux 6.18 with the port first as with the protocol first).
-///   So the ports of an added range are first tried one by one in a transaction that is never
-///   committed; this costs the width of the range, not the size of the groups;
-/// - the kernel cannot see overlaps across maps: an entry with an address is checked against the `any`
-///   map, read whole, and an `any` entry against all three maps (such an edit costs what `update` does);
+/// - an added entry goes into its map with NLM_F_EXCL; the kernel refuses an exact duplicate (EEXIST).
+///   It cannot see overlaps between a family's hash map (single ports) and its interval map (ranges),
+///   so every port added is first tried as a one-port interval, and every port of an added range as a
+///   single port, in a transaction that is never committed; this costs the ports added, not the size
+///   of the groups;
+/// - the kernel cannot see overlaps across families: an entry with an address is checked against the
+///   `any` maps, read whole, and an `any` entry against all six maps (such an edit costs what `update` does);
 /// - the kernel deletes an element by its key whatever mark it carries, so each entry to delete is
-///   first fetched (GETSETELEM of its key) to make sure it is that group's.
+///   first fetched (GETSETELEM of its first key) to make sure it is that group's.
 ///
 /// When any of this finds a problem, or the kernel refuses an element, the same changes go to `update`,
 /// which reads everything and either reports exactly what is wrong ("'any tcp 443' overlaps '10.0.0.1
@@ -119,10 +119,10 @@ extension NFTablesBackend {
     /// Whether the added entries overlap nothing, as far as the kernel will not check it itself.
     private func addsClashWithNothing(_ adds: [NFTEntryElement], inventory: NFTLayout.Inventory) throws(NFTError) -> Bool {
         guard !adds.isEmpty else { return true }
-        // Across maps (and, when an `any` entry makes us read all of them, within them too).
+        // Across families (and, when an `any` entry makes us read every map, within them too).
         let readAll = adds.contains { $0.entry.address == nil }
         var held: [UInt32: [PortGroupEntry]] = [:]
-        for map in NFTMap.allCases where (readAll || map == .any) && inventory.sets[map.setName] != nil {
+        for map in NFTMap.allCases where (readAll || map.family == .any) && inventory.sets[map.setName] != nil {
             try reader.readEntries(of: map, into: &held)
         }
         // Only whether something overlaps matters here, not what: `update` says that.
@@ -131,21 +131,24 @@ extension NFTablesBackend {
         do { try PortGroupRules.check([new, old], changed: ["new"]) } catch { return false }
         if readAll { return true }
 
-        // Within an address map: a new range must not enclose an element the kernel holds.
-        let ranges = adds.filter { $0.entry.ports.count > 1 }
-        guard !ranges.isEmpty else { return true }
-        guard ranges.reduce(0, { $0 + $1.entry.ports.count }) <= NFTablesBackend.maxProbedPorts else { return false }
-        var ports: [NFTEntryElement] = []
-        for r in ranges {
-            for p in r.entry.ports {
-                ports.append(NFTEntryElement(entry: PortGroupEntry(address: r.entry.address, protocol: r.entry.protocolName, ports: p...p),
-                                             mark: r.mark))
+        // Within a family, across its two maps: every port added must lie in no held range, and the
+        // ports of an added range must not be held as single ports (an exact duplicate single port the
+        // kernel refuses itself, EEXIST, in the real batch). Both asked of the kernel in one
+        // transaction that is never committed, so this costs the ports added, not the groups' size.
+        guard adds.reduce(0, { $0 + $1.entry.ports.count }) <= NFTablesBackend.maxProbedPorts else { return false }
+        var probes: [NFTEntryElement] = []
+        for add in adds {
+            for p in add.entry.ports {
+                let single = NFTEntryElement(entry: PortGroupEntry(address: add.entry.address, protocol: add.entry.protocolName, ports: p...p), mark: add.mark)
+                // A one-port interval: the kernel refuses it where a held range covers the port.
+                probes.append(NFTEntryElement(entry: single.entry, mark: add.mark, asRange: true))
+                if add.entry.ports.count > 1 { probes.append(single) }
             }
         }
         // Without BATCH_END the kernel checks each message, answers, and aborts: nothing is applied
-        // (as in `isAvailable`). A port lying in a held element is refused.
+        // (as in `isAvailable`).
         let probe = NFTBatch(generation: nil, firstSequence: socket.nextSequence)
-        probe.appendEntries(ports, adding: true) { "mark-\($0)" }
+        probe.appendEntries(probes, adding: true) { "mark-\($0)" }
         probe.endWithoutCommit()
         socket.advance(through: probe.sequences.upperBound)
         let replies: [NFTReply]
@@ -153,16 +156,18 @@ extension NFTablesBackend {
         return !replies.contains { $0.errno != 0 }
     }
 
-    /// Whether each entry to delete is held exactly (same ports) with its group's mark.
+    /// Whether each entry to delete is held (its first port, with its group's mark): a GETSETELEM of its
+    /// first key, which in the interval map answers the range holding that port. A range held with
+    /// another last port fails the deletion of its end key (ENOENT), and `update` reports it.
     private func deletesAreHeld(_ deletes: [NFTEntryElement]) throws(NFTError) -> Bool {
         for d in deletes {
-            let (key, keyEnd) = NFTElementCodec.keys(of: d.entry)
+            let (map, key, _) = NFTElementCodec.keys(of: d.entry)
             var held = false
             do {
                 try socket.request(NFT_MSG_GETSETELEM, family: NFTLayout.family, dump: false,
-                                   what: "get an element of \(d.map.setName) in table inet lvsh", attributes: { nlh in
+                                   what: "get an element of \(map.setName) in table inet lvsh", attributes: { nlh in
                     mnl_attr_put_strz(nlh, nftAttr(NFTA_SET_ELEM_LIST_TABLE), NFTLayout.table)
-                    mnl_attr_put_strz(nlh, nftAttr(NFTA_SET_ELEM_LIST_SET), d.map.setName)
+                    mnl_attr_put_strz(nlh, nftAttr(NFTA_SET_ELEM_LIST_SET), map.setName)
                     let nest = mnl_attr_nest_start(nlh, nftAttr(NFTA_SET_ELEM_LIST_ELEMENTS))!
                     let e = nftnl_set_elem_alloc()!
                     defer { nftnl_set_elem_free(e) }
@@ -170,17 +175,15 @@ extension NFTablesBackend {
                     _ = nftnl_set_elem_nlmsg_build(nlh, e, 1)
                     mnl_attr_nest_end(nlh, nest)
                 }) { nlh in
-                    // The element holding the key's first port, with its last port and its mark.
                     let s = nftnl_set_alloc()!
                     defer { nftnl_set_free(s) }
                     guard nftnl_set_elems_nlmsg_parse(nlh, s) >= 0, let iter = nftnl_set_elems_iter_create(s) else { return }
                     defer { nftnl_set_elems_iter_destroy(iter) }
                     while let e = nftnl_set_elems_iter_next(iter) {
-                        var klen: UInt32 = 0, elen: UInt32 = 0, dlen: UInt32 = 0
+                        var klen: UInt32 = 0, dlen: UInt32 = 0
                         let k = nftnl_set_elem_get(e, nftAttr(NFTNL_SET_ELEM_KEY), &klen).flatMap { NFTKey(bytes: UnsafeRawBufferPointer(start: $0, count: Int(klen))) }
-                        let end = nftnl_set_elem_get(e, nftAttr(NFTNL_SET_ELEM_KEY_END), &elen).flatMap { NFTKey(bytes: UnsafeRawBufferPointer(start: $0, count: Int(elen))) } ?? k
                         let mark = nftnl_set_elem_get(e, nftAttr(NFTNL_SET_ELEM_DATA), &dlen).flatMap { NFTElementCodec.mark(from: UnsafeRawBufferPointer(start: $0, count: Int(dlen))) }
-                        if k == key && end == keyEnd && mark == d.mark { held = true }
+                        if k == key && mark == d.mark { held = true }
                     }
                 }
             } catch {

@@ -4,10 +4,11 @@ import Glibc
 import CNetlink
 import LVSModel
 
-/// The nftables mark backend: port groups as elements of three concatenated interval maps in table
-/// inet lvsh (a lookup in the packet's family map and one in the address-less map, whatever the
-/// number of ports), group names as comments of the `groups` set, every change one atomic nfnetlink
-/// batch pinned to the generation it was planned against. See Sources/Firewall/README.md.
+/// The nftables mark backend: port groups as elements of six maps in table inet lvsh (per address
+/// family a hash map of single ports and an interval map of ranges: a packet's lookups cost the same
+/// whatever the number and shape of the groups), group names as comments of the `groups` set, every
+/// change one atomic nfnetlink batch pinned to the generation it was planned against. See
+/// Sources/Firewall/README.md.
 public final class NFTablesBackend: MarkBackend {
     public let name = "nft"
     /// How often `update` plans and tries to commit before giving up when other programs keep changing
@@ -62,7 +63,7 @@ public final class NFTablesBackend: MarkBackend {
             let changes = try plan(snap.groups)
             if changes.isEmpty { return [] }
             let (desired, touched) = try GroupChange.apply(changes, to: snap.groups)
-            // A table an earlier lvsh made (maps keyed in another order) is replaced whole: the batch
+            // A table an earlier lvsh made (its maps v4, v6, any) is replaced whole: the batch
             // deletes it, creates today's layout and writes every group into it, in one transaction.
             let replacing = snap.inventory.hasEarlierLayout
             let elements = replacing

@@ -86,7 +86,7 @@ struct MixedBatchCLITests {
         let lines = r.out.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(lines.first == "group e vip 192.0.2.5 tcp 80 mark 1000", "\(r)")
         #expect(r.out.contains("saved to \(saved)"))
-        #expect(r.out.contains("80 . tcp . 192.0.2.5 : 0x000003e8"), "show rules renders the batch's table: \(r)")
+        #expect(r.out.contains("192.0.2.5 . tcp . 80 : 0x000003e8"), "show rules renders the batch's table: \(r)")
         #expect(r.out.contains(#""name":"f""#), "\(r)")
         let file = try String(contentsOfFile: saved, encoding: .utf8)
         #expect(file.contains("group e vip 192.0.2.5 tcp 80 mark 1000") && !file.contains("group f"), "\(file)")

@@ -10,21 +10,31 @@ import Glibc
 struct NFTGroupsCLITests {
     /// `nft -j list table inet lvsh` after `setUp`, handles left out, one object a line, keys and set
     /// elements sorted: the layout of Sources/Firewall/README.md with groups web (mark 1000: two IPv4
-    /// ports and an IPv6 range), dns (mark 0x10: `any` tcp and udp 53) and spare (empty, mark 1001).
+    /// ports and an IPv6 range, which nft shows as two numbers), dns (mark 0x10: `any` tcp and udp 53)
+    /// and spare (empty, mark 1001).
     static let table = """
         {"table":{"family":"inet","name":"lvsh"}}
         {"set":{"elem":[{"elem":{"comment":"dns","val":16}},{"elem":{"comment":"spare","val":1001}},{"elem":{"comment":"web","val":1000}}],"family":"inet","name":"groups","table":"lvsh","type":"mark"}}
-        {"map":{"elem":[[{"concat":[443,"tcp","192.168.61.129"]},1000],[{"concat":[80,"tcp","192.168.61.129"]},1000]],"family":"inet","flags":["interval"],"map":"mark","name":"v4","table":"lvsh","type":["inet_service","inet_proto","ipv4_addr"]}}
-        {"map":{"elem":[[{"concat":[{"range":[8000,8100]},"tcp","2001:db8::80"]},1000]],"family":"inet","flags":["interval"],"map":"mark","name":"v6","table":"lvsh","type":["inet_service","inet_proto","ipv6_addr"]}}
-        {"map":{"elem":[[{"concat":[53,"tcp"]},16],[{"concat":[53,"udp"]},16]],"family":"inet","flags":["interval"],"map":"mark","name":"any","table":"lvsh","type":["inet_service","inet_proto"]}}
+        {"map":{"elem":[[{"concat":["192.168.61.129","tcp",443]},1000],[{"concat":["192.168.61.129","tcp",80]},1000]],"family":"inet","map":"mark","name":"v4_ports","table":"lvsh","type":["ipv4_addr","inet_proto","inet_service"]}}
+        {"map":{"comment":"port ranges: ipv4_addr . inet_proto . inet_service as one 96-bit integer; `lvsh show groups` decodes them","family":"inet","flags":["interval"],"map":"mark","name":"v4_ranges","table":"lvsh","type":"integer"}}
+        {"map":{"family":"inet","map":"mark","name":"v6_ports","table":"lvsh","type":["ipv6_addr","inet_proto","inet_service"]}}
+        {"map":{"comment":"port ranges: ipv6_addr . inet_proto . inet_service as one 192-bit integer; `lvsh show groups` decodes them","elem":[[{"range":["0x20010db8000000000000000000000080060000001f400000","0x20010db8000000000000000000000080060000001fa40000"]},1000]],"family":"inet","flags":["interval"],"map":"mark","name":"v6_ranges","table":"lvsh","type":"integer"}}
+        {"map":{"elem":[[{"concat":["tcp",53]},16],[{"concat":["udp",53]},16]],"family":"inet","map":"mark","name":"any_ports","table":"lvsh","type":["inet_proto","inet_service"]}}
+        {"map":{"comment":"port ranges: inet_proto . inet_service as one 64-bit integer; `lvsh show groups` decodes them","family":"inet","flags":["interval"],"map":"mark","name":"any_ranges","table":"lvsh","type":"integer"}}
         {"chain":{"family":"inet","hook":"prerouting","name":"prerouting","policy":"accept","prio":-150,"table":"lvsh","type":"filter"}}
         {"chain":{"family":"inet","hook":"output","name":"output","policy":"accept","prio":-150,"table":"lvsh","type":"route"}}
-        {"rule":{"chain":"prerouting","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@v4","key":{"concat":[{"payload":{"field":"dport","protocol":"th"}},{"meta":{"key":"l4proto"}},{"payload":{"field":"daddr","protocol":"ip"}}]}}}}}],"family":"inet","table":"lvsh"}}
-        {"rule":{"chain":"prerouting","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@v6","key":{"concat":[{"payload":{"field":"dport","protocol":"th"}},{"meta":{"key":"l4proto"}},{"payload":{"field":"daddr","protocol":"ip6"}}]}}}}}],"family":"inet","table":"lvsh"}}
-        {"rule":{"chain":"prerouting","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@any","key":{"concat":[{"payload":{"field":"dport","protocol":"th"}},{"meta":{"key":"l4proto"}}]}}}}}],"family":"inet","table":"lvsh"}}
-        {"rule":{"chain":"output","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@v4","key":{"concat":[{"payload":{"field":"dport","protocol":"th"}},{"meta":{"key":"l4proto"}},{"payload":{"field":"daddr","protocol":"ip"}}]}}}}}],"family":"inet","table":"lvsh"}}
-        {"rule":{"chain":"output","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@v6","key":{"concat":[{"payload":{"field":"dport","protocol":"th"}},{"meta":{"key":"l4proto"}},{"payload":{"field":"daddr","protocol":"ip6"}}]}}}}}],"family":"inet","table":"lvsh"}}
-        {"rule":{"chain":"output","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@any","key":{"concat":[{"payload":{"field":"dport","protocol":"th"}},{"meta":{"key":"l4proto"}}]}}}}}],"family":"inet","table":"lvsh"}}
+        {"rule":{"chain":"prerouting","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@v4_ports","key":{"concat":[{"payload":{"field":"daddr","protocol":"ip"}},{"meta":{"key":"l4proto"}},{"payload":{"field":"dport","protocol":"th"}}]}}}}}],"family":"inet","table":"lvsh"}}
+        {"rule":{"chain":"prerouting","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@v4_ranges","key":{"concat":[{"payload":{"field":"daddr","protocol":"ip"}},{"meta":{"key":"l4proto"}},{"payload":{"field":"dport","protocol":"th"}}]}}}}}],"family":"inet","table":"lvsh"}}
+        {"rule":{"chain":"prerouting","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@v6_ports","key":{"concat":[{"payload":{"field":"daddr","protocol":"ip6"}},{"meta":{"key":"l4proto"}},{"payload":{"field":"dport","protocol":"th"}}]}}}}}],"family":"inet","table":"lvsh"}}
+        {"rule":{"chain":"prerouting","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@v6_ranges","key":{"concat":[{"payload":{"field":"daddr","protocol":"ip6"}},{"meta":{"key":"l4proto"}},{"payload":{"field":"dport","protocol":"th"}}]}}}}}],"family":"inet","table":"lvsh"}}
+        {"rule":{"chain":"prerouting","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@any_ports","key":{"concat":[{"meta":{"key":"l4proto"}},{"payload":{"field":"dport","protocol":"th"}}]}}}}}],"family":"inet","table":"lvsh"}}
+        {"rule":{"chain":"prerouting","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@any_ranges","key":{"concat":[{"meta":{"key":"l4proto"}},{"payload":{"field":"dport","protocol":"th"}}]}}}}}],"family":"inet","table":"lvsh"}}
+        {"rule":{"chain":"output","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@v4_ports","key":{"concat":[{"payload":{"field":"daddr","protocol":"ip"}},{"meta":{"key":"l4proto"}},{"payload":{"field":"dport","protocol":"th"}}]}}}}}],"family":"inet","table":"lvsh"}}
+        {"rule":{"chain":"output","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@v4_ranges","key":{"concat":[{"payload":{"field":"daddr","protocol":"ip"}},{"meta":{"key":"l4proto"}},{"payload":{"field":"dport","protocol":"th"}}]}}}}}],"family":"inet","table":"lvsh"}}
+        {"rule":{"chain":"output","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@v6_ports","key":{"concat":[{"payload":{"field":"daddr","protocol":"ip6"}},{"meta":{"key":"l4proto"}},{"payload":{"field":"dport","protocol":"th"}}]}}}}}],"family":"inet","table":"lvsh"}}
+        {"rule":{"chain":"output","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@v6_ranges","key":{"concat":[{"payload":{"field":"daddr","protocol":"ip6"}},{"meta":{"key":"l4proto"}},{"payload":{"field":"dport","protocol":"th"}}]}}}}}],"family":"inet","table":"lvsh"}}
+        {"rule":{"chain":"output","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@any_ports","key":{"concat":[{"meta":{"key":"l4proto"}},{"payload":{"field":"dport","protocol":"th"}}]}}}}}],"family":"inet","table":"lvsh"}}
+        {"rule":{"chain":"output","expr":[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"data":"@any_ranges","key":{"concat":[{"meta":{"key":"l4proto"}},{"payload":{"field":"dport","protocol":"th"}}]}}}}}],"family":"inet","table":"lvsh"}}
         """.split(separator: "\n").map(String.init)
 
     /// `show groups --json` for the same groups: DESIGN.md's frozen shape, groups by name, entries sorted.
@@ -69,7 +79,7 @@ struct NFTGroupsCLITests {
         try setUp(ns)
         #expect(try Self.sortedElements(ns.lvshTable()) == Self.table)
         // nft 1.0.6 leaves the table's comment out of its JSON; the text shows it.
-        #expect(try ns.sh("nft list table inet lvsh").contains(#"comment "lvsh port groups: marks by port . protocol . address; group names in @groups""#))
+        #expect(try ns.sh("nft list table inet lvsh").contains(#"comment "lvsh port groups: marks by address . protocol . port; single ports in *_ports, ranges in *_ranges; names in @groups""#))
         // Nothing else in the namespace.
         #expect(try ns.sh("nft list tables") == "table inet lvsh\n")
     }
@@ -124,7 +134,7 @@ struct NFTGroupsCLITests {
         #expect(try ns.lvsh("show", "groups", "--json").out == #"{"groups":[]}"# + "\n")
         let maps = try ns.lvshTable().filter { $0.hasPrefix(#"{"map""#) || $0.hasPrefix(#"{"set""#) }
         #expect(maps.allSatisfy { !$0.contains(#""elem""#) }, "\(maps)")
-        #expect(maps.count == 4)
+        #expect(maps.count == 7)
     }
 
     @Test("tables of others, created first, are never touched (nft -j list ruleset minus table inet lvsh)")
@@ -178,8 +188,8 @@ struct NFTGroupsCLITests {
         for conflicting in [false, true] {
             let ns = try Netns()
             let nftChange = conflicting
-                ? "nft add element inet lvsh v4 '{ 80 . tcp . 10.0.0.2 : 77 }'"
-                : "nft add table inet other; nft add element inet lvsh v4 '{ 80 . tcp . 10.0.0.3 : 77 }'"
+                ? "nft add element inet lvsh v4_ports '{ 10.0.0.2 . tcp . 80 : 77 }'"
+                : "nft add table inet other; nft add element inet lvsh v4_ports '{ 10.0.0.3 . tcp . 80 : 77 }'"
             let r = try Self.runPausedAfterFirstStep(ns, script) { try ns.sh(nftChange) }
             let groups = try ns.lvsh("show", "groups").out
             if conflicting {

@@ -66,20 +66,17 @@ struct SaveCLITests {
     /// and the reference save below checks that lvsh reads them as its own.
     static func groupsTable(_ count: Int) -> String {
         let names = (0..<count).map { "\(1000 + $0) comment \"g\($0)\"" }.joined(separator: ", ")
-        let v4 = (0..<count).flatMap { i in [80, 443].map { "\($0) . tcp . 10.\(i / 250).\(i % 250).1 : \(1000 + i)" } }
+        let v4 = (0..<count).flatMap { i in [80, 443].map { "10.\(i / 250).\(i % 250).1 . tcp . \($0) : \(1000 + i)" } }
             .joined(separator: ", ")
+        // Only the maps these groups use: lvsh reads the maps it finds and creates the others with
+        // its next change (the interval maps' integer keys have no nft declaration).
         let rules = """
-                    meta mark set th dport . meta l4proto . ip daddr map @v4
-                    meta mark set th dport . meta l4proto . ip6 daddr map @v6
-                    meta mark set th dport . meta l4proto map @any
+                    meta mark set ip daddr . meta l4proto . th dport map @v4_ports
             """
         return """
             table inet lvsh {
-                comment "lvsh port groups: marks by port . protocol . address; group names in @groups"
                 set groups { type mark; elements = { \(names) }; }
-                map v4 { type inet_service . inet_proto . ipv4_addr : mark; flags interval; elements = { \(v4) }; }
-                map v6 { type inet_service . inet_proto . ipv6_addr : mark; flags interval; }
-                map any { type inet_service . inet_proto : mark; flags interval; }
+                map v4_ports { type ipv4_addr . inet_proto . inet_service : mark; elements = { \(v4) }; }
                 chain prerouting { type filter hook prerouting priority mangle; policy accept;
             \(rules)
                 }

@@ -11,7 +11,9 @@ struct NFTWitness {
         return try ns.nftJSON("list table inet lvsh")
     }
 
-    /// Map name → its elements as "ADDRESS PROTO PORTS=MARK" (ADDRESS "any" for the address-less map).
+    /// Map name → its elements as "ADDRESS PROTO PORTS=MARK" (ADDRESS "any" for the address-less maps).
+    /// Hash maps list concatenations; interval maps list each range as two hex numbers, decoded here
+    /// from nft's text: address bytes, protocol register, port register.
     func mapElements() throws -> [String: [String]] {
         var out: [String: [String]] = [:]
         for o in try objects() {
@@ -19,16 +21,46 @@ struct NFTWitness {
             var elems: [String] = []
             for el in m["elem"] as? [Any] ?? [] {
                 guard let pair = el as? [Any], pair.count == 2 else { continue }
+                if let range = (pair[0] as? [String: Any])?["range"] as? [String], range.count == 2,
+                   let first = Self.decode(range[0], name), let last = Self.decode(range[1], name) {
+                    elems.append("\(first.address) \(first.proto) \(first.port)-\(last.port)=\(Self.text(pair[1]))")
+                    continue
+                }
                 let parts = ((pair[0] as? [String: Any])?["concat"] as? [Any]) ?? [pair[0]]
                 var words = parts.map(Self.text)
-                // nft shows PORTS . PROTO . ADDRESS; the witness writes ADDRESS PROTO PORTS.
-                if words.count == 2 { words.append("any") }
-                words.reverse()
+                if words.count == 2 { words.insert("any", at: 0) }
                 elems.append(words.joined(separator: " ") + "=\(Self.text(pair[1]))")
             }
             out[name] = elems.sorted()
         }
         return out
+    }
+
+    /// A key of an interval map as nft -j prints it ("0x..." without leading zeros).
+    static func decode(_ hex: String, _ map: String) -> (address: String, proto: String, port: Int)? {
+        let length = map.hasPrefix("v6") ? 24 : map.hasPrefix("v4") ? 12 : 8
+        guard hex.hasPrefix("0x") else { return nil }
+        var digits = String(hex.dropFirst(2))
+        digits = String(repeating: "0", count: max(0, length * 2 - digits.count)) + digits
+        var bytes: [UInt8] = []
+        var i = digits.startIndex
+        while i < digits.endIndex {
+            let j = digits.index(i, offsetBy: 2)
+            guard let b = UInt8(digits[i..<j], radix: 16) else { return nil }
+            bytes.append(b)
+            i = j
+        }
+        let a = length - 8
+        let address: String
+        switch a {
+        case 4: address = bytes[0..<4].map { String($0) }.joined(separator: ".")
+        case 16:
+            address = IPAddress(v6High: bytes[0..<8].reduce(0) { $0 << 8 | UInt64($1) },
+                                low: bytes[8..<16].reduce(0) { $0 << 8 | UInt64($1) }).description
+        default: address = "any"
+        }
+        let proto = [6: "tcp", 17: "udp", 132: "sctp"][Int(bytes[a])] ?? "proto\(bytes[a])"
+        return (address, proto, Int(bytes[a + 4]) << 8 | Int(bytes[a + 5]))
     }
 
     /// The `groups` set as mark → comment.
@@ -59,12 +91,15 @@ struct NFTWitness {
         return "\(v)"
     }
 
-    /// What the witness should show for `groups`.
+    static let mapNames = ["v4_ports", "v4_ranges", "v6_ports", "v6_ranges", "any_ports", "any_ranges"]
+
+    /// What the witness should show for `groups` (every map, empty ones too).
     static func expectedElements(_ groups: [PortGroup]) -> [String: [String]] {
-        var out: [String: [String]] = [:]
+        var out = Dictionary(uniqueKeysWithValues: mapNames.map { ($0, [String]()) })
         for g in groups {
             for e in g.entries {
-                let map = e.address.map { $0.family == .v4 ? "v4" : "v6" } ?? "any"
+                let family = e.address.map { $0.family == .v4 ? "v4" : "v6" } ?? "any"
+                let map = family + (e.ports.count == 1 ? "_ports" : "_ranges")
                 let ports = e.ports.count == 1 ? "\(e.ports.lowerBound)" : "\(e.ports.lowerBound)-\(e.ports.upperBound)"
                 out[map, default: []].append("\(e.address?.description ?? "any") \(e.protocolName) \(ports)=\(g.mark)")
             }

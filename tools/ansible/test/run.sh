@@ -27,7 +27,7 @@ echo "$out" | tail -n 3
 # Read first, then match: `nft ... | grep -q` fails under pipefail whenever grep's early exit
 # kills nft with SIGPIPE before it has written everything (seen under load in CI).
 rules=$(ip netns exec "$LVSH_NETNS" nft list table inet lvsh)
-grep -qE '[^0-9]443 \. tcp \. 192\.168\.61\.129 :' <<<"$rules" || { echo "$rules"; fail "the group is not in the kernel"; }
+grep -qF '192.168.61.129 . tcp . 443 :' <<<"$rules" || { echo "$rules"; fail "the group is not in the kernel"; }
 [ "$(ip netns exec "$LVSH_NETNS" sysctl -n net.ipv4.ip_forward)" = 1 ] || fail "ip_forward is not 1"
 
 out=$(play) || { echo "$out"; fail "second run failed"; }

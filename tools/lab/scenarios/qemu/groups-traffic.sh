@@ -6,10 +6,12 @@
 # to VIP:80 and VIP:443, each client stays on one real server for both ports
 # and the two go to different servers; a port outside the group is not
 # balanced; a port added with `group web add` joins the same persistence,
-# and `group web del` takes it out again. (harness-nft-ipvs.sh does the same
+# and `group web del` takes it out again; a port range joins the same
+# persistence; an `any` group (every address, one port) gets its own
+# service. (harness-nft-ipvs.sh does the same
 # with nft and ipvsadm; uml/groups-traffic-iptables.sh runs this very file
 # with the iptables backend.)
-# timeout: 150
+# timeout: 400
 . "${LAB_LIB:?run via tools/lab/qemu/run}"
 need_lvsh
 
@@ -35,7 +37,7 @@ ip addr add $VIP/32 dev vip0
 # Each real server answers with its name and the port asked for (a fwmark
 # service keeps the client's destination port); the director itself answers
 # on 8080 (never in the group) and on 8443 (in the group for a while).
-for port in 80 443 8443; do
+for port in 80 443 8443 9005 5300; do
     serve_tcp rs1 $RS1 $port rs1-$port
     serve_tcp rs2 $RS2 $port rs2-$port
 done
@@ -51,7 +53,7 @@ assert_eq "-A -f 1000 -s rr -p 60
 -a -f 1000 -r $RS1:0 -m -w 1
 -a -f 1000 -r $RS2:0 -m -w 1" "$(ipvsadm -S -n)" "ipvsadm -S -n"
 if [ "$backend" = nft ]; then
-    nft list table inet lvsh | grep -F "80 . tcp . $VIP : 0x000003e8" >/dev/null || fail "nft does not show VIP:80 in map v4"
+    nft list table inet lvsh | grep -F "$VIP . tcp . 80 : 0x000003e8" >/dev/null || fail "nft does not show VIP:80 in map v4_ports"
 else
     iptables-legacy-save -t mangle | grep -F -- "-A LVSH -d $VIP/32 -p tcp -m multiport --dports 80,443 -m comment --comment \"lvsh:web\" -j MARK --set-xmark 0x3e8/0xffffffff" >/dev/null ||
         fail "iptables-legacy-save does not show the LVSH rule for VIP:80,443"
@@ -98,6 +100,16 @@ echo "== group web del: 8443 leaves the group"
 "$LVSH" --backend "$backend" group web del vip $VIP tcp 8443
 assert_eq director-8443 "$(get $client_a 8443)" "answer on port 8443 after it left the group"
 assert_eq "$server_a" "$(visit $client_a 80 443)" "client $client_a's server after deleting 8443"
+
+echo "== a port range joins the group: its packets follow the same persistence"
+"$LVSH" --backend "$backend" group web add vip $VIP tcp 9000-9010
+assert_eq "$server_a" "$(visit $client_a 9005 80)" "client $client_a's server on the range"
+assert_eq "$server_b" "$(visit $client_b 443 9005)" "client $client_b's server on the range"
+
+echo "== an any group: tcp 5300 on every address, its own service"
+"$LVSH" --backend "$backend" -c "group dns vip any tcp 5300; service dns scheduler rr; real dns $RS2 nat"
+assert_eq rs2-5300 "$(get $client_a 5300)" "answer on port 5300 (group dns)"
+assert_eq rs2-5300 "$(get $client_b 5300)" "answer on port 5300 (group dns)"
 
 # The kernel's view: one persistence template per client (protocol IP,
 # virtual address = the mark, 1000 = 0.0.3.232), bound to the server that
