@@ -123,18 +123,29 @@ public struct SysctlAdvice: Hashable, Sendable {
     /// The settings the table needs: forwarding for NAT, template expiry for persistence with weight 0.
     public static func needs(of table: IPVSTable) -> [SysctlAdvice] {
         var out: [SysctlAdvice] = []
-        let reals = table.services.flatMap { s in s.realServers.map { (s.service, $0.server) } }
-        if reals.contains(where: { $0.1.forwarding == .masquerade && $0.1.address.family == .v4 }) {
+        // One walk over the real servers, without a copy of each (a table has tens of thousands).
+        var natV4 = false, natV6 = false, quiescent = false, anyReal = false
+        for s in table.services {
+            let persistent = s.service.isPersistent
+            for r in s.realServers {
+                anyReal = true
+                if r.server.forwarding == .masquerade {
+                    if r.server.address.family == .v4 { natV4 = true } else { natV6 = true }
+                }
+                if persistent && r.server.weight == 0 { quiescent = true }
+            }
+        }
+        if natV4 {
             out.append(SysctlAdvice(name: "net.ipv4.ip_forward", recommended: "1", reason: "IPv4 NAT real servers: their replies pass through the director"))
         }
-        if reals.contains(where: { $0.1.forwarding == .masquerade && $0.1.address.family == .v6 }) {
+        if natV6 {
             out.append(SysctlAdvice(name: "net.ipv6.conf.all.forwarding", recommended: "1", reason: "IPv6 NAT real servers: their replies pass through the director"))
         }
-        if reals.contains(where: { $0.0.isPersistent && $0.1.weight == 0 }) {
+        if quiescent {
             out.append(SysctlAdvice(name: "net.ipv4.vs.expire_quiescent_template", recommended: "1",
                                     reason: "a persistent service has a weight-0 real server: without this its clients keep coming back until their templates expire"))
         }
-        if !reals.isEmpty {
+        if anyReal {
             out.append(SysctlAdvice(name: "net.ipv4.vs.expire_nodest_conn", recommended: "1",
                                     reason: "connections to a removed real server are expired at once rather than black-holed until they time out"))
         }

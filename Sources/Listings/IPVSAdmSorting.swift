@@ -16,7 +16,7 @@ package enum IPVSAdmSorting {
     }
 
     /// The indices of `services` in listing order: listings walk them rather than copy the table.
-    static func serviceOrder(_ services: [ServiceStatus]) -> [Int] {
+    package static func serviceOrder(_ services: [ServiceStatus]) -> [Int] {
         var order = Array(services.indices)
         let keys = services.map { ServiceSortKey($0.service.key) }
         keys.withUnsafeBufferPointer { k in order.withUnsafeMutableBufferPointer { sortIndices($0, by: k) } }
@@ -35,7 +35,7 @@ package enum IPVSAdmSorting {
 
     /// Calls `body` with the indices of `servers` in listing order, kept in temporary memory:
     /// a listing sorts the real servers of each of its services.
-    static func withRealServerOrder(_ servers: [RealServerStatus], _ body: (UnsafeBufferPointer<Int>) -> Void) {
+    package static func withRealServerOrder(_ servers: [RealServerStatus], _ body: (UnsafeBufferPointer<Int>) -> Void) {
         let n = servers.count
         withUnsafeTemporaryAllocation(of: RealServerSortKey.self, capacity: n) { keys in
             withUnsafeTemporaryAllocation(of: Int.self, capacity: n) { order in

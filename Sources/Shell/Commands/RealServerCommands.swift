@@ -100,14 +100,37 @@ enum RealServerCommands {
 
     /// "nat weight 3 upper 100".
     static func describe(_ r: RealServer) -> String {
-        var parts = [methods.first { $0.method == r.forwarding }?.word ?? r.forwarding.listingName.lowercased(), "weight \(r.weight)"]
-        if r.upperThreshold != 0 { parts.append("upper \(r.upperThreshold)") }
-        if r.lowerThreshold != 0 { parts.append("lower \(r.lowerThreshold)") }
-        if r.forwarding == .tunnel {
-            if r.tunnelType != .ipip { parts.append("tun-type \(r.tunnelType.name)") }
-            if r.tunnelPort != 0 { parts.append("tun-port \(r.tunnelPort)") }
-            if r.tunnelFlags.contains(.remoteChecksum) { parts.append("tun-remcsum") } else if r.tunnelFlags.contains(.checksum) { parts.append("tun-csum") }
+        TextBuffer.text { describe(r, into: &$0) }
+    }
+
+    /// `describe(r)`, appended to `o`: `show running-config` writes one per real server.
+    static func describe(_ r: RealServer, into o: inout TextBuffer) {
+        o.append(methodWord(r.forwarding))
+        o.append(" weight ")
+        o.decimal(r.weight)
+        if r.upperThreshold != 0 {
+            o.append(" upper ")
+            o.decimal(r.upperThreshold)
         }
-        return parts.joined(separator: " ")
+        if r.lowerThreshold != 0 {
+            o.append(" lower ")
+            o.decimal(r.lowerThreshold)
+        }
+        if r.forwarding == .tunnel {
+            if r.tunnelType != .ipip {
+                o.append(" tun-type ")
+                o.append(r.tunnelType.name)
+            }
+            if r.tunnelPort != 0 {
+                o.append(" tun-port ")
+                o.decimal(r.tunnelPort)
+            }
+            if r.tunnelFlags.contains(.remoteChecksum) { o.append(" tun-remcsum") } else if r.tunnelFlags.contains(.checksum) { o.append(" tun-csum") }
+        }
+    }
+
+    /// The word of the forwarding method in commands and JSON: nat, dr, tun.
+    static func methodWord(_ m: ForwardingMethod) -> String {
+        methods.first { $0.method == m }?.word ?? m.listingName.lowercased()
     }
 }

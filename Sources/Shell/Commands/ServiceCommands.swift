@@ -109,15 +109,33 @@ enum ServiceCommands {
 
     /// "scheduler rr persistent 300 netmask 255.255.255.0".
     static func describe(_ s: VirtualService) -> String {
-        var parts = ["scheduler \(s.scheduler)"]
+        TextBuffer.text { describe(s, into: &$0) }
+    }
+
+    /// `describe(s)`, appended to `o`.
+    static func describe(_ s: VirtualService, into o: inout TextBuffer) {
+        o.append("scheduler ")
+        o.append(s.scheduler)
         if s.isPersistent {
-            parts.append("persistent \(s.timeout)")
-            if s.key.family == .v4 && s.netmask != 0xffff_ffff { parts.append("netmask \(IPAddress(v4: s.netmask))") }
-            if s.key.family == .v6 && s.netmask != 128 { parts.append("netmask \(s.netmask)") }
+            o.append(" persistent ")
+            o.decimal(s.timeout)
+            if s.key.family == .v4 && s.netmask != 0xffff_ffff {
+                o.append(" netmask ")
+                o.dottedQuad(s.netmask)
+            }
+            if s.key.family == .v6 && s.netmask != 128 {
+                o.append(" netmask ")
+                o.decimal(s.netmask)
+            }
         }
-        if let pe = s.persistenceEngine { parts.append("pe \(pe)") }
-        for f in flagWords where s.flags.contains(f.flag) && f.word.hasPrefix(s.scheduler + "-") { parts.append(f.word) }
-        if s.flags.contains(.onePacket) { parts.append("one-packet") }
-        return parts.joined(separator: " ")
+        if let pe = s.persistenceEngine {
+            o.append(" pe ")
+            o.append(pe)
+        }
+        for f in flagWords where s.flags.contains(f.flag) && f.word.hasPrefix(s.scheduler + "-") {
+            o.byte(UInt8(ascii: " "))
+            o.append(f.word)
+        }
+        if s.flags.contains(.onePacket) { o.append(" one-packet") }
     }
 }

@@ -63,7 +63,7 @@ enum ShowCommands {
         let table = try ipvs.table(json ? .complete : format.tableDetail)
         // Group names come from the firewall backend; a host without one still lists its services.
         let groups = (try? ctx.marks().groups()) ?? []
-        if json { return ServicesJSON.render(table, groups: groups).text + "\n" }
+        if json { return ServicesJSON.text(table, groups: groups) }
         let listing = IPVSAdmListing.all(info: try ipvs.info(), table: table, format: format)
         guard !groups.isEmpty else { return listing }
         let names = Dictionary(groups.map { ($0.mark, $0.name) }, uniquingKeysWith: { a, _ in a })
@@ -76,7 +76,7 @@ enum ShowCommands {
 
     @Sendable static func groups(_ b: Bindings, _ ctx: ShowContext) throws(LVSError) -> String {
         let groups = try ctx.marks().groups()
-        if ctx.json || b.has("json") { return GroupsJSON.render(groups).text + "\n" }
+        if ctx.json || b.has("json") { return GroupsJSON.text(groups) }
         if groups.isEmpty { return "no port groups (create one with `group NAME vip ADDRESS PROTO PORTS`)\n" }
         return groups.flatMap(GroupCommands.commands(for:)).joined(separator: "\n") + "\n"
     }
@@ -97,14 +97,14 @@ enum ShowCommands {
 
     @Sendable static func sync(_ b: Bindings, _ ctx: ShowContext) throws(LVSError) -> String {
         let daemons = try ctx.ipvs().daemons()
-        if ctx.json || b.has("json") { return JSON.object([("daemons", .array(daemons.map(SyncJSON.render)))]).text + "\n" }
+        if ctx.json || b.has("json") { return SyncJSON.text(daemons) }
         if daemons.isEmpty { return "no sync daemons\n" }
         return daemons.map(SettingsCommands.command(for:)).joined(separator: "\n") + "\n"
     }
 
     @Sendable static func connections(_ b: Bindings, _ ctx: ShowContext) throws(LVSError) -> String {
         let conns = try ctx.connections()
-        if ctx.json || b.has("json") { return JSON.object([("connections", .array(conns.map(ConnectionJSON.render)))]).text + "\n" }
+        if ctx.json || b.has("json") { return ConnectionJSON.text(conns) }
         return IPVSAdmOtherListings.connections(conns, format: [.numeric])
     }
 

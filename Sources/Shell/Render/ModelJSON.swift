@@ -1,110 +1,246 @@
 import LVSModel
 import Listings
 
+// The documented JSON shapes of the `show` commands, written in one pass into a TextBuffer in their
+// documented key order (no tree of JSON values: `show services --json` of 10,000 services is 15 MB).
+// Tests/ShellTests/JSONRendererTests keeps the former tree-building renderers as the oracle.
+
 /// `show groups --json`: the frozen shape of DESIGN.md.
 enum GroupsJSON {
-    static func render(_ groups: [PortGroup]) -> JSON {
-        .object([("groups", .array(groups.map(group)))])
+    /// The document, with its newline.
+    static func text(_ groups: [PortGroup]) -> String {
+        TextBuffer.text(capacity: 64 + groups.count * 128) { o in
+            o.append("{\"groups\":[")
+            for (i, g) in groups.enumerated() {
+                if i > 0 { o.byte(UInt8(ascii: ",")) }
+                group(g, into: &o)
+                o.checkpoint()
+            }
+            o.append("]}\n")
+        }
     }
 
-    static func group(_ g: PortGroup) -> JSON {
-        .object([
-            ("name", .string(g.name)),
-            ("mark", .int(g.mark)),
-            ("entries", .array(g.entries.sorted().map { e in
-                .object([
-                    ("address", e.address.map { .string($0.description) } ?? .null),
-                    ("protocol", .string(e.protocolName.description)),
-                    ("ports", .array([.int(e.ports.lowerBound), .int(e.ports.upperBound)])),
-                ])
-            })),
-        ])
+    static func group(_ g: PortGroup, into o: inout TextBuffer) {
+        o.append("{\"name\":")
+        o.jsonString(g.name)
+        o.append(",\"mark\":")
+        o.jsonInt(g.mark)
+        o.append(",\"entries\":[")
+        for (i, e) in g.entries.sorted().enumerated() {
+            if i > 0 { o.byte(UInt8(ascii: ",")) }
+            o.append("{\"address\":")
+            if let a = e.address { o.jsonAddress(a) } else { o.append("null") }
+            o.append(",\"protocol\":")
+            o.jsonString(e.protocolName.description)
+            o.append(",\"ports\":[")
+            o.jsonInt(e.ports.lowerBound)
+            o.byte(UInt8(ascii: ","))
+            o.jsonInt(e.ports.upperBound)
+            o.append("]}")
+        }
+        o.append("]}")
     }
 }
 
 /// `show services --json`: every service with its settings, real servers and counters.
 enum ServicesJSON {
-    static func render(_ table: IPVSTable, groups: [PortGroup]) -> JSON {
+    /// The document, with its newline.
+    static func text(_ table: IPVSTable, groups: [PortGroup]) -> String {
         let names = Dictionary(groups.map { ($0.mark, $0.name) }, uniquingKeysWith: { a, _ in a })
-        return .object([("services", .array(IPVSAdmSorting.services(table.services).map { service($0, names) }))])
+        let reals = table.services.reduce(0) { $0 + $1.realServers.count }
+        return TextBuffer.text(capacity: 64 + table.services.count * 640 + reals * 400) { o in
+            o.append("{\"services\":[")
+            // In listing order, by index: the table is not copied.
+            for (n, i) in IPVSAdmSorting.serviceOrder(table.services).enumerated() {
+                if n > 0 { o.byte(UInt8(ascii: ",")) }
+                service(table.services[i], names, into: &o)
+                o.checkpoint()
+            }
+            o.append("]}\n")
+        }
     }
 
-    static func service(_ s: ServiceStatus, _ names: [UInt32: String]) -> JSON {
+    static func service(_ s: ServiceStatus, _ names: [UInt32: String], into o: inout TextBuffer) {
         let v = s.service
-        var fields: [(String, JSON)]
         switch v.key {
         case .inet(let p, let a, let port):
-            fields = [("protocol", .string(p.description)), ("address", .string(a.description)), ("port", .int(port)),
-                      ("fwmark", .null), ("family", .string(a.family == .v4 ? "ipv4" : "ipv6")), ("group", .null)]
+            o.append("{\"protocol\":")
+            o.jsonString(p.description)
+            o.append(",\"address\":")
+            o.jsonAddress(a)
+            o.append(",\"port\":")
+            o.jsonInt(port)
+            o.append(",\"fwmark\":null,\"family\":")
+            o.append(a.family == .v4 ? "\"ipv4\"" : "\"ipv6\"")
+            o.append(",\"group\":null")
         case .fwmark(let m, let f):
-            fields = [("protocol", .null), ("address", .null), ("port", .null), ("fwmark", .int(m)),
-                      ("family", .string(f == .v4 ? "ipv4" : "ipv6")), ("group", names[m].map(JSON.string) ?? .null)]
+            o.append("{\"protocol\":null,\"address\":null,\"port\":null,\"fwmark\":")
+            o.jsonInt(m)
+            o.append(",\"family\":")
+            o.append(f == .v4 ? "\"ipv4\"" : "\"ipv6\"")
+            o.append(",\"group\":")
+            o.jsonString(names[m])
         }
-        let netmask: JSON = v.key.family == .v4 ? .string(IPAddress(v4: v.netmask).description) : .int(v.netmask)
-        fields += [
-            ("scheduler", .string(v.scheduler)),
-            ("persistent", v.isPersistent ? .int(v.timeout) : .null),
-            ("netmask", netmask),
-            ("pe", v.persistenceEngine.map(JSON.string) ?? .null),
-            ("flags", .array(flags(v).map(JSON.string))),
-            ("stats", stats(s.stats)),
-            ("reals", .array(IPVSAdmSorting.realServers(s.realServers).map(real))),
-        ]
-        return .object(fields)
+        o.append(",\"scheduler\":")
+        o.jsonString(v.scheduler)
+        o.append(",\"persistent\":")
+        if v.isPersistent { o.jsonInt(v.timeout) } else { o.append("null") }
+        o.append(",\"netmask\":")
+        if v.key.family == .v4 { o.jsonAddress(IPAddress(v4: v.netmask)) } else { o.jsonInt(v.netmask) }
+        o.append(",\"pe\":")
+        o.jsonString(v.persistenceEngine)
+        o.append(",\"flags\":[")
+        var first = true
+        if v.flags.contains(.onePacket) {
+            o.append("\"one-packet\"")
+            first = false
+        }
+        for (name, flag) in Schedulers.flagNames(for: v.scheduler) where v.flags.contains(flag) {
+            if !first { o.byte(UInt8(ascii: ",")) }
+            o.jsonString(name)
+            first = false
+        }
+        o.append("],\"stats\":")
+        stats(s.stats, into: &o)
+        o.append(",\"reals\":[")
+        IPVSAdmSorting.withRealServerOrder(s.realServers) { order in
+            for (n, i) in order.enumerated() {
+                if n > 0 { o.byte(UInt8(ascii: ",")) }
+                real(s.realServers[i], into: &o)
+            }
+        }
+        o.append("]}")
     }
 
-    static func flags(_ v: VirtualService) -> [String] {
-        var out: [String] = []
-        if v.flags.contains(.onePacket) { out.append("one-packet") }
-        for (name, flag) in Schedulers.flagNames(for: v.scheduler) where v.flags.contains(flag) { out.append(name) }
-        return out
-    }
-
-    static func real(_ r: RealServerStatus) -> JSON {
+    static func real(_ r: RealServerStatus, into o: inout TextBuffer) {
         let s = r.server
-        let method = RealServerCommands.methods.first { $0.method == s.forwarding }?.word ?? s.forwarding.listingName.lowercased()
-        let tunnel: JSON = s.forwarding != .tunnel ? .null : .object([
-            ("type", .string(s.tunnelType.name)), ("port", .int(s.tunnelPort)),
-            ("checksum", .string(s.tunnelFlags.contains(.remoteChecksum) ? "remcsum" : s.tunnelFlags.contains(.checksum) ? "csum" : "nocsum")),
-        ])
-        return .object([
-            ("address", .string(s.address.description)), ("port", .int(s.port)), ("method", .string(method)),
-            ("weight", .int(s.weight)), ("upper", .int(s.upperThreshold)), ("lower", .int(s.lowerThreshold)),
-            ("tunnel", tunnel), ("active", .int(r.activeConnections)), ("inactive", .int(r.inactiveConnections)),
-            ("persistent", .int(r.persistentConnections)), ("stats", stats(r.stats)),
-        ])
+        o.append("{\"address\":")
+        o.jsonAddress(s.address)
+        o.append(",\"port\":")
+        o.jsonInt(s.port)
+        o.append(",\"method\":")
+        o.jsonString(RealServerCommands.methodWord(s.forwarding))
+        o.append(",\"weight\":")
+        o.jsonInt(s.weight)
+        o.append(",\"upper\":")
+        o.jsonInt(s.upperThreshold)
+        o.append(",\"lower\":")
+        o.jsonInt(s.lowerThreshold)
+        o.append(",\"tunnel\":")
+        if s.forwarding != .tunnel {
+            o.append("null")
+        } else {
+            o.append("{\"type\":")
+            o.jsonString(s.tunnelType.name)
+            o.append(",\"port\":")
+            o.jsonInt(s.tunnelPort)
+            o.append(",\"checksum\":")
+            o.append(s.tunnelFlags.contains(.remoteChecksum) ? "\"remcsum\"" : s.tunnelFlags.contains(.checksum) ? "\"csum\"" : "\"nocsum\"")
+            o.byte(UInt8(ascii: "}"))
+        }
+        o.append(",\"active\":")
+        o.jsonInt(r.activeConnections)
+        o.append(",\"inactive\":")
+        o.jsonInt(r.inactiveConnections)
+        o.append(",\"persistent\":")
+        o.jsonInt(r.persistentConnections)
+        o.append(",\"stats\":")
+        stats(r.stats, into: &o)
+        o.byte(UInt8(ascii: "}"))
     }
 
-    static func stats(_ s: Stats) -> JSON {
-        .object([
-            ("connections", .int(s.connections)), ("packets_in", .int(s.packetsIn)), ("packets_out", .int(s.packetsOut)),
-            ("bytes_in", .int(s.bytesIn)), ("bytes_out", .int(s.bytesOut)), ("cps", .int(s.connectionsPerSecond)),
-            ("pps_in", .int(s.packetsInPerSecond)), ("pps_out", .int(s.packetsOutPerSecond)),
-            ("bps_in", .int(s.bytesInPerSecond)), ("bps_out", .int(s.bytesOutPerSecond)),
-        ])
+    static func stats(_ s: Stats, into o: inout TextBuffer) {
+        o.append("{\"connections\":")
+        o.jsonInt(s.connections)
+        o.append(",\"packets_in\":")
+        o.jsonInt(s.packetsIn)
+        o.append(",\"packets_out\":")
+        o.jsonInt(s.packetsOut)
+        o.append(",\"bytes_in\":")
+        o.jsonInt(s.bytesIn)
+        o.append(",\"bytes_out\":")
+        o.jsonInt(s.bytesOut)
+        o.append(",\"cps\":")
+        o.jsonInt(s.connectionsPerSecond)
+        o.append(",\"pps_in\":")
+        o.jsonInt(s.packetsInPerSecond)
+        o.append(",\"pps_out\":")
+        o.jsonInt(s.packetsOutPerSecond)
+        o.append(",\"bps_in\":")
+        o.jsonInt(s.bytesInPerSecond)
+        o.append(",\"bps_out\":")
+        o.jsonInt(s.bytesOutPerSecond)
+        o.byte(UInt8(ascii: "}"))
     }
 }
 
-/// One sync daemon in `show sync --json`.
+/// `show sync --json`.
 enum SyncJSON {
-    static func render(_ d: SyncDaemon) -> JSON {
-        .object([
-            ("role", .string(d.role.name)), ("interface", .string(d.interface)), ("id", .int(d.syncID)),
-            ("maxlen", .int(d.maxLength)), ("group", d.group.map { .string($0.description) } ?? .null),
-            ("port", .int(d.port)), ("ttl", .int(d.ttl)),
-        ])
+    /// The document, with its newline.
+    static func text(_ daemons: [SyncDaemon]) -> String {
+        TextBuffer.text { o in
+            o.append("{\"daemons\":[")
+            for (i, d) in daemons.enumerated() {
+                if i > 0 { o.byte(UInt8(ascii: ",")) }
+                daemon(d, into: &o)
+            }
+            o.append("]}\n")
+        }
+    }
+
+    static func daemon(_ d: SyncDaemon, into o: inout TextBuffer) {
+        o.append("{\"role\":")
+        o.jsonString(d.role.name)
+        o.append(",\"interface\":")
+        o.jsonString(d.interface)
+        o.append(",\"id\":")
+        o.jsonInt(d.syncID)
+        o.append(",\"maxlen\":")
+        o.jsonInt(d.maxLength)
+        o.append(",\"group\":")
+        if let g = d.group { o.jsonAddress(g) } else { o.append("null") }
+        o.append(",\"port\":")
+        o.jsonInt(d.port)
+        o.append(",\"ttl\":")
+        o.jsonInt(d.ttl)
+        o.byte(UInt8(ascii: "}"))
     }
 }
 
-/// One connection in `show connections --json`.
+/// `show connections --json`: the connection table may hold millions.
 enum ConnectionJSON {
-    static func render(_ c: Connection) -> JSON {
-        .object([
-            ("protocol", .string(c.protocolName.lowercased())),
-            ("client", .string(c.client.description)), ("client_port", .int(c.clientPort)),
-            ("virtual", .string(c.virtual.description)), ("virtual_port", .int(c.virtualPort)),
-            ("real", .string(c.destination.description)), ("real_port", .int(c.destinationPort)),
-            ("state", .string(c.state)), ("expires", .int(c.expires)),
-        ])
+    /// The document, with its newline.
+    static func text(_ connections: [Connection]) -> String {
+        TextBuffer.text(capacity: 64 + connections.count * 200) { o in
+            o.append("{\"connections\":[")
+            for (i, c) in connections.enumerated() {
+                if i > 0 { o.byte(UInt8(ascii: ",")) }
+                connection(c, into: &o)
+                o.checkpoint()
+            }
+            o.append("]}\n")
+        }
+    }
+
+    static func connection(_ c: Connection, into o: inout TextBuffer) {
+        o.append("{\"protocol\":")
+        o.jsonString(c.protocolName.lowercased())
+        o.append(",\"client\":")
+        o.jsonAddress(c.client)
+        o.append(",\"client_port\":")
+        o.jsonInt(c.clientPort)
+        o.append(",\"virtual\":")
+        o.jsonAddress(c.virtual)
+        o.append(",\"virtual_port\":")
+        o.jsonInt(c.virtualPort)
+        o.append(",\"real\":")
+        o.jsonAddress(c.destination)
+        o.append(",\"real_port\":")
+        o.jsonInt(c.destinationPort)
+        o.append(",\"state\":")
+        o.jsonString(c.state)
+        o.append(",\"expires\":")
+        o.jsonInt(c.expires)
+        o.byte(UInt8(ascii: "}"))
     }
 }

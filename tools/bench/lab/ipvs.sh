@@ -39,6 +39,18 @@ t_lvsh_S=$(seconds in_ns b "$LVSH" ipvsadm -S -n)
 t_ipvsadm_L=$(seconds in_ns b ipvsadm -L -n)
 t_lvsh_L=$(seconds in_ns b "$LVSH" ipvsadm -L -n)
 t_lvsh_full=$(seconds in_ns b "$LVSH" ipvsadm -L -n --thresholds --persistent-conn --tun-info)
+# lvsh's own views of the same table: the JSON of every service (counters included) and the running
+# configuration, each checked to hold every service and real server before it is timed.
+in_ns b "$LVSH" show services --json >lvsh-services.json
+[ "$(grep -o '"fwmark":' lvsh-services.json | wc -l)" -eq "$N" ] || fail "show services --json lacks services"
+[ "$(grep -o '"method":' lvsh-services.json | wc -l)" -eq $((N * R)) ] || fail "show services --json lacks real servers"
+in_ns b "$LVSH" show running-config >lvsh-running.txt
+[ "$(grep -c '^real ' lvsh-running.txt)" -eq $((N * R)) ] || fail "show running-config lacks real servers"
+# Best of 3 each, against ipvsadm -S -n's best of 3 taken beside them: one run of each swings by
+# a factor of two on a shared host.
+t_ipvsadm_S3=$(best 3 in_ns b ipvsadm -S -n)
+t_lvsh_json=$(best 3 in_ns b "$LVSH" show services --json)
+t_lvsh_running=$(best 3 in_ns b "$LVSH" show running-config)
 
 cat <<REPORT
 
@@ -52,4 +64,7 @@ lvsh ipvsadm -S -n  (identical output)  $t_lvsh_S      $(ratio $t_lvsh_S $t_ipvs
 ipvsadm -L -n                           $t_ipvsadm_L
 lvsh ipvsadm -L -n  (identical output)  $t_lvsh_L      $(ratio $t_lvsh_L $t_ipvsadm_L) (<= 0.1)
 lvsh complete model (thresholds, ...)   $t_lvsh_full      $(ratio $t_lvsh_full $t_ipvsadm_S) x ipvsadm -S -n (<= 0.2)
+ipvsadm -S -n, best of 3                $t_ipvsadm_S3
+lvsh show services --json, best of 3    $t_lvsh_json      $(ratio $t_lvsh_json $t_ipvsadm_S3) x ipvsadm -S -n best of 3 (<= 0.25)
+lvsh show running-config, best of 3     $t_lvsh_running      $(ratio $t_lvsh_running $t_ipvsadm_S3) x ipvsadm -S -n best of 3
 REPORT
