@@ -27,4 +27,15 @@
 extern int setns(int fd, int nstype);
 static inline int lvsh_setns(int fd, int nstype) { return setns(fd, nstype); }
 
+// io_uring_setup(2) and io_uring_enter(2) have no C library wrappers, and Swift cannot call the
+// variadic syscall(2): RingDumps calls them through these.
+#include <unistd.h>
+#include <sys/syscall.h>
+static inline int lvsh_io_uring_setup(unsigned entries, void *params) {
+    return (int)syscall(__NR_io_uring_setup, entries, params);
+}
+static inline int lvsh_io_uring_enter(int fd, unsigned submit, unsigned complete, unsigned flags, void *arg, unsigned long size) {
+    return (int)syscall(__NR_io_uring_enter, fd, submit, complete, flags, arg, size);
+}
+
 #endif

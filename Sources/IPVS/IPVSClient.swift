@@ -100,6 +100,7 @@ public final class IPVSClient: IPVSControl {
                 inet[.inet(p, a, e.port)] = i
             }
         }
+        var missing: [Int] = []
         for s in table.services.indices {
             let key = table.services[s].service.key
             var entry: Int? = nil
@@ -112,7 +113,20 @@ public final class IPVSClient: IPVSControl {
             if let i = entry, !proc[i].realServers.contains(where: { $0.server.forwarding == .tunnel }) {
                 table.services[s].realServers = proc[i].realServers
             } else {
-                table.services[s].realServers = try realServers(of: key)
+                missing.append(s)
+            }
+        }
+        // Many dumps (the file leaves services out when other namespaces hold some, see RingDumps)
+        // go through io_uring where the kernel has it; what that leaves, and a few, one by one.
+        var batched: [[RealServerStatus]?] = []
+        if missing.count >= RingDumps.minimum, transport is GenericNetlinkSocket {
+            batched = RingDumps.realServers(of: missing.map { table.services[$0].service.key }, family: transport.familyID)
+        }
+        for (k, s) in missing.enumerated() {
+            if k < batched.count, let servers = batched[k] {
+                table.services[s].realServers = servers
+            } else {
+                table.services[s].realServers = try realServers(of: table.services[s].service.key)
             }
         }
         return table

@@ -25,35 +25,44 @@ public enum ProcIPVSTable {
 
     /// The file parsed as it is read, a chunk at a time, so that it never has to be held whole
     /// (2 MB at 10,000 services). `feed` then `finish` give what `parse` gives for the whole file.
+    ///
+    /// Listings parse 50,000 lines of it: each line is read once, field by field, through a pointer
+    /// (no array of fields, no String but the scheduler's and the protocol's), and a service's real
+    /// servers are gathered in one reused buffer and stored once, when the service ends.
     public struct Parser {
-        public private(set) var entries: [Entry] = []
+        private var entries: [Entry] = []
+        /// The real servers of the last service, not yet stored in its entry.
+        private var servers: [RealServerStatus] = []
         private var lineNumber = 0
-        private var fields: [Range<Int>] = []
         /// The start of a line that the last chunk did not finish.
         private var unfinished: [UInt8] = []
+        /// The last scheduler name, reused while services repeat it (most tables use one or two).
+        private var lastScheduler = ""
 
         public init() {}
 
         /// Parses the lines `chunk` completes; keeps a last line without its newline for later.
         public mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>) throws(LVSError) {
-            var start = 0
-            func nextNewline() -> Int? {
-                var i = start
-                while i < chunk.count && chunk[i] != 10 { i += 1 }
-                return i < chunk.count ? i : nil
-            }
-            while let newline = nextNewline() {
+            guard let base = chunk.baseAddress else { return }
+            let n = chunk.count
+            var start = 0, i = 0
+            while i < n {
+                if base[i] != 10 {
+                    i += 1
+                    continue
+                }
                 if unfinished.isEmpty {
-                    try line(UnsafeBufferPointer(rebasing: chunk[start..<newline]))
+                    try line(UnsafeBufferPointer(start: base + start, count: i - start))
                 } else {
-                    unfinished.append(contentsOf: chunk[start..<newline])
+                    unfinished.append(contentsOf: UnsafeBufferPointer(start: base + start, count: i - start))
                     let whole = unfinished
                     unfinished.removeAll(keepingCapacity: true)
                     try whole.withUnsafeBufferPointer { (b) throws(LVSError) in try line(b) }
                 }
-                start = newline + 1
+                i += 1
+                start = i
             }
-            unfinished.append(contentsOf: chunk[start...])
+            if start < n { unfinished.append(contentsOf: UnsafeBufferPointer(start: base + start, count: n - start)) }
         }
 
         /// Parses a last line without a newline; returns the entries.
@@ -63,44 +72,63 @@ public enum ProcIPVSTable {
                 unfinished.removeAll()
                 try last.withUnsafeBufferPointer { (b) throws(LVSError) in try line(b) }
             }
+            storeServers()
             return entries
+        }
+
+        /// Gives the last entry the real servers gathered for it.
+        private mutating func storeServers() {
+            guard !servers.isEmpty else { return }
+            entries[entries.count - 1].realServers = Array(servers)
+            servers.removeAll(keepingCapacity: true)
+        }
+
+        /// The next field (a run of bytes other than spaces) from `i` on, and `i` past it; nil at the end.
+        private static func field(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> Range<Int>? {
+            while i < b.count && b[i] == 32 { i += 1 }
+            let f = i
+            while i < b.count && b[i] != 32 { i += 1 }
+            return i > f ? f..<i : nil
         }
 
         /// One line, read through a buffer pointer: no bounds checks on every byte.
         private mutating func line(_ bytes: UnsafeBufferPointer<UInt8>) throws(LVSError) {
             lineNumber += 1
             if lineNumber <= 3 { return }
-            fields.removeAll(keepingCapacity: true)
             var i = 0
-            while i < bytes.count {
-                while i < bytes.count && bytes[i] == 32 { i += 1 }
-                let f = i
-                while i < bytes.count && bytes[i] != 32 { i += 1 }
-                if i > f { fields.append(f..<i) }
-            }
-            guard let first = fields.first else { return }
-            func text(_ r: Range<Int>) -> String { String(decoding: bytes[r], as: UTF8.self) }
+            guard let first = Self.field(bytes, &i) else { return }
             let lineNumber = self.lineNumber
-            func bad() -> LVSError { .failed("cannot read /proc/net/ip_vs: unexpected line \(lineNumber): \(text(0..<bytes.count))") }
-            if bytes[first.lowerBound] == UInt8(ascii: "-") {
-                guard fields.count >= 6, !entries.isEmpty, let (addr, port) = endpoint(bytes, fields[1]),
-                      let method = forwarding(bytes, fields[2]),
-                      let weight = decimal(bytes, fields[3]), let active = decimal(bytes, fields[4]),
-                      let inactive = decimal(bytes, fields[5]) else { throw bad() }
-                let rs = RealServer(address: addr, port: port, forwarding: method, weight: Int32(truncatingIfNeeded: weight))
-                entries[entries.count - 1].realServers.append(
-                    RealServerStatus(server: rs, activeConnections: UInt32(truncatingIfNeeded: active),
-                                     inactiveConnections: UInt32(truncatingIfNeeded: inactive)))
-            } else if first.count == 3 && bytes[first.lowerBound] == UInt8(ascii: "F")
-                        && bytes[first.lowerBound + 1] == UInt8(ascii: "W") && bytes[first.lowerBound + 2] == UInt8(ascii: "M") {
-                guard fields.count >= 3, let mark = hex(bytes, fields[1]), mark <= UInt32.max else { throw bad() }
-                entries.append(Entry(protocolName: "FWM", address: nil, port: 0, mark: UInt32(mark),
-                                     scheduler: text(fields[2]), realServers: []))
-            } else {
-                guard fields.count >= 3, let (addr, port) = endpoint(bytes, fields[1]) else { throw bad() }
-                entries.append(Entry(protocolName: text(first), address: addr, port: port, mark: nil,
-                                     scheduler: text(fields[2]), realServers: []))
+            func bad() -> LVSError {
+                .failed("cannot read /proc/net/ip_vs: unexpected line \(lineNumber): \(String(decoding: bytes, as: UTF8.self))")
             }
+            if bytes[first.lowerBound] == UInt8(ascii: "-") {
+                guard !entries.isEmpty, let f1 = Self.field(bytes, &i), let (addr, port) = endpoint(bytes, f1),
+                      let f2 = Self.field(bytes, &i), let method = forwarding(bytes, f2),
+                      let f3 = Self.field(bytes, &i), let weight = decimal(bytes, f3),
+                      let f4 = Self.field(bytes, &i), let active = decimal(bytes, f4),
+                      let f5 = Self.field(bytes, &i), let inactive = decimal(bytes, f5) else { throw bad() }
+                let rs = RealServer(address: addr, port: port, forwarding: method, weight: Int32(truncatingIfNeeded: weight))
+                servers.append(RealServerStatus(server: rs, activeConnections: UInt32(truncatingIfNeeded: active),
+                                                inactiveConnections: UInt32(truncatingIfNeeded: inactive)))
+                return
+            }
+            let isMark = first.count == 3 && bytes[first.lowerBound] == UInt8(ascii: "F")
+                && bytes[first.lowerBound + 1] == UInt8(ascii: "W") && bytes[first.lowerBound + 2] == UInt8(ascii: "M")
+            guard let f1 = Self.field(bytes, &i), let f2 = Self.field(bytes, &i) else { throw bad() }
+            var entry: Entry
+            if isMark {
+                guard let mark = hex(bytes, f1), mark <= UInt32.max else { throw bad() }
+                entry = Entry(protocolName: "FWM", address: nil, port: 0, mark: UInt32(mark), scheduler: "", realServers: [])
+            } else {
+                guard let (addr, port) = endpoint(bytes, f1) else { throw bad() }
+                entry = Entry(protocolName: String(decoding: bytes[first], as: UTF8.self), address: addr, port: port,
+                              mark: nil, scheduler: "", realServers: [])
+            }
+            let scheduler = UnsafeBufferPointer(rebasing: bytes[f2])
+            if !lastScheduler.utf8.elementsEqual(scheduler) { lastScheduler = String(decoding: scheduler, as: UTF8.self) }
+            entry.scheduler = lastScheduler
+            storeServers()
+            entries.append(entry)
         }
     }
 

@@ -1,0 +1,262 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CNetlink
+import LVSModel
+
+/// The real servers of many services, each its own GET_DEST dump, with few system calls: the
+/// requests and receives go through io_uring, `width` services (one netlink socket each) a round.
+///
+/// Listings need this where /proc/net/ip_vs leaves services out: the kernel (6.1) walks every
+/// namespace's services for that file but restarts each read by counting only this namespace's,
+/// so when another namespace holds services, a read skips as many of ours as it passed of theirs
+/// (10,000 services beside another namespace's 10,000: 5,500 left out). One dump each then cost
+/// a sendto and a recvmmsg, ≈40 µs in user-mode-linux.
+///
+/// A netlink socket runs one dump at a time and answers a GET_DEST dump with the servers (one
+/// datagram while it is small), then, when that datagram is read, queues NLMSG_DONE. So each
+/// socket's chain in a round is: receive the DONE left by the previous round (if one was left),
+/// send the request, receive the servers, hard-linked so they run in that order. Every receive
+/// then finds its datagram already queued and never waits. Anything else than that (a datagram
+/// larger than the buffer, an error, a sequence number out of place) leaves the service to the
+/// caller's one-by-one dump and the socket is replaced. Where io_uring is missing, everything is.
+enum RingDumps {
+    /// Below this many services the sockets and the ring cost more than they save.
+    static let minimum = 16
+    /// Sockets, so services, per round.
+    static let width = 64
+    /// Bytes per receive: a dump's first datagram this small held all its servers (the kernel
+    /// fills datagrams of at least 4 KiB before it starts another).
+    private static let slot = 2048
+    private static let doneSlot = 256
+    private static let requestSlot = 256
+
+    /// One entry per key: the real servers, or nil where the caller must dump the service itself.
+    static func realServers(of keys: [ServiceKey], family: UInt16) -> [[RealServerStatus]?] {
+        var results = [[RealServerStatus]?](repeating: nil, count: keys.count)
+        guard !keys.isEmpty, let ring = Ring(entries: UInt32(3 * width)) else { return results }
+        defer { ring.close() }
+        let w = min(width, keys.count)
+        var sockets = [Int32](repeating: -1, count: w)
+        defer { for fd in sockets where fd >= 0 { Glibc.close(fd) } }
+        /// Per socket: the sequence number of a DONE it holds queued.
+        var leftDone = [UInt32?](repeating: nil, count: w)
+        // Raw memory, not an array: if a round is abandoned with receives still pending, the kernel
+        // may yet write into it, so it is then never freed.
+        let stride = slot + doneSlot + requestSlot
+        let base = UnsafeMutableRawPointer.allocate(byteCount: w * stride, alignment: 16)
+        var abandoned = false
+        defer { if !abandoned { base.deallocate() } }
+        var sequence: UInt32 = 0x4c56_0000
+        var writer = NetlinkWriter(capacity: requestSlot)
+        var start = 0
+        while start < keys.count {
+            let end = min(start + w, keys.count)
+            var sequences = [UInt32](repeating: 0, count: end - start)
+            var requestLengths = [Int](repeating: 0, count: end - start)
+            var results3 = [Int32?](repeating: nil, count: 3 * (end - start))
+            var submitted = 0
+            let ok: Bool = {
+                for j in 0..<(end - start) {
+                    if sockets[j] < 0 {
+                        sockets[j] = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), NETLINK_GENERIC)
+                        leftDone[j] = nil
+                        if sockets[j] < 0 { return false }
+                    }
+                    sequence &+= 1
+                    sequences[j] = sequence
+                    writer.removeAll()
+                    writer.beginGeneric(family: family, flags: NetlinkConstant.request | NetlinkConstant.dump, sequence: sequence,
+                                        command: UInt8(IPVS_CMD_GET_DEST), version: IPVSEncoding.version)
+                    IPVSEncoding.serviceKey(keys[start + j], into: &writer)
+                    writer.endMessage()
+                    let request = writer.bytes
+                    guard request.count <= requestSlot else { return false }
+                    let slots = base + j * stride
+                    request.withUnsafeBytes { slots.advanced(by: slot + doneSlot).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                    requestLengths[j] = request.count
+                    let fd = sockets[j]
+                    if leftDone[j] != nil {
+                        ring.push(opcode: Ring.recv, fd: fd, buffer: slots + slot, length: doneSlot, flags: Ring.hardLink, data: UInt64(3 * j))
+                        submitted += 1
+                    }
+                    ring.push(opcode: Ring.send, fd: fd, buffer: slots + slot + doneSlot, length: request.count,
+                              flags: Ring.hardLink, data: UInt64(3 * j + 1))
+                    ring.push(opcode: Ring.recv, fd: fd, buffer: slots, length: slot, flags: 0, data: UInt64(3 * j + 2))
+                    submitted += 2
+                }
+                if ring.submitAndWait(submitted, { data, res in results3[Int(data)] = res }) { return true }
+                abandoned = true
+                return false
+            }()
+            guard ok else { return results }
+            do {
+                for j in 0..<(end - start) {
+                    let slots = UnsafeRawPointer(base + j * stride)
+                    var good = true
+                    if let done = leftDone[j] {
+                        good = Self.isDone(slots + slot, results3[3 * j], sequence: done)
+                    }
+                    good = good && results3[3 * j + 1] == Int32(requestLengths[j])
+                    var servers: [RealServerStatus] = []
+                    var sawDone = false
+                    if good, let n = results3[3 * j + 2], n > 0, Int(n) <= slot {
+                        let bytes = Array(UnsafeRawBufferPointer(start: slots, count: Int(n)))
+                        let family = keys[start + j].family
+                        NetlinkMessage.forEach(in: bytes[...]) { m in
+                            guard good, m.sequence == sequences[j], !sawDone else { good = false; return }
+                            switch m.type {
+                            case NetlinkConstant.done: sawDone = true
+                            case NetlinkConstant.error, NetlinkConstant.noop: good = false
+                            default:
+                                do throws(LVSError) { servers.append(try IPVSDecoding.realServer(m, serviceFamily: family)) } catch { good = false }
+                            }
+                        }
+                    } else {
+                        good = false
+                    }
+                    if good {
+                        results[start + j] = servers
+                        leftDone[j] = sawDone ? nil : sequences[j]
+                    } else {
+                        Glibc.close(sockets[j])
+                        sockets[j] = -1
+                    }
+                }
+            }
+            start = end
+        }
+        return results
+    }
+
+    /// Whether a receive got exactly one NLMSG_DONE of `sequence`.
+    private static func isDone(_ p: UnsafeRawPointer, _ res: Int32?, sequence: UInt32) -> Bool {
+        guard let res, res >= 16, Int(res) <= doneSlot else { return false }
+        let length = p.loadUnaligned(as: UInt32.self)
+        return Int(length) == Int(res) && p.loadUnaligned(fromByteOffset: 4, as: UInt16.self) == NetlinkConstant.done
+            && p.loadUnaligned(fromByteOffset: 8, as: UInt32.self) == sequence
+    }
+}
+
+/// A small io_uring: submission and completion rings mapped once, entries pushed and waited for.
+private final class Ring {
+    static let send: UInt8 = 26      // IORING_OP_SEND
+    static let recv: UInt8 = 27      // IORING_OP_RECV
+    static let hardLink: UInt8 = 8   // IOSQE_IO_HARDLINK: the next entry runs after this one, whatever its result
+
+    private let fd: Int32
+    private let sqRing: UnsafeMutableRawPointer, sqRingSize: Int
+    private let cqRing: UnsafeMutableRawPointer, cqRingSize: Int
+    private let sqes: UnsafeMutableRawPointer, sqesSize: Int
+    private let sqTail: Int, sqMask: UInt32, sqArray: Int
+    private let cqHead: Int, cqTail: Int, cqMask: UInt32, cqes: Int
+    private let singleMap: Bool
+    private var tail: UInt32
+
+    init?(entries: UInt32) {
+        var params = [UInt8](repeating: 0, count: 120)
+        let fd = params.withUnsafeMutableBytes { lvsh_io_uring_setup(entries, $0.baseAddress) }
+        guard fd >= 0 else { return nil }
+        func u32(_ offset: Int) -> UInt32 { params.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self) } }
+        let sqEntries = u32(0), cqEntries = u32(4), features = u32(20)
+        // Without IORING_FEAT_EXT_ARG a wait cannot time out: then do without the ring.
+        guard features & (1 << 8) != 0 else {
+            Glibc.close(fd)
+            return nil
+        }
+        singleMap = features & 1 != 0
+        sqRingSize = Int(u32(40 + 24)) + Int(sqEntries) * 4
+        cqRingSize = Int(u32(80 + 20)) + Int(cqEntries) * 16
+        let mapSize = singleMap ? max(sqRingSize, cqRingSize) : sqRingSize
+        func map(_ size: Int, _ offset: Int) -> UnsafeMutableRawPointer? {
+            guard let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, off_t(offset)),
+                  p != UnsafeMutableRawPointer(bitPattern: -1) else { return nil }
+            return p
+        }
+        guard let sq = map(mapSize, 0) else {
+            Glibc.close(fd)
+            return nil
+        }
+        guard let cq = singleMap ? sq : map(cqRingSize, 0x800_0000) else {
+            munmap(sq, mapSize)
+            Glibc.close(fd)
+            return nil
+        }
+        sqesSize = Int(sqEntries) * 64
+        guard let e = map(sqesSize, 0x1000_0000) else {
+            munmap(sq, mapSize)
+            if !singleMap { munmap(cq, cqRingSize) }
+            Glibc.close(fd)
+            return nil
+        }
+        self.fd = fd
+        sqRing = sq
+        cqRing = cq
+        sqes = e
+        sqTail = Int(u32(40 + 4))
+        // The params give where the masks are in the rings, not the masks.
+        sqMask = sq.load(fromByteOffset: Int(u32(40 + 8)), as: UInt32.self)
+        sqArray = Int(u32(40 + 24))
+        cqHead = Int(u32(80))
+        cqTail = Int(u32(80 + 4))
+        cqMask = cq.load(fromByteOffset: Int(u32(80 + 8)), as: UInt32.self)
+        cqes = Int(u32(80 + 20))
+        tail = sq.load(fromByteOffset: sqTail, as: UInt32.self)
+    }
+
+    func close() {
+        munmap(sqes, sqesSize)
+        munmap(sqRing, singleMap ? max(sqRingSize, cqRingSize) : sqRingSize)
+        if !singleMap { munmap(cqRing, cqRingSize) }
+        Glibc.close(fd)
+    }
+
+    /// Queues one send or receive of `length` bytes at `buffer`; MSG_TRUNC makes a receive report
+    /// the datagram's whole length.
+    func push(opcode: UInt8, fd socket: Int32, buffer: UnsafeMutableRawPointer, length: Int, flags: UInt8, data: UInt64) {
+        let index = tail & sqMask
+        let e = sqes + Int(index) * 64
+        e.initializeMemory(as: UInt8.self, repeating: 0, count: 64)
+        e.storeBytes(of: opcode, as: UInt8.self)
+        e.storeBytes(of: flags, toByteOffset: 1, as: UInt8.self)
+        e.storeBytes(of: socket, toByteOffset: 4, as: Int32.self)
+        e.storeBytes(of: UInt64(UInt(bitPattern: buffer)), toByteOffset: 16, as: UInt64.self)
+        e.storeBytes(of: UInt32(length), toByteOffset: 24, as: UInt32.self)
+        e.storeBytes(of: opcode == Self.recv ? UInt32(MSG_TRUNC) : 0, toByteOffset: 28, as: UInt32.self)
+        e.storeBytes(of: data, toByteOffset: 32, as: UInt64.self)
+        sqRing.storeBytes(of: index, toByteOffset: sqArray + Int(index) * 4, as: UInt32.self)
+        tail &+= 1
+    }
+
+    /// Submits what was pushed and waits (at most a second) until `count` entries completed, handing
+    /// each completion to `body`; false if they did not all complete.
+    func submitAndWait(_ count: Int, _ body: (UInt64, Int32) -> Void) -> Bool {
+        sqRing.storeBytes(of: tail, toByteOffset: sqTail, as: UInt32.self)
+        // struct io_uring_getevents_arg { sigmask, sigmask_sz, pad, ts } and a __kernel_timespec.
+        var timeout: (Int64, Int64) = (1, 0)
+        var done = 0
+        var rounds = 0
+        var toSubmit = UInt32(count)
+        while done < count && rounds < 4 {
+            rounds += 1
+            let rc = withUnsafeMutablePointer(to: &timeout) { ts -> Int32 in
+                var arg: (UInt64, UInt32, UInt32, UInt64) = (0, 0, 0, UInt64(UInt(bitPattern: ts)))
+                return withUnsafeMutablePointer(to: &arg) {
+                    lvsh_io_uring_enter(fd, toSubmit, UInt32(count - done), 1 | 8 /* GETEVENTS | EXT_ARG */, $0, 24)
+                }
+            }
+            if rc < 0 && errno != EINTR && errno != ETIME { return false }
+            if rc > 0 { toSubmit -= min(toSubmit, UInt32(rc)) }
+            var head = cqRing.load(fromByteOffset: cqHead, as: UInt32.self)
+            let cqTailNow = cqRing.load(fromByteOffset: cqTail, as: UInt32.self)
+            while head != cqTailNow {
+                let c = cqRing + cqes + Int(head & cqMask) * 16
+                body(c.load(as: UInt64.self), c.load(fromByteOffset: 8, as: Int32.self))
+                head &+= 1
+                done += 1
+            }
+            cqRing.storeBytes(of: head, toByteOffset: cqHead, as: UInt32.self)
+        }
+        return done == count && toSubmit == 0
+    }
+}
