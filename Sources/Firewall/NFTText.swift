@@ -19,9 +19,11 @@ enum NFTText {
             }
             return "\t\telements = { " + lines.joined(separator: ",\n\t\t\t     ") + " }\n"
         }
-        // Hash maps list in the kernel's hash order, which lvsh cannot know: sorted here. Interval maps
-        // list sorted, as one big number per key (the range's last key without the end marker).
+        // Hash maps list in the kernel's hash order, which lvsh cannot know: in entry order here.
+        // Interval maps list sorted by key, as one big number per key (the range's last key without
+        // the end marker).
         var items: [NFTMap: [String]] = [:]
+        var ranges: [NFTMap: [(key: NFTKey, text: String)]] = [:]
         let all = groups.flatMap { g in g.entries.map { (entry: $0, mark: g.mark) } }.sorted { $0.entry < $1.entry }
         for (e, mark) in all {
             let map = NFTMap(for: e)
@@ -31,13 +33,10 @@ enum NFTText {
                 items[map, default: []].append((e.address.map { "\($0) . " } ?? "") + "\(key) : \(hex(mark))")
             case .ranges:
                 let first = NFTElementCodec.key(of: e, port: e.ports.lowerBound), last = NFTElementCodec.key(of: e, port: e.ports.upperBound)
-                items[map, default: []].append("\(decimal(first))-\(decimal(last)) : \(hex(mark))")
+                ranges[map, default: []].append((first, "\(decimal(first))-\(decimal(last)) : \(hex(mark))"))
             }
         }
-        for map in NFTMap.allCases where map.kind == .ranges {
-            // Numeric order is the order of the keys' bytes.
-            items[map]?.sort { a, b in (a.count, a) < (b.count, b) }
-        }
+        for (map, list) in ranges { items[map] = list.sorted { $0.key < $1.key }.map(\.text) }
         let names = groups.sorted { $0.mark < $1.mark }.map { "\(hex($0.mark)) comment \"\($0.name)\"" }
         var out = "table inet \(NFTLayout.table) {\n"
         out += "\tcomment \"\(NFTLayout.tableComment)\"\n"

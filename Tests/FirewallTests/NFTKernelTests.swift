@@ -283,6 +283,13 @@ struct NFTKernelTests {
     /// Table inet lvsh as an earlier lvsh wrote it, groups web and dns and an element of mark 77 that
     /// `@groups` does not name; `.addressFirst` (the first lvsh) with a prerouting chain only.
     static func earlierTable(_ order: NFTKeyOrder) -> String {
+        /// Both chains of an earlier lvsh whose keys began with `ports` (port and protocol in its order).
+        func earlierChains(_ ports: String) -> String {
+            let rules = "meta mark set \(ports) . ip daddr map @v4\n    meta mark set \(ports) . ip6 daddr map @v6\n"
+                + "    meta mark set \(ports) map @any"
+            return "chain prerouting { type filter hook prerouting priority mangle; policy accept;\n    \(rules)\n  }\n"
+                + "  chain output { type route hook output priority mangle; policy accept;\n    \(rules)\n  }"
+        }
         switch order {
         case .portFirst:
             return """
@@ -293,16 +300,7 @@ struct NFTKernelTests {
                     elements = { 80 . tcp . 192.168.61.129 : 1000, 443 . tcp . 192.168.61.129 : 1000, 22 . tcp . 10.9.9.9 : 77 }; }
                   map v6 { type inet_service . inet_proto . ipv6_addr : mark; flags interval; elements = { 8000-8100 . tcp . 2001:db8::80 : 1000 }; }
                   map any { type inet_service . inet_proto : mark; flags interval; elements = { 53 . tcp : 1001, 53 . udp : 1001 }; }
-                  chain prerouting { type filter hook prerouting priority mangle; policy accept;
-                    meta mark set th dport . meta l4proto . ip daddr map @v4
-                    meta mark set th dport . meta l4proto . ip6 daddr map @v6
-                    meta mark set th dport . meta l4proto map @any
-                  }
-                  chain output { type route hook output priority mangle; policy accept;
-                    meta mark set th dport . meta l4proto . ip daddr map @v4
-                    meta mark set th dport . meta l4proto . ip6 daddr map @v6
-                    meta mark set th dport . meta l4proto map @any
-                  }
+                \(earlierChains("th dport . meta l4proto"))
                 }
                 """
         case .protocolFirst:
@@ -314,16 +312,7 @@ struct NFTKernelTests {
                     elements = { tcp . 80 . 192.168.61.129 : 1000, tcp . 443 . 192.168.61.129 : 1000, tcp . 22 . 10.9.9.9 : 77 }; }
                   map v6 { type inet_proto . inet_service . ipv6_addr : mark; flags interval; elements = { tcp . 8000-8100 . 2001:db8::80 : 1000 }; }
                   map any { type inet_proto . inet_service : mark; flags interval; elements = { tcp . 53 : 1001, udp . 53 : 1001 }; }
-                  chain prerouting { type filter hook prerouting priority mangle; policy accept;
-                    meta mark set meta l4proto . th dport . ip daddr map @v4
-                    meta mark set meta l4proto . th dport . ip6 daddr map @v6
-                    meta mark set meta l4proto . th dport map @any
-                  }
-                  chain output { type route hook output priority mangle; policy accept;
-                    meta mark set meta l4proto . th dport . ip daddr map @v4
-                    meta mark set meta l4proto . th dport . ip6 daddr map @v6
-                    meta mark set meta l4proto . th dport map @any
-                  }
+                \(earlierChains("meta l4proto . th dport"))
                 }
                 """
         case .addressFirst:

@@ -9,15 +9,7 @@ import Listings
 enum GroupsJSON {
     /// The document, with its newline.
     static func text(_ groups: [PortGroup]) -> String {
-        TextBuffer.text(capacity: 64 + groups.count * 128) { o in
-            o.append("{\"groups\":[")
-            for (i, g) in groups.enumerated() {
-                if i > 0 { o.byte(UInt8(ascii: ",")) }
-                group(g, into: &o)
-                o.checkpoint()
-            }
-            o.append("]}\n")
-        }
+        TextBuffer.jsonDocument(key: "groups", groups, capacity: 64 + groups.count * 128) { group($0, into: &$1) }
     }
 
     static func group(_ g: PortGroup, into o: inout TextBuffer) {
@@ -48,15 +40,10 @@ enum ServicesJSON {
     static func text(_ table: IPVSTable, groups: [PortGroup]) -> String {
         let names = Dictionary(groups.map { ($0.mark, $0.name) }, uniquingKeysWith: { a, _ in a })
         let reals = table.services.reduce(0) { $0 + $1.realServers.count }
-        return TextBuffer.text(capacity: 64 + table.services.count * 640 + reals * 400) { o in
-            o.append("{\"services\":[")
-            // In listing order, by index: the table is not copied.
-            for (n, i) in IPVSAdmSorting.serviceOrder(table.services).enumerated() {
-                if n > 0 { o.byte(UInt8(ascii: ",")) }
-                service(table.services[i], names, into: &o)
-                o.checkpoint()
-            }
-            o.append("]}\n")
+        // In listing order, by index: the table is not copied.
+        return TextBuffer.jsonDocument(key: "services", IPVSAdmSorting.serviceOrder(table.services),
+                                       capacity: 64 + table.services.count * 640 + reals * 400) { i, o in
+            service(table.services[i], names, into: &o)
         }
     }
 
@@ -178,14 +165,7 @@ enum ServicesJSON {
 enum SyncJSON {
     /// The document, with its newline.
     static func text(_ daemons: [SyncDaemon]) -> String {
-        TextBuffer.text { o in
-            o.append("{\"daemons\":[")
-            for (i, d) in daemons.enumerated() {
-                if i > 0 { o.byte(UInt8(ascii: ",")) }
-                daemon(d, into: &o)
-            }
-            o.append("]}\n")
-        }
+        TextBuffer.jsonDocument(key: "daemons", daemons) { daemon($0, into: &$1) }
     }
 
     static func daemon(_ d: SyncDaemon, into o: inout TextBuffer) {
@@ -211,15 +191,7 @@ enum SyncJSON {
 enum ConnectionJSON {
     /// The document, with its newline.
     static func text(_ connections: [Connection]) -> String {
-        TextBuffer.text(capacity: 64 + connections.count * 200) { o in
-            o.append("{\"connections\":[")
-            for (i, c) in connections.enumerated() {
-                if i > 0 { o.byte(UInt8(ascii: ",")) }
-                connection(c, into: &o)
-                o.checkpoint()
-            }
-            o.append("]}\n")
-        }
+        TextBuffer.jsonDocument(key: "connections", connections, capacity: 64 + connections.count * 200) { connection($0, into: &$1) }
     }
 
     static func connection(_ c: Connection, into o: inout TextBuffer) {

@@ -62,6 +62,24 @@ struct TextBuffer {
         spilled = ""
     }
 
+    /// `{"KEY":[ITEM,ITEM,...]}` and a newline: the shape of every `show ... --json` document over a
+    /// list. Each item is complete when `item` returns, so the buffer may spill there.
+    static func jsonDocument<S: Sequence>(key: StaticString, _ items: S, capacity: Int = 256,
+                                          _ item: (S.Element, inout TextBuffer) -> Void) -> String {
+        text(capacity: capacity) { o in
+            o.byte(UInt8(ascii: "{"))
+            o.byte(UInt8(ascii: "\""))
+            o.append(key)
+            o.append("\":[")
+            for (i, element) in items.enumerated() {
+                if i > 0 { o.byte(UInt8(ascii: ",")) }
+                item(element, &o)
+                o.checkpoint()
+            }
+            o.append("]}\n")
+        }
+    }
+
     /// Lets `body` store at most `limit` bytes at the end; it returns how many it stored.
     @inline(__always)
     private mutating func write(upTo limit: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
