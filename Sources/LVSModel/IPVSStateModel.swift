@@ -1,4 +1,3 @@
-import LVSModel
 
 /// The kernel's rules for IPVS requests, as far as they can be known without asking it.
 package enum IPVSRules {
