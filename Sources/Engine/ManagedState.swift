@@ -12,6 +12,8 @@ public struct ManagedState: Sendable {
     public var daemons: [SyncDaemon] = []
     /// Full sysctl names to values.
     public var sysctls: [String: String] = [:]
+    /// What only a daemon acts on: checks, maintenance, metrics (never read from the kernel).
+    public var health = HealthConfig()
 
     public init() {}
 

@@ -59,6 +59,17 @@ public struct ApplyRunner {
         }
     }
 
+    /// What apply says of a file's checks, maintenance and metrics, which only `lvsh daemon` acts on.
+    static func healthWarning(_ h: HealthConfig, file: String) -> String? {
+        guard !h.isEmpty else { return nil }
+        var parts: [String] = []
+        if !h.checks.isEmpty { parts.append("\(h.checks.count) check\(h.checks.count == 1 ? "" : "s")") }
+        if !h.disabled.isEmpty { parts.append("\(h.disabled.count) real server\(h.disabled.count == 1 ? "" : "s") in maintenance") }
+        if h.metricsListen != nil { parts.append("metrics") }
+        if h.reconcile != .repair || !h.policies.isEmpty { parts.append("daemon settings") }
+        return "warning: \(file): \(parts.joined(separator: ", ")) need `lvsh daemon \(file)`; apply sets the written weights"
+    }
+
     /// The plan and the diff without changing anything or taking the lock (`show diff`).
     func plan(path: String) throws(LVSError) -> ApplyReport {
         var options = self.options
@@ -88,6 +99,7 @@ public struct ApplyRunner {
         let plan = StatePlanner.plan(from: actual, to: desired, prune: options.prune)
         var report = ApplyReport()
         report.warnings = fileWarnings
+        if let w = Self.healthWarning(desired.health, file: file) { report.warnings.append(w) }
         for key in plan.untouched {
             report.warnings.append("service \(PlanDescription.name(key)) is not in \(path); left alone (--prune removes it)")
         }
@@ -292,7 +304,10 @@ public struct ApplyRunner {
         case (nil, .some): return "\(name) exists, but apply deleted it"
         case (.some, nil): return "\(name) is missing, but apply wrote it"
         case (let want?, let have?):
-            if want.service != have.service {
+            // What the kernel adds on its own (the hashed flag) is not a difference.
+            var kernelService = have.service
+            kernelService.flags.formIntersection(.userSettable)
+            if want.service != kernelService {
                 return "\(name) is `\(ServiceCommands.describe(have.service))` in the kernel, but apply wrote `\(ServiceCommands.describe(want.service))`"
             }
             let kernel = Dictionary(have.realServers.map { ($0.server.identity, $0.server) }, uniquingKeysWith: { a, _ in a })

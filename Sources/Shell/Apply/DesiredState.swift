@@ -16,6 +16,7 @@ enum DesiredState {
         candidate.preferredMarks = currentMarks
         candidate.recordsChanges = false
         candidate.wording = LVSHWording()
+        candidate.keepsHealth = true
         var warnings: [String] = []
         var memo = ParseMemo()
         try Tokenizer.forEachCommand(in: text, file: file) { (input) throws(LVSError) in
@@ -55,7 +56,9 @@ enum DesiredState {
             }
         }
         candidate.finish()
+        try candidate.finishHealth()
         var state = ManagedState()
+        state.health = candidate.health
         state.groups = candidate.groups.values.sorted { $0.name < $1.name }
         state.daemons = candidate.daemons
         state.sysctls = candidate.sysctls

@@ -4,7 +4,7 @@ import LVSModel
 /// command reference all come from this one table.
 public enum Catalog {
     public static let table = CommandTable<CommandAction>(
-        GroupCommands.commands + ServiceCommands.commands + RealServerCommands.commands
+        GroupCommands.commands + ServiceCommands.commands + RealServerCommands.commands + HealthCommands.commands
             + SettingsCommands.commands + ShowCommands.commands + SystemCommands.commands + sessionCommands)
 
     static let sessionCommands: [Command] = [

@@ -20,7 +20,7 @@ enum RealServerCommands {
         .option("tun-port", .number(1...65535), help: "the GUE destination port"),
         .oneOf("tun-csum", [("tun-nocsum", "no tunnel checksum"), ("tun-csum", "tunnel checksum"),
                             ("tun-remcsum", "remote checksum offload")]),
-    ])
+    ] + HealthCommands.realOptions)
 
     static let commands: [Command] = [
         Command(.sequence([.word("real", help: "a real server of a virtual service"), ServiceReference.syntax,
@@ -32,8 +32,10 @@ enum RealServerCommands {
                 handler: .change(put)),
         Command(.sequence([.word("no", help: "remove what the command after it creates"),
                            .word("real", help: "a real server"), ServiceReference.syntax,
-                           .value("real", .realServer, help: "the real server")]),
-                summary: "remove a real server from a service", examples: ["no real web 192.168.147.129"],
+                           .value("real", .realServer, help: "the real server"),
+                           .optional(.option("check", .checkName, help: "stop running this check of its own"))]),
+                summary: "remove a real server from a service, or one check of its own",
+                examples: ["no real web 192.168.147.129", "no real web 192.168.147.129 check web-http"],
                 handler: .change(remove)),
     ]
 
@@ -52,6 +54,12 @@ enum RealServerCommands {
             throw .badInput("there is no service \(name()); create it first with `service ...`")
         }
         let existing = service.realServers.first { $0.server.identity == RealServerKey(address: address, port: port) }?.server
+        if HealthCommands.realHasHealthOptions(b) {
+            guard existing != nil || b.has("method") || b.has("weight") else {
+                throw .badInput("there is no real server \(address.family == .v6 ? "[\(address)]" : "\(address)"):\(port) in \(name()); add it first (`real ... ADDRESS weight N`)")
+            }
+            try HealthCommands.putReal(b, RealReference(service: key, real: RealServerKey(address: address, port: port)), &c)
+        }
         var r = existing ?? RealServer(address: address, port: port)
         if let m = b.first("method"), let method = methods.first(where: { $0.word == m })?.method { r.forwarding = method }
         // The grammar's ranges make these conversions exact.
@@ -94,6 +102,9 @@ enum RealServerCommands {
     @Sendable static func remove(_ b: Bindings, _ c: inout Candidate) throws(LVSError) {
         let (key, address, port) = try target(b, c)
         let name = ServiceReference.describe(key, in: c)
+        if let check = b.first("check") {
+            return try HealthCommands.removeFromReal(check, RealReference(service: key, real: RealServerKey(address: address, port: port)), &c)
+        }
         try c.apply(.deleteRealServer(key, RealServerKey(address: address, port: port)),
                     "remove real server \(address.family == .v6 ? "[\(address)]" : "\(address)"):\(port) from \(name)")
     }

@@ -18,7 +18,7 @@ enum ServiceCommands {
                    .optional(.value("persistent", .number(1...2_678_400), help: "seconds (default 300)"))]),
         .option("netmask", .text, help: "clients in one netmask (IPv4: 255.255.255.0 or /24; IPv6: prefix length) share a server"),
         .option("pe", .text, help: "persistence engine, e.g. sip"),
-    ] + flagWords.map { Syntax.flag($0.word, help: $0.help) })
+    ] + flagWords.map { Syntax.flag($0.word, help: $0.help) } + HealthCommands.serviceOptions)
 
     static let commands: [Command] = [
         Command(.sequence([.word("service", help: "an IPVS virtual service"), ServiceReference.syntax, options]),
@@ -28,15 +28,19 @@ enum ServiceCommands {
                 handler: .change(put)),
         Command(.sequence([.word("no", help: "remove what the command after it creates"),
                            .word("service", help: "an IPVS virtual service"), ServiceReference.syntax,
-                           .optional(.oneOf("option", [("persistent", "turn persistence off"), ("pe", "drop the persistence engine")]
-                                                       + flagWords.map { ($0.word, "turn \($0.word) off") }))]),
+                           .optional(.choice([.oneOf("option", [("persistent", "turn persistence off"), ("pe", "drop the persistence engine")]
+                                                                   + flagWords.map { ($0.word, "turn \($0.word) off") })]
+                                             + HealthCommands.noServiceOptions))]),
                 summary: "remove a virtual service (with its real servers), or turn one of its options off",
-                examples: ["no service web", "no service tcp 192.168.61.129:80 persistent"],
+                examples: ["no service web", "no service tcp 192.168.61.129:80 persistent", "no service web check web-http"],
                 handler: .change(remove)),
     ]
 
     @Sendable static func put(_ b: Bindings, _ c: inout Candidate) throws(LVSError) {
-        for key in try ServiceReference.keys(b, in: c) {
+        let keys = try ServiceReference.keys(b, in: c)
+        // The daemon's part first: without a daemon the whole line is refused before anything changes.
+        try HealthCommands.putService(b, keys, &c)
+        for key in keys {
             let existing = c.service(key)?.service
             var s = existing ?? VirtualService(key: key)
             if let sched = b.first("scheduler") { s.scheduler = sched }
@@ -73,11 +77,14 @@ enum ServiceCommands {
     }
 
     @Sendable static func remove(_ b: Bindings, _ c: inout Candidate) throws(LVSError) {
-        for key in try ServiceReference.keys(b, in: c) {
+        let keys = try ServiceReference.keys(b, in: c)
+        for key in keys where c.service(key) == nil {
+            throw .badInput("there is no service \(ServiceReference.describe(key, in: c)) (`show services` lists them)")
+        }
+        if try HealthCommands.removeFromService(b, keys, &c) { return }
+        for key in keys {
             let name = ServiceReference.describe(key, in: c)
-            guard var s = c.service(key)?.service else {
-                throw .badInput("there is no service \(name) (`show services` lists them)")
-            }
+            var s = c.service(key)!.service
             guard let option = b.first("option") else {
                 try c.apply(.deleteService(key), "remove service \(name) and its real servers")
                 continue

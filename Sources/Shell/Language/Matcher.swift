@@ -62,6 +62,8 @@ public struct Bindings: Sendable, Hashable {
     }
     public func number(_ name: String) -> UInt64? { if case .number(let n)? = value(name) { n } else { nil } }
     public func mark(_ name: String) -> UInt32? { if case .mark(let m)? = value(name) { m } else { nil } }
+    public func bytes(_ name: String) -> [UInt8]? { if case .bytes(let b)? = value(name) { b } else { nil } }
+    public func statuses(_ name: String) -> [ClosedRange<UInt16>]? { if case .statuses(let s)? = value(name) { s } else { nil } }
     /// Every port list bound to `name`, in order.
     public func portLists(_ name: String) -> [[ClosedRange<UInt16>]] {
         values(name).compactMap { if case .ports(let p) = $0 { p } else { nil } }

@@ -46,6 +46,10 @@ public enum ValueKind: Sendable, Hashable {
     case text               // anything (sysctl values, file names)
     case file               // a file name
     case regex              // `| include REGEX`
+    case seconds            // 2, 0.5: seconds to the millisecond, 0.01 to 86400 (check intervals)
+    case checkName          // a defined check (completed from the checks)
+    case hex                // bytes as hex digits: 0a1b2c (UDP check payloads)
+    case statuses           // HTTP status codes and ranges: 200-299,302
 
     /// The metavariable shown in help and the reference.
     public var metavariable: String {
@@ -65,6 +69,10 @@ public enum ValueKind: Sendable, Hashable {
         case .text: "VALUE"
         case .file: "FILE"
         case .regex: "REGEX"
+        case .seconds: "SECONDS"
+        case .checkName: "CHECK"
+        case .hex: "HEX"
+        case .statuses: "STATUS[,STATUS...]"
         }
     }
 
@@ -72,7 +80,7 @@ public enum ValueKind: Sendable, Hashable {
     /// typed value (the walker binds it; handlers read it back typed, never parsing the word again).
     public func value(of word: String) -> Value? {
         switch self {
-        case .name, .groupName:
+        case .name, .groupName, .checkName:
             return PortGroupRules.isValidName(word) ? .text(word) : nil
         case .address:
             return IPAddress(word).flatMap { $0.isV4Mapped ? nil : .address($0) }
@@ -108,6 +116,12 @@ public enum ValueKind: Sendable, Hashable {
             return !word.isEmpty && word.utf8.count < 16 && !word.contains("/") ? .text(word) : nil
         case .sysctlName, .text, .file, .regex:
             return .text(word)
+        case .seconds:
+            return Seconds.milliseconds(word).map { .number(UInt64($0)) }
+        case .hex:
+            return Hex.bytes(word).map(Value.bytes)
+        case .statuses:
+            return (try? StatusList.parse(word)).map(Value.statuses)
         }
     }
 
@@ -127,6 +141,19 @@ public enum ValueKind: Sendable, Hashable {
             return "'\(shown)' is not a valid name: use letters, digits, '-', '_' or '.', starting with a letter"
         case .groupName:
             return "'\(shown)' is not a group name"
+        case .checkName:
+            return "'\(shown)' is not a check name"
+        case .seconds:
+            return "'\(shown)' is not a time in seconds from 0.01 to 86400 (e.g. 2 or 0.5)"
+        case .hex:
+            return "'\(shown)' is not bytes in hex: give pairs of hex digits, e.g. 0a1b2c (at most 1400 bytes)"
+        case .statuses:
+            do {
+                _ = try StatusList.parse(word)
+                return nil
+            } catch {
+                return error.message
+            }
         case .address:
             return "'\(shown)' is not an IPv4 or IPv6 address"
         case .addressList:
@@ -234,8 +261,108 @@ public enum Value: Hashable, Sendable {
     /// ADDRESS:PORT, or ADDRESS[:PORT] for a real server (nil: the service's port).
     case endpoint(IPAddress, UInt16?)
     case ports([ClosedRange<UInt16>])
+    /// Numbers; times in milliseconds (`.seconds`).
     case number(UInt64)
     case mark(UInt32)
+    case bytes([UInt8])
+    /// HTTP status codes and ranges of them.
+    case statuses([ClosedRange<UInt16>])
+}
+
+/// Times in seconds, to the millisecond: `2`, `0.5`, `1.25`.
+public enum Seconds {
+    public static let range: ClosedRange<UInt32> = 10...86_400_000
+
+    /// The time in milliseconds, or nil when the word is not a time lvsh takes.
+    public static func milliseconds(_ word: String) -> UInt32? {
+        let parts = word.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let whole = parts.first, !whole.isEmpty, whole.count <= 5, whole.allSatisfy(\.isASCIIDigit),
+              let w = UInt32(whole) else { return nil }
+        var ms = w * 1000
+        if parts.count == 2 {
+            let fraction = parts[1]
+            guard (1...3).contains(fraction.count), fraction.allSatisfy(\.isASCIIDigit) else { return nil }
+            ms += UInt32(fraction.padding(toLength: 3))!
+        }
+        return range.contains(ms) ? ms : nil
+    }
+
+    /// `1500` → "1.5": the shortest text `milliseconds` reads back.
+    public static func text(_ ms: UInt32) -> String {
+        let whole = ms / 1000, fraction = ms % 1000
+        guard fraction != 0 else { return String(whole) }
+        var f = String(fraction)
+        f = String(repeating: "0", count: 3 - f.count) + f
+        while f.hasSuffix("0") { f.removeLast() }
+        return "\(whole).\(f)"
+    }
+}
+
+/// Bytes written as hex digits.
+public enum Hex {
+    public static func bytes(_ word: String) -> [UInt8]? {
+        let digits = Array(word.utf8)
+        guard !digits.isEmpty, digits.count % 2 == 0, digits.count <= 2800 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(digits.count / 2)
+        var i = 0
+        while i < digits.count {
+            guard let hi = nibble(digits[i]), let lo = nibble(digits[i + 1]) else { return nil }
+            out.append(hi << 4 | lo)
+            i += 2
+        }
+        return out
+    }
+
+    public static func text(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for b in bytes { out += [digits[Int(b >> 4)], digits[Int(b & 15)]] }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
+
+/// HTTP status lists: `200-299,302`.
+public enum StatusList {
+    public static func parse(_ word: String) throws(LVSError) -> [ClosedRange<UInt16>] {
+        var out: [ClosedRange<UInt16>] = []
+        for part in word.split(separator: ",", omittingEmptySubsequences: false) {
+            let bounds = part.split(separator: "-", omittingEmptySubsequences: false)
+            guard (1...2).contains(bounds.count), bounds.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCIIDigit) }),
+                  let lo = UInt16(bounds[0]), let hi = UInt16(bounds[bounds.count - 1]) else {
+                throw .badInput("'\(Shown.word(part))' is not an HTTP status or a range LOW-HIGH (e.g. 200-299,302)")
+            }
+            guard (100...599).contains(lo), (100...599).contains(hi) else {
+                throw .badInput("'\(Shown.word(part))': HTTP statuses are 100 to 599")
+            }
+            guard lo <= hi else { throw .badInput("range \(part) runs backwards: write \(hi)-\(lo)") }
+            out.append(lo...hi)
+        }
+        return out
+    }
+
+    public static func text(_ ranges: [ClosedRange<UInt16>]) -> String {
+        ranges.map { $0.lowerBound == $0.upperBound ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }
+            .joined(separator: ",")
+    }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
+}
+
+extension Substring {
+    /// Right-pads with zeros: the fraction "5" is 500 milliseconds.
+    func padding(toLength n: Int) -> String { String(self) + String(repeating: "0", count: Swift.max(0, n - count)) }
 }
 
 /// Port lists: `80,443,8000-8100`.

@@ -6,7 +6,7 @@ import Listings
 /// Written in one pass into a TextBuffer: 10,000 services of 4 real servers are 50,000 lines.
 enum RunningConfig {
     static func render(table: IPVSTable, groups: [PortGroup], timeouts: Timeouts?, daemons: [SyncDaemon],
-                       sysctls: [(String, String)], defaultTimeouts: Bool = false) -> String {
+                       sysctls: [(String, String)], defaultTimeouts: Bool = false, health: HealthConfig = HealthConfig()) -> String {
         let reals = table.services.reduce(0) { $0 + $1.realServers.count }
         var out = TextBuffer(capacity: 4096 + groups.count * 128 + table.services.count * 80 + reals * 64)
         out.append("# lvsh running configuration\n")
@@ -45,6 +45,7 @@ enum RunningConfig {
             }
             out.checkpoint()
         }
+        HealthText.render(health, reference: { key in TextBuffer.text { reference(key, byMark, into: &$0) } }, into: &out)
         return out.finish()
     }
 
