@@ -11,6 +11,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // libmnl, libnftnl, libnl-genl-3 and the kernel's uapi headers.
@@ -39,16 +41,24 @@ let package = Package(
         .target(name: "IPVSAdm", dependencies: ["LVSModel", "System", "IPVS", "Engine", "Listings"]),
         // The interactive console: libedit editing, history, `?` and TAB from the command table.
         .target(name: "Console", dependencies: ["CEditLine", "Shell", "Engine", "System", "IPVS", "LVSModel"]),
+        // lvsh daemon: the one writer of its namespace, keeping the kernel matching its file.
+        .target(name: "Daemon", dependencies: [
+            "Shell", "Engine", "System", "LVSModel",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ]),
         .executableTarget(
             name: "lvsh",
             dependencies: [
-                "Console", "Shell", "IPVSAdm", "Engine", "System", "IPVS", "Firewall", "LVSModel", "CNetlink",
+                "Daemon", "Console", "Shell", "IPVSAdm", "Engine", "System", "IPVS", "Firewall", "LVSModel", "CNetlink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // What several test targets share (a seeded generator); not a test target itself.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "LVSModelTests", dependencies: ["LVSModel", "TestSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Shell", "Engine", "LVSModel", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "IPVSTests", dependencies: ["IPVS", "LVSModel", "System", "TestSupport"], exclude: ["Captures"]),
         .testTarget(name: "FirewallTests", dependencies: ["Firewall", "LVSModel", "System"]),
         // Pure parts of the console, and the console itself driven through tmux in a fresh namespace.

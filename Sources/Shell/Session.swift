@@ -42,7 +42,7 @@ public final class Session {
     let readSysctl: (String) -> String?
     let writeSysctl: (String, String) throws(LVSError) -> Void
     /// The namespace's runtime folder (writer lock, pending rollback); nil with fakes.
-    let runtime: () throws(LVSError) -> RuntimeDirectory?
+    public let runtime: () throws(LVSError) -> RuntimeDirectory?
     /// Whether commands that need the kernel are refused up front without CAP_NET_ADMIN: for the
     /// kernel's session, not for one on fakes.
     var needsPrivilege = false
@@ -144,7 +144,7 @@ public final class Session {
     }
 
     /// A command file's text, or standard input for "-".
-    static func readInput(_ path: String) throws(LVSError) -> String {
+    public static func readInput(_ path: String) throws(LVSError) -> String {
         try InputFile.read(path)
     }
 

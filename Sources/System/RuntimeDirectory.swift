@@ -66,6 +66,16 @@ public struct RuntimeDirectory {
     public var lockPath: String { path + "/lock" }
     public var rollbackPath: String { path + "/rollback.lvsh" }
     public var pendingPath: String { path + "/pending" }
+    /// Names the namespace's `lvsh daemon` (which holds the lock for its whole life).
+    public var daemonPath: String { path + "/daemon.pid" }
+
+    /// The pid of this namespace's daemon, when the file names a live lvsh process.
+    public func runningDaemon() -> Int32? {
+        guard let text = ProcFile.read(daemonPath),
+              let pid = Int32(text.split(separator: "\n").first ?? ""), pid > 0, kill(pid, 0) == 0 || errno == EPERM,
+              let comm = ProcFile.read("/proc/\(pid)/comm"), comm.hasPrefix("lvsh") else { return nil }
+        return pid
+    }
 }
 
 /// The writer lock of a namespace: two lvsh processes never interleave their changes.
@@ -77,8 +87,19 @@ public final class NamespaceLock {
         // Not through a link: the folder is root's alone, but the lock is opened as root.
         fd = open(dir.lockPath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .failed("cannot open \(dir.lockPath): \(String(cString: strerror(errno)))") }
-        while flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0 {
+        var blocking = false
+        while flock(fd, LOCK_EX | (blocking ? 0 : LOCK_NB)) != 0 {
             if errno == EINTR { continue }
+            // A daemon holds the lock for its whole life: waiting for it would never end.
+            if errno == EWOULDBLOCK, let pid = dir.runningDaemon() {
+                close(fd)
+                throw .failed("lvsh daemon (pid \(pid)) manages this network namespace and is its only writer: "
+                              + "change the file it keeps and reload it (`systemctl reload lvsh`, or `kill -HUP \(pid)`)")
+            }
+            if errno == EWOULDBLOCK && wait && !blocking {
+                blocking = true
+                continue
+            }
             let e = errno
             close(fd)
             throw .failed(e == EWOULDBLOCK ? "another lvsh is changing this namespace; try again when it is done"

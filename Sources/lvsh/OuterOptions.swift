@@ -173,10 +173,20 @@ enum OuterCommandLine {
     }
 
     static func ipvsadmSplit(_ args: [String]) -> (globals: [String], ipvsadmArguments: [String])? {
+        split(args, at: "ipvsadm").map { ($0.globals, $0.rest) }
+    }
+
+    /// `lvsh [GLOBAL...] daemon [ARG...]`: the globals and the daemon's arguments, as one list for its parser.
+    static func daemonArguments(_ args: [String]) -> [String]? {
+        split(args, at: "daemon").map { $0.globals + $0.rest }
+    }
+
+    /// The arguments before and after `word` when it is the command word (the first that is not an option).
+    private static func split(_ args: [String], at word: String) -> (globals: [String], rest: [String])? {
         var i = 0
         while i < args.count {
             let a = args[i]
-            if a == "ipvsadm" { return (Array(args[..<i]), Array(args[(i + 1)...])) }
+            if a == word { return (Array(args[..<i]), Array(args[(i + 1)...])) }
             guard a.hasPrefix("-") else { return nil }
             if optionsWithValue.contains(a) { i += 1 }
             if a == "-c" || a == "-f" { return nil }

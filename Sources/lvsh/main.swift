@@ -7,6 +7,7 @@ import IPVS
 import LVSModel
 import Shell
 import IPVSAdm
+import System
 
 // Large tables are arrays of megabytes that grow by doubling. Above glibc's default threshold
 // (128 KiB) each growth is a fresh mmap whose pages are all touched again, and freed memory goes back
@@ -24,6 +25,21 @@ if arguments.first == RollbackWaiter.command, arguments.count == 3 {
 }
 let errors = ErrorOutput.shared
 let report: (String) -> Void = { errors.write($0) }
+if let rest = OuterCommandLine.daemonArguments(arguments) {
+    do {
+        let command = try DaemonCommand.parse(rest)
+        try command.run()
+        exit(0)
+    } catch let code as ExitCode {
+        exit(code.rawValue)
+    } catch {
+        if DaemonCommand.exitCode(for: error) == .success {
+            StandardStream.write(DaemonCommand.fullMessage(for: error) + "\n", to: 1)
+            exit(0)
+        }
+        Usage.fail("daemon: " + DaemonCommand.message(for: error), report: report)
+    }
+}
 if let split = OuterCommandLine.ipvsadmSplit(arguments) {
     var options = SessionOptions()
     if !split.globals.isEmpty {

@@ -81,25 +81,51 @@ public struct ApplyRunner {
     private func apply(path: String, text given: String?) throws(LVSError) -> ApplyReport {
         let text: String
         if let given { text = given } else { text = try Session.readInput(path) }
-        // Writers hold the namespace's lock from reading the kernel to the last write.
+        var tx = try transaction()
+        let file = path == "-" ? "<stdin>" : path
+        let (desired, fileWarnings) = try evaluate(text, file: file, marksOf: tx.base)
+        var report = try apply(desired, path: path, tx: &tx)
+        report.warnings = fileWarnings + (Self.healthWarning(desired.health, file: file).map { [$0] } ?? []) + report.warnings
+        return report
+    }
+
+    /// A file's desired state, its groups keeping the marks the kernel gives them now (`lvsh daemon`
+    /// reads its file once and applies the state as health changes it).
+    public func evaluate(_ text: String, file: String) throws(LVSError) -> (state: ManagedState, warnings: [String]) {
+        let tx = try Transaction(session.kernel, reads: .everything, writing: false, autoSysctl: session.options.autoSysctl)
+        if let e = tx.base.groupsError { throw e }
+        return try evaluate(text, file: file, marksOf: tx.base)
+    }
+
+    private func evaluate(_ text: String, file: String, marksOf base: KernelState) throws(LVSError) -> (state: ManagedState, warnings: [String]) {
+        try DesiredState.evaluate(text, file: file, readSysctl: session.readSysctl, autoSysctl: session.options.autoSysctl,
+                                  currentMarks: Dictionary(base.groups.map { ($0.name, $0.mark) }, uniquingKeysWith: { a, _ in a }),
+                                  ipvsadm: session.options.ipvsadm)
+    }
+
+    /// Makes the kernel hold `desired` (a state already evaluated): the daemon's way in. `label` names
+    /// it in messages.
+    public func apply(_ desired: ManagedState, label: String) throws(LVSError) -> ApplyReport {
+        var tx = try transaction()
+        return try apply(desired, path: label, tx: &tx)
+    }
+
+    /// Writers hold the namespace's lock from reading the kernel to the last write.
+    private func transaction() throws(LVSError) -> Transaction {
         var tx = try Transaction(session.kernel, reads: .everything, writing: !options.check,
                                  autoSysctl: session.options.autoSysctl, failAtStep: session.options.failStep)
         if let e = tx.base.groupsError { throw e }
         tx.wording = LVSHWording()
-        let file = path == "-" ? "<stdin>" : path
-        let (desired, fileWarnings) = try DesiredState.evaluate(text, file: file, readSysctl: session.readSysctl,
-                                                               autoSysctl: session.options.autoSysctl,
-                                                               currentMarks: Dictionary(tx.base.groups.map { ($0.name, $0.mark) },
-                                                                                        uniquingKeysWith: { a, _ in a }),
-                                                               ipvsadm: session.options.ipvsadm)
+        return tx
+    }
+
+    private func apply(_ desired: ManagedState, path: String, tx: inout Transaction) throws(LVSError) -> ApplyReport {
         let needIPVS = !desired.services.isEmpty || desired.timeouts != nil || !desired.daemons.isEmpty
         if needIPVS, let e = tx.base.ipvsError { throw e }
         // The state as read, not as a candidate: a plan with nothing to do never models the table.
         let actual = state(of: tx.base, sysctls: Array(desired.sysctls.keys))
         let plan = StatePlanner.plan(from: actual, to: desired, prune: options.prune)
         var report = ApplyReport()
-        report.warnings = fileWarnings
-        if let w = Self.healthWarning(desired.health, file: file) { report.warnings.append(w) }
         for key in plan.untouched {
             report.warnings.append("service \(PlanDescription.name(key)) is not in \(path); left alone (--prune removes it)")
         }
@@ -353,6 +379,9 @@ public struct ApplyRunner {
                              sysctls: sysctlNames.sorted().compactMap { n in s.sysctls[n].map { (n, $0) } },
                              defaultTimeouts: true)
     }
+
+    /// A planned change's one line for people (logs of the daemon).
+    public func summary(of change: PlannedChange) -> String { summarized(change).summary }
 
     /// The change with its one-line summary for people.
     private func summarized(_ c: PlannedChange) -> PlannedChange {

@@ -1,0 +1,150 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Engine
+import LVSModel
+import Logging
+import Shell
+import System
+
+/// The daemon's one writer: it holds the namespace's writer lock for its whole life, keeps the desired
+/// state (its FILE as last read), and makes the kernel match it — at start, on reload and whenever a
+/// periodic read finds drift. Every kernel write of the daemon goes through here, one at a time.
+public actor Controller {
+    public let file: String
+    private let session: Session
+    private let logger: Logger
+    private let drainSeconds: Int
+    /// The state the file describes (desired weights, checks); nil until `start` read it.
+    public private(set) var desired: ManagedState?
+    /// Held from `start` to the end: nested transactions of this process share it (WriterLock).
+    private var lock: WriterLock?
+    public private(set) var counters = Counters()
+
+    /// What the daemon has done, for logs and metrics.
+    public struct Counters: Sendable {
+        public var reconcileRuns = 0
+        public var driftCorrected = 0
+        public var driftSeen = 0
+        public var reloads = 0
+        public var reloadFailures = 0
+        public var lastReloadSuccess: Int = 0
+        public var writes = 0
+    }
+
+    public init(file: String, session: sending Session, logger: Logger, drainSeconds: Int = 30) {
+        self.file = file
+        self.session = session
+        self.logger = logger
+        self.drainSeconds = drainSeconds
+    }
+
+    /// Takes the lock (or says which daemon has it), reads the file and makes the kernel match it.
+    /// A restart over a kernel that already matches makes no write.
+    public func start() throws(LVSError) {
+        guard let dir = try session.runtime() else { throw .failed("lvsh daemon needs its runtime folder /run/lvsh") }
+        do {
+            lock = try WriterLock(dir, wait: false)
+        } catch {
+            if let pid = dir.runningDaemon() {
+                throw .failed("lvsh daemon (pid \(pid)) already runs in this network namespace; one daemon per namespace")
+            }
+            throw .failed("another lvsh is changing this network namespace; start the daemon when it is done (\(error.message))")
+        }
+        try DaemonMarker.write(in: dir)
+        let (state, warnings) = try read()
+        for w in warnings { logger.warning("\(w)") }
+        desired = state
+        let report = try ApplyRunner(session: quiet, options: ApplyOptions()).apply(state, label: file)
+        log(report, what: "start")
+        if let failure = report.failure { throw failure }
+    }
+
+    /// The end of a graceful stop: the kernel stays as it is; only the pid file goes.
+    public func stop() {
+        if let dir = try? session.runtime(), dir.runningDaemon() == getpid() { unlink(dir.daemonPath) }
+        lock = nil
+    }
+
+    /// SIGHUP: reads the file again and applies the difference; real servers that leave are drained
+    /// first. A file that does not read keeps the running state (and says why).
+    @discardableResult
+    public func reload() -> Bool {
+        counters.reloads += 1
+        let state: ManagedState
+        do throws(LVSError) {
+            let (s, warnings) = try read()
+            for w in warnings { logger.warning("\(w)") }
+            state = s
+        } catch {
+            counters.reloadFailures += 1
+            logger.error("reload refused: \(file) does not read; the running configuration stays", metadata: ["error": "\(error.message)"])
+            return false
+        }
+        var options = ApplyOptions()
+        options.drain = drainSeconds
+        do throws(LVSError) {
+            let report = try ApplyRunner(session: quiet, options: options).apply(state, label: file)
+            desired = state
+            log(report, what: "reload")
+            if report.failure != nil {
+                counters.reloadFailures += 1
+                return false
+            }
+            counters.lastReloadSuccess = Int(time(nil))
+            return true
+        } catch {
+            counters.reloadFailures += 1
+            logger.error("reload failed", metadata: ["error": "\(error.message)"])
+            return false
+        }
+    }
+
+    /// One periodic read: what differs from the desired state is drift made by another program. It is
+    /// logged, and restored unless the configuration says `set reconcile log`.
+    public func reconcile() {
+        guard let desired else { return }
+        counters.reconcileRuns += 1
+        var options = ApplyOptions()
+        let repair = desired.health.reconcile == .repair
+        options.check = !repair
+        do throws(LVSError) {
+            let runner = ApplyRunner(session: quiet, options: options)
+            let report = try runner.apply(desired, label: file)
+            guard !report.plan.isEmpty else { return }
+            counters.driftSeen += report.plan.count
+            for step in report.plan {
+                logger.warning("drift: \(repair ? "restoring" : "found (set reconcile log: left as it is)"): \(runner.summary(of: step))")
+            }
+            if repair && report.failure == nil {
+                counters.driftCorrected += report.plan.count
+                counters.writes += report.writes
+                logger.notice("drift repaired", metadata: ["changes": "\(report.plan.count)", "writes": "\(report.writes)"])
+            }
+            if let failure = report.failure { logger.error("drift repair failed", metadata: ["error": "\(failure.message)"]) }
+        } catch {
+            logger.error("reconcile read failed", metadata: ["error": "\(error.message)"])
+        }
+    }
+
+    private func read() throws(LVSError) -> (ManagedState, [String]) {
+        let text = try Session.readInput(file)
+        return try ApplyRunner(session: quiet, options: ApplyOptions()).evaluate(text, file: file)
+    }
+
+    /// The engine's own output goes to the log, not to the terminal.
+    private var quiet: Session { session }
+
+    private func log(_ report: ApplyReport, what: String) {
+        for w in report.warnings { logger.warning("\(w)") }
+        counters.writes += report.writes
+        if report.plan.isEmpty {
+            logger.info("\(what): the kernel already matches \(file)", metadata: ["writes": "0"])
+        } else {
+            let runner = ApplyRunner(session: quiet, options: ApplyOptions())
+            for step in report.plan { logger.info("\(what): \(runner.summary(of: step))") }
+            logger.notice("\(what): applied \(file)", metadata: ["changes": "\(report.plan.count)", "writes": "\(report.writes)"])
+        }
+        if let failure = report.failure { logger.error("\(what) failed", metadata: ["error": "\(failure.message)"]) }
+    }
+}

@@ -1,0 +1,95 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import LVSModel
+import Logging
+import ServiceLifecycle
+import Shell
+import UnixSignals
+
+/// `lvsh daemon`: the Controller under swift-service-lifecycle. SIGTERM and SIGINT stop it without
+/// touching the kernel; SIGHUP reloads the file; a timer looks for drift; systemd hears of each state.
+public struct DaemonService: Service {
+    let controller: Controller
+    let notifier: SystemdNotifier
+    let logger: Logger
+    /// How often the kernel is read for drift made by other programs (IPVS sends no events).
+    let reconcileInterval: Duration
+
+    public init(controller: Controller, notifier: SystemdNotifier = SystemdNotifier(), logger: Logger,
+                reconcileInterval: Duration = .seconds(5)) {
+        self.controller = controller
+        self.notifier = notifier
+        self.logger = logger
+        self.reconcileInterval = reconcileInterval
+    }
+
+    public func run() async throws {
+        try await controller.start()
+        notifier.ready(status: "managing \(controller.file)")
+        logger.notice("lvsh daemon ready", metadata: ["file": "\(controller.file)", "pid": "\(getpid())"])
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                        notifier.reloading()
+                        logger.notice("SIGHUP: reloading \(controller.file)")
+                        let ok = await controller.reload()
+                        notifier.ready(status: ok ? "managing \(controller.file)" : "reload failed; running the previous configuration")
+                    }
+                }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: reconcileInterval)
+                        if Task.isCancelled { break }
+                        await controller.reconcile()
+                    }
+                }
+                if let interval = notifier.watchdogInterval {
+                    group.addTask {
+                        while !Task.isCancelled {
+                            notifier.watchdog()
+                            try? await Task.sleep(for: interval)
+                        }
+                    }
+                }
+            }
+        }
+        notifier.stopping()
+        await controller.stop()
+        logger.notice("lvsh daemon stopping; the kernel is left as it is")
+    }
+
+    /// Runs the daemon to its end from synchronous code (the executable's main): 0 after a signal
+    /// stopped it, the error's exit code when it could not start.
+    public static func runBlocking(file: String, session: sending Session) -> Int32 {
+        LoggingSystem.bootstrap { JournalLogHandler(label: $0) }
+        let logger = Logger(label: "lvsh")
+        let controller = Controller(file: file, session: session, logger: logger)
+        let service = DaemonService(controller: controller, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: service)],
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let done = DispatchSemaphore(value: 0)
+        let result = ExitBox()
+        Task {
+            do {
+                try await group.run()
+            } catch let e as LVSError {
+                logger.critical("lvsh daemon cannot run: \(e.message)")
+                result.code = e.code.rawValue
+            } catch {
+                logger.critical("lvsh daemon stopped: \(error)")
+                result.code = LVSError.Code.failed.rawValue
+            }
+            done.signal()
+        }
+        done.wait()
+        return result.code
+    }
+}
+
+/// The exit code, set by the daemon's task before it signals the waiting main thread.
+private final class ExitBox: @unchecked Sendable {
+    var code: Int32 = 0
+}

@@ -1,0 +1,108 @@
+#!/bin/bash
+# `lvsh daemon FILE` as the one writer of its namespace, witnessed by ipvsadm -S -n and
+# iptables-legacy-save (this kernel has no nf_tables, so groups use the iptables backend).
+# Asserted:
+#  - at start the kernel matches the file; a second daemon and a writing front are refused
+#    (exit 1, naming the daemon's pid) instead of waiting for ever on the lock;
+#  - `ipvsadm -e` behind the daemon's back is logged as drift and restored within two reads;
+#  - SIGHUP with the file unchanged makes no write; with one weight changed, exactly one;
+#  - kill -9 leaves the kernel byte-identical, and a restart over it makes no write;
+#  - SIGTERM ends the daemon with exit 0 and leaves the kernel as it is.
+# timeout: 180
+. "${LAB_LIB:?run via tools/lab/uml/run}"
+need_lvsh
+
+save4() { iptables-legacy-save -t mangle | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]/[0:0]/'; }
+snapshot() { ipvsadm -S -n; save4; }
+
+cat >site.lvsh <<EOF
+service tcp 10.0.0.100:80 scheduler rr
+real tcp 10.0.0.100:80 10.0.11.11 nat weight 2
+real tcp 10.0.0.100:80 10.0.12.12 nat weight 3
+group web vip 10.0.0.101 tcp 80,443
+service web scheduler wlc
+real web 10.0.11.11 dr
+EOF
+
+# wait_log PATTERN [SECONDS]: until the daemon's log holds a line matching PATTERN.
+wait_log() {
+    local i
+    for ((i = 0; i < ${2:-20} * 10; i++)); do
+        grep -q -- "$1" daemon.log && return 0
+        sleep 0.1
+    done
+    cat daemon.log >&2
+    fail "the daemon's log never said '$1'"
+}
+
+start_daemon() {
+    "$LVSH" --backend iptables daemon "$PWD/site.lvsh" 2>>daemon.log &
+    daemon=$!
+    at_exit "kill -9 $daemon 2>/dev/null"
+}
+
+echo "== start"
+start_daemon
+wait_log "lvsh daemon ready"
+grep -q "start: applied" daemon.log || fail "the first start applied nothing"
+ipvsadm -S -n | tee start.txt
+grep -q -- "-a -t 10.0.0.100:80 -r 10.0.11.11:80 -m -w 2" start.txt || fail "the file's real server is missing"
+grep -q -- "-A -f 1000 -s wlc" start.txt || fail "the group's fwmark service is missing"
+save4 | grep -q -- "--comment \"lvsh: mark port groups\"" || fail "the group's marks are missing"
+
+echo "== one daemon per namespace, and it is the only writer"
+set +e
+"$LVSH" --backend iptables daemon "$PWD/site.lvsh" 2>second.err
+rc=$?
+"$LVSH" --backend iptables -c 'service tcp 10.0.0.100:81' 2>front.err
+front=$?
+set -e
+cat second.err front.err
+assert_eq 1 "$rc" "a second daemon's exit code"
+grep -q "lvsh daemon (pid $daemon) already runs" second.err || fail "the second daemon does not name the first"
+assert_eq 1 "$front" "a writing front's exit code"
+grep -q "lvsh daemon (pid $daemon) manages this network namespace" front.err || fail "the front does not name the daemon"
+ipvsadm -S -n | grep -q 10.0.0.100:81 && fail "the refused front changed IPVS"
+
+echo "== drift: ipvsadm -e behind the daemon's back"
+ipvsadm -e -t 10.0.0.100:80 -r 10.0.11.11:80 -m -w 9
+wait_log "drift: restoring: edit-real tcp 10.0.0.100:80 -> 10.0.11.11:80: nat weight 2" 15
+wait_log "drift repaired" 15
+ipvsadm -S -n | grep -q -- "-r 10.0.11.11:80 -m -w 2" || fail "the weight was not restored"
+ipvsadm -D -f 1000
+wait_log "drift: restoring: add-service fwm 1000" 15
+for _ in $(seq 50); do ipvsadm -S -n | grep -q -- "-a -f 1000 -r 10.0.11.11:0 -g -w 1" && break; sleep 0.2; done
+ipvsadm -S -n | grep -q -- "-a -f 1000 -r 10.0.11.11:0 -g -w 1" || fail "the deleted service was not restored with its real server"
+
+echo "== SIGHUP with the file unchanged: no write"
+kill -HUP "$daemon"
+wait_log "reload: the kernel already matches"
+
+echo "== SIGHUP with one weight changed: one write"
+sed -i 's/-w 3/-w 3/; s/nat weight 3/nat weight 4/' site.lvsh
+kill -HUP "$daemon"
+wait_log "reload: applied .* changes=1 writes=1"
+ipvsadm -S -n | grep -q -- "-r 10.0.12.12:80 -m -w 4" || fail "the changed weight is not in the kernel"
+
+echo "== kill -9 leaves the kernel as it was; a restart makes no write"
+snapshot >before-kill.txt
+kill -9 "$daemon"
+wait "$daemon" 2>/dev/null || true
+snapshot >after-kill.txt
+assert_file_eq before-kill.txt after-kill.txt "the kernel after kill -9"
+: >daemon.log
+start_daemon
+wait_log "lvsh daemon ready"
+grep -q "start: the kernel already matches .* writes=0" daemon.log || { cat daemon.log; fail "the restart wrote"; }
+
+echo "== SIGTERM: exit 0, the kernel left as it is"
+kill -TERM "$daemon"
+set +e
+wait "$daemon"
+rc=$?
+set -e
+assert_eq 0 "$rc" "the daemon's exit code after SIGTERM"
+snapshot >after-term.txt
+assert_file_eq before-kill.txt after-term.txt "the kernel after SIGTERM"
+grep -q "stopping; the kernel is left as it is" daemon.log || fail "no stopping line"
+echo "ok"
