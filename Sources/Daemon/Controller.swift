@@ -21,6 +21,18 @@ public actor Controller {
     private var lock: WriterLock?
     public private(set) var counters = Counters()
 
+    /// What a front's batch printed and the files it made, gathered for the reply.
+    private final class Collected {
+        var out = "", err = ""
+        var writes: [FileWrite] = []
+    }
+
+    /// Where fronts reach the daemon: the control socket in the namespace's runtime folder.
+    public func controlSocketPath() throws(LVSError) -> String {
+        guard let dir = try session.runtime() else { throw .failed("lvsh daemon needs its runtime folder /run/lvsh") }
+        return ControlClient.socketPath(dir)
+    }
+
     /// What the daemon has done, for logs and metrics.
     public struct Counters: Sendable {
         public var reconcileRuns = 0
@@ -58,6 +70,45 @@ public actor Controller {
         let report = try ApplyRunner(session: quiet, options: ApplyOptions()).apply(state, label: file)
         log(report, what: "start")
         if let failure = report.failure { throw failure }
+    }
+
+    /// A front's batch (console, `-c`, `-f`, `apply`, ipvsadm lines): run against the desired state as
+    /// if it were the kernel, so that the same refusals apply; what it commits becomes the desired
+    /// state and goes to the kernel. When the kernel refuses, the desired state stays as it was.
+    public func handle(_ request: ControlRequest) -> ControlReply {
+        guard let before = desired else {
+            return ControlReply(code: LVSError.Code.failed.rawValue, err: "lvsh daemon is still starting; try again\n")
+        }
+        let info = (try? session.control.info()) ?? IPVSInfo(version: 0, connectionTableSize: 0)
+        let model = DesiredKernel(before, info: info, backendName: "desired")
+        let collected = Collected()
+        let front = Session(options: request.options(over: session.options), control: model, backend: model,
+                            out: { collected.out += $0 }, err: { collected.err += $0 },
+                            readSysctl: model.readSysctl, writeSysctl: model.writeSysctl, runtime: { () throws(LVSError) in nil })
+        front.health = before.health
+        front.files = request.files
+        front.writeFile = { (w: FileWrite) throws(LVSError) in collected.writes.append(w) }
+        let code = front.runBatch(request.text, name: request.name)
+        var reply = ControlReply(code: code, out: collected.out, err: collected.err, writes: collected.writes)
+        guard code == 0, !request.dryRun, !request.check else { return reply }
+        let after = model.state(health: front.health ?? before.health, before: before)
+        var options = ApplyOptions()
+        options.leaving = Leaving(from: before, to: after)
+        do throws(LVSError) {
+            let report = try ApplyRunner(session: session, options: options).apply(after, label: "the batch from \(request.name)")
+            if let failure = report.failure {
+                reply.code = failure.code.rawValue
+                reply.err += failure.message + "\n"
+                logger.error("a front's batch failed in the kernel; the desired state stays", metadata: ["error": "\(failure.message)"])
+                return reply
+            }
+            desired = after
+            log(report, what: "batch from \(request.name)", target: "the desired state")
+        } catch {
+            reply.code = error.code.rawValue
+            reply.err += error.message + "\n"
+        }
+        return reply
     }
 
     /// The end of a graceful stop: the kernel stays as it is; only the pid file goes.
@@ -135,7 +186,8 @@ public actor Controller {
     /// The engine's own output goes to the log, not to the terminal.
     private var quiet: Session { session }
 
-    private func log(_ report: ApplyReport, what: String) {
+    private func log(_ report: ApplyReport, what: String, target: String? = nil) {
+        let file = target ?? self.file
         for w in report.warnings { logger.warning("\(w)") }
         counters.writes += report.writes
         if report.plan.isEmpty {

@@ -4,6 +4,7 @@ import Glibc
 import Dispatch
 import LVSModel
 import Logging
+import NIOPosix
 import ServiceLifecycle
 import Shell
 import UnixSignals
@@ -27,6 +28,11 @@ public struct DaemonService: Service {
 
     public func run() async throws {
         try await controller.start()
+        let controller = self.controller
+        let server = try await ControlServer.start(path: try await controller.controlSocketPath(),
+                                                   group: MultiThreadedEventLoopGroup.singleton) { request in
+            await controller.handle(request)
+        }
         notifier.ready(status: "managing \(controller.file)")
         logger.notice("lvsh daemon ready", metadata: ["file": "\(controller.file)", "pid": "\(getpid())"])
         await cancelWhenGracefulShutdown {
@@ -57,6 +63,7 @@ public struct DaemonService: Service {
             }
         }
         notifier.stopping()
+        await server.stop()
         await controller.stop()
         logger.notice("lvsh daemon stopping; the kernel is left as it is")
     }

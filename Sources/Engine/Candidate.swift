@@ -49,7 +49,7 @@ public struct Candidate {
     /// Whether a change set the connection timeouts (a desired state then manages them).
     public private(set) var timeoutsSet = false
     /// The part only a daemon acts on (checks, maintenance, metrics): see `changeHealth`.
-    public internal(set) var health = HealthConfig()
+    public var health = HealthConfig()
     /// Whether commands may change `health`: a daemon's state and a file's desired state keep it; a
     /// batch run without a daemon refuses it, since nothing would act on it.
     public var keepsHealth = false

@@ -20,6 +20,23 @@ public struct ManagedState: Sendable {
     public func service(_ key: ServiceKey) -> ServiceStatus? { services.first { $0.service.key == key } }
 }
 
+/// What a desired state dropped since the last one, to delete although it is not pruning: the
+/// daemon's desired state after `no service ...` through it.
+public struct Leaving: Sendable, Hashable {
+    public var services: Set<ServiceKey> = []
+    public var groups: Set<String> = []
+
+    public init() {}
+
+    /// What `old` has and `new` does not.
+    public init(from old: ManagedState, to new: ManagedState) {
+        services = Set(old.services.map(\.service.key)).subtracting(new.services.map(\.service.key))
+        groups = Set(old.groups.map(\.name)).subtracting(new.groups.map(\.name))
+    }
+
+    public var isEmpty: Bool { services.isEmpty && groups.isEmpty }
+}
+
 /// IPVS's part of the state: the table, the sync daemons and the timeouts, read in one place.
 public struct IPVSState: Sendable {
     public var table = IPVSTable()

@@ -12,6 +12,8 @@ public struct ShowContext {
     public var json: Bool
     /// A sysctl's value as the state shown has it.
     public var sysctl: (String) -> String?
+    /// The daemon's part of the state shown (checks, maintenance); empty without a daemon.
+    public var health = HealthConfig()
 
     public init(ipvs: @escaping () throws(LVSError) -> any IPVSControl,
                 marks: @escaping () throws(LVSError) -> any MarkBackend,

@@ -28,7 +28,7 @@ package enum StatePlanner {
         }
     }
 
-    package static func plan(from actual: ManagedState, to desired: ManagedState, prune: Bool) -> Plan {
+    package static func plan(from actual: ManagedState, to desired: ManagedState, prune: Bool, leaving: Leaving = Leaving()) -> Plan {
         var plan = Plan()
         for name in desired.sysctls.keys.sorted() where actual.sysctls[name] != desired.sysctls[name] {
             plan.sysctls.append((name, desired.sysctls[name]!))
@@ -39,14 +39,15 @@ package enum StatePlanner {
                 || (want.udp != 0 && want.udp != have.udp)
             if differs { plan.ipvsFirst.append(.setTimeouts(want)) }
         }
-        planServices(from: actual, to: desired, prune: prune, into: &plan)
-        planGroups(from: actual, to: desired, prune: prune, into: &plan)
+        planServices(from: actual, to: desired, prune: prune, leaving: leaving.services, into: &plan)
+        planGroups(from: actual, to: desired, prune: prune, leaving: leaving.groups, into: &plan)
         planDaemons(from: actual, to: desired, prune: prune, into: &plan)
         return plan
     }
 
     /// Services and their real servers: adds, then edits, then real servers; deletes apart (--drain).
-    private static func planServices(from actual: ManagedState, to desired: ManagedState, prune: Bool, into plan: inout Plan) {
+    private static func planServices(from actual: ManagedState, to desired: ManagedState, prune: Bool, leaving: Set<ServiceKey>,
+                                     into plan: inout Plan) {
         var adds: [IPVSOperation] = [], edits: [IPVSOperation] = [], realAdds: [IPVSOperation] = []
         // By key: files and tables of 10,000 services must not be searched once per service.
         var actualIndex: [ServiceKey: Int] = [:]
@@ -68,7 +69,7 @@ package enum StatePlanner {
         plan.ipvsFirst += edits
         plan.ipvsFirst += realAdds
         for a in actual.services where !desiredKeys.contains(a.service.key) {
-            if prune { plan.serviceDeletes.append(a.service.key) } else { plan.untouched.append(a.service.key) }
+            if prune || leaving.contains(a.service.key) { plan.serviceDeletes.append(a.service.key) } else { plan.untouched.append(a.service.key) }
         }
     }
 
@@ -93,11 +94,12 @@ package enum StatePlanner {
     }
 
     /// Groups: only the entries that differ, deletions first in the one transaction.
-    private static func planGroups(from actual: ManagedState, to desired: ManagedState, prune: Bool, into plan: inout Plan) {
+    private static func planGroups(from actual: ManagedState, to desired: ManagedState, prune: Bool, leaving: Set<String>,
+                                   into plan: inout Plan) {
         let wanted = Dictionary(desired.groups.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let existing = Dictionary(actual.groups.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for a in actual.groups where wanted[a.name] == nil {
-            if prune { plan.groups.append(.delete(group: a.name)) } else { plan.untouchedGroups.append(a.name) }
+            if prune || leaving.contains(a.name) { plan.groups.append(.delete(group: a.name)) } else { plan.untouchedGroups.append(a.name) }
         }
         for d in desired.groups {
             guard let a = existing[d.name], a.mark == d.mark else {

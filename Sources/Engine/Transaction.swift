@@ -142,8 +142,10 @@ public struct Transaction {
     /// What show commands read after changes in the same batch: the candidate, not the kernel.
     public mutating func showContext(json: Bool, connections: @escaping () throws(LVSError) -> [Connection]) -> ShowContext {
         let view = CandidateView(candidate: candidate, kernel: kernel)
-        return ShowContext(ipvs: { () throws(LVSError) in view }, marks: { () throws(LVSError) in CandidateMarks(view) },
-                           connections: connections, json: json, sysctl: view.sysctl)
+        var context = ShowContext(ipvs: { () throws(LVSError) in view }, marks: { () throws(LVSError) in CandidateMarks(view) },
+                                  connections: connections, json: json, sysctl: view.sysctl)
+        context.health = candidate.health
+        return context
     }
 }
 

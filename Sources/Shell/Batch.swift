@@ -46,6 +46,9 @@ struct Batch {
             return fail(error)
         }
         guard let first = parsed.first else { return 0 }
+        if let forward = session.forward, parsed.contains(where: needsDaemon) {
+            return forwarded(parsed, to: forward)
+        }
         if let solo = parsed.first(where: { if case .alone = $0.command.handler { true } else { readsInput($0) } }) {
             guard parsed.count == 1 else {
                 return fail(.badInput(located("`\(solo.command.name)` works on the whole state, so it runs as a batch of its own; "
@@ -164,6 +167,13 @@ struct Batch {
             for (i, change) in planned.enumerated() { session.out("\(i + 1). \(change.summary)\n") }
             return 0
         }
+        if session.health != nil, c.tx != nil {
+            do throws(LVSError) {
+                try c.tx!.candidate.finishHealth()
+            } catch {
+                return fail(error)
+            }
+        }
         if !planned.isEmpty {
             let report = c.tx!.execute(planned)
             if report.failure != nil {
@@ -174,6 +184,7 @@ struct Batch {
                 return fail(Transaction.failure(of: report, before: "this batch")!)
             }
         }
+        if session.health != nil, c.tx != nil { session.health = c.tx!.candidate.health }
         return emit(c.outputs, committed: !planned.isEmpty)
     }
 
@@ -185,7 +196,7 @@ struct Batch {
                 session.out(text)
             case .write(let w):
                 do throws(LVSError) {
-                    try AtomicFile.write(w.contents, to: w.path)
+                    try session.writeFile(w)
                     session.out(w.done)
                 } catch {
                     let prefix = committed ? "the batch's changes are in the kernel, but " : ""
@@ -201,6 +212,10 @@ struct Batch {
                                  autoSysctl: session.options.autoSysctl, failAtStep: session.options.failStep)
         tx.wording = LVSHWording()
         tx.candidate.wording = LVSHWording()
+        if let health = session.health {
+            tx.candidate.keepsHealth = true
+            tx.candidate.health = health
+        }
         return tx
     }
 
@@ -264,7 +279,7 @@ struct Batch {
                 }
                 let text: String
                 do throws(LVSError) {
-                    text = try Session.readInput(path)
+                    text = try session.input(path)
                 } catch {
                     throw .badInput(located(error.message, input, file: file, wordIndex: 1))
                 }
@@ -273,6 +288,49 @@ struct Batch {
                 parsed.append(p)
             }
         }
+    }
+
+    /// Whether the daemon must run a command: it changes the state, writes a file of it, or shows the
+    /// configuration (whose desired weights and checks only the daemon knows).
+    private func needsDaemon(_ p: Parsed) -> Bool {
+        switch p.command.handler {
+        case .change, .write: return true
+        case .ipvsadm: return p.embedded?.changesState ?? false
+        case .alone: return ["apply", "confirm"].contains(p.command.name)
+        case .show: return p.command.name == "show running-config"
+        case .help, .quit, .include: return false
+        }
+    }
+
+    /// Sends the batch, `load`ed files read here and in place, to the daemon; prints its answer and
+    /// writes the files it made (paths are the front's).
+    private func forwarded(_ parsed: [Parsed], to forward: (ControlRequest) throws(LVSError) -> ControlReply) -> Int32 {
+        var request = ControlRequest(name: file, text: parsed.map(\.input.source).joined(separator: "\n") + "\n", options: session.options)
+        if let apply = parsed.first, case .alone = apply.command.handler, apply.command.name == "apply" {
+            let path = apply.bindings.first("file")!
+            do throws(LVSError) {
+                request.files[path] = try Session.readInput(path)
+            } catch {
+                return fail(.badInput(located(error.message, apply, wordIndex: 1)))
+            }
+        }
+        let reply: ControlReply
+        do throws(LVSError) {
+            reply = try forward(request)
+        } catch {
+            return fail(error)
+        }
+        session.err(reply.err)
+        session.out(reply.out)
+        for w in reply.writes {
+            // The daemon's output already says "saved to PATH".
+            do throws(LVSError) {
+                try AtomicFile.write(w.contents, to: w.path)
+            } catch {
+                return fail(LVSError(.failed, "lvsh daemon made the changes, but writing \(w.path) failed: " + error.message, errno: error.errno))
+            }
+        }
+        return reply.code
     }
 
     /// Whether a command changes the state (and so needs the lock and a candidate).

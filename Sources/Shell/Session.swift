@@ -37,7 +37,7 @@ public final class Session {
     public let options: SessionOptions
     public let out: (String) -> Void
     public let err: (String) -> Void
-    let control: any IPVSControl
+    public let control: any IPVSControl
     private var backend: (any MarkBackend)?
     let readSysctl: (String) -> String?
     let writeSysctl: (String, String) throws(LVSError) -> Void
@@ -46,6 +46,16 @@ public final class Session {
     /// Whether commands that need the kernel are refused up front without CAP_NET_ADMIN: for the
     /// kernel's session, not for one on fakes.
     var needsPrivilege = false
+    /// The daemon's part of the state (checks, maintenance, metrics) when this session is the daemon's:
+    /// batches may change it and shows print it. nil elsewhere: such commands are then refused.
+    public var health: HealthConfig?
+    /// Files the front read and sent with its batch (`apply FILE`, `load FILE`), by the path it names.
+    public var files: [String: String] = [:]
+    /// Sends a writing batch to the namespace's daemon, when one runs (set by the executable): the
+    /// daemon is the one writer, and this session only prints what it answers.
+    public var forward: ((ControlRequest) throws(LVSError) -> ControlReply)?
+    /// Writes a file a batch made (`save FILE`): the daemon collects them for the front instead.
+    public var writeFile: (FileWrite) throws(LVSError) -> Void = { (w: FileWrite) throws(LVSError) in try AtomicFile.write(w.contents, to: w.path) }
 
     public init(options: SessionOptions = SessionOptions(), control: any IPVSControl, backend: (any MarkBackend)? = nil,
                 out: @escaping (String) -> Void, err: @escaping (String) -> Void,
@@ -115,8 +125,10 @@ public final class Session {
     private var backendIsGuess = false
 
     var showContext: ShowContext {
-        ShowContext(ipvs: { [control] () throws(LVSError) in control }, marks: { () throws(LVSError) in try self.marks(forWriting: false) },
-                    connections: { () throws(LVSError) in try ConnectionReader.read() }, json: options.json, sysctl: readSysctl)
+        var context = ShowContext(ipvs: { [control] () throws(LVSError) in control }, marks: { () throws(LVSError) in try self.marks(forWriting: false) },
+                                  connections: { () throws(LVSError) in try ConnectionReader.read() }, json: options.json, sysctl: readSysctl)
+        context.health = health ?? HealthConfig()
+        return context
     }
 
     /// `lvsh ipvsadm ARG...`. A line that changes the table holds the namespace's writer lock, as
@@ -130,6 +142,9 @@ public final class Session {
         // `-R`'s input, read with the same limit as command files.
         var input = ""
         if let line = try? language.parse(args) {
+            if forward != nil && line.changesState && !options.dryRun {
+                return runIPVSAdmThroughDaemon(args, readsInput: line.readsInput)
+            }
             do throws(LVSError) {
                 if !options.dryRun && line.changesState { lock = try runtime().map { dir throws(LVSError) in try WriterLock(dir) } }
                 if line.readsInput { input = try InputFile.read("-") }
@@ -143,9 +158,40 @@ public final class Session {
                             readConnections: { () throws(LVSError) in try ConnectionReader.read() })
     }
 
+    /// ipvsadm's writes while a daemon runs: the same lines as a batch of `ipvsadm ...` commands
+    /// (`-R`'s input one line each), run by the daemon.
+    private func runIPVSAdmThroughDaemon(_ args: [String], readsInput: Bool) -> Int32 {
+        var lines = ["ipvsadm " + args.map(HealthText.quoted).joined(separator: " ")]
+        if readsInput {
+            do throws(LVSError) {
+                lines = try InputFile.read("-").split(separator: "\n").map { $0.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
+                    .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+                    .map { "ipvsadm " + $0 }
+            } catch {
+                err(error.message + "\n")
+                return error.code.rawValue
+            }
+        }
+        do throws(LVSError) {
+            let reply = try forward!(ControlRequest(name: "ipvsadm", text: lines.joined(separator: "\n") + "\n", options: options))
+            err(reply.err)
+            out(reply.out)
+            return reply.code
+        } catch {
+            err(error.message + "\n")
+            return error.code.rawValue
+        }
+    }
+
     /// A command file's text, or standard input for "-".
     public static func readInput(_ path: String) throws(LVSError) -> String {
         try InputFile.read(path)
+    }
+
+    /// A file a command names: as the front sent it (the daemon's session), else read here.
+    func input(_ path: String) throws(LVSError) -> String {
+        if let text = files[path] { return text }
+        return try Self.readInput(path)
     }
 
     /// A plain line console: one command a line, `quit` or end of input to leave.

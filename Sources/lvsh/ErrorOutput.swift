@@ -57,4 +57,11 @@ extension Session {
         options.ipvsadm = IPVSAdmLanguage()
         return Session.standard(options, err: { ErrorOutput.shared.write($0) })
     }
+
+    /// A front's session: when `lvsh daemon` runs in this namespace, its writing batches go to it.
+    static func front(_ options: SessionOptions = SessionOptions()) -> Session {
+        let session = lvsh(options)
+        if let dir = try? RuntimeDirectory.current(), let forward = ControlClient.forwarder(dir) { session.forward = forward }
+        return session
+    }
 }

@@ -81,7 +81,7 @@ struct OuterOptions: ParsableCommand {
             ErrorOutput.shared.write(error.message + "\n")
             throw ExitCode(error.code.rawValue)
         }
-        let session = Session.lvsh(options)
+        let session = Session.front(options)
         let code: Int32
         if let commands {
             code = session.runBatch(commands, name: "-c")

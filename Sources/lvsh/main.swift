@@ -57,14 +57,16 @@ if let split = OuterCommandLine.ipvsadmSplit(arguments) {
         errors.write(Privilege.message + "\n")
         exit(LVSError.Code.failed.rawValue)
     }
-    // ipvsadm's output is ipvsadm's, --json or not.
-    exit(Session.lvsh(options).runIPVSAdm(split.ipvsadmArguments))
+    // ipvsadm's output is ipvsadm's, --json or not. Its writes go to the daemon when one runs; its
+    // listings read the kernel here (looking for a daemon would cost them a start-up's worth).
+    let writes = (try? IPVSAdmLanguage().parse(split.ipvsadmArguments))?.changesState ?? false
+    exit((writes ? Session.front(options) : Session.lvsh(options)).runIPVSAdm(split.ipvsadmArguments))
 }
 // With --json, a failure is one JSON object on standard error (see ErrorOutput).
 errors.holds = OuterCommandLine.wantsJSON(arguments)
 if let quick = QuickPath.parse(arguments) {
     do {
-        errors.finish(Session.lvsh(try quick.settings.sessionOptions()).runCommandLine(quick.words))
+        errors.finish(Session.front(try quick.settings.sessionOptions()).runCommandLine(quick.words))
     } catch {
         errors.write(error.message + "\n")
         errors.finish(error.code.rawValue)

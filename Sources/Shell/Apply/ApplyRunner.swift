@@ -17,6 +17,8 @@ public struct ApplyOptions: Sendable {
     public var drain: Int?
     /// Roll back automatically unless `lvsh confirm` runs within this many seconds.
     public var confirm: Int?
+    /// Services and groups to delete although the desired state does not prune (the daemon's).
+    public var leaving = Leaving()
 
     public init() {}
 }
@@ -80,7 +82,7 @@ public struct ApplyRunner {
 
     private func apply(path: String, text given: String?) throws(LVSError) -> ApplyReport {
         let text: String
-        if let given { text = given } else { text = try Session.readInput(path) }
+        if let given { text = given } else { text = try session.input(path) }
         var tx = try transaction()
         let file = path == "-" ? "<stdin>" : path
         let (desired, fileWarnings) = try evaluate(text, file: file, marksOf: tx.base)
@@ -124,7 +126,7 @@ public struct ApplyRunner {
         if needIPVS, let e = tx.base.ipvsError { throw e }
         // The state as read, not as a candidate: a plan with nothing to do never models the table.
         let actual = state(of: tx.base, sysctls: Array(desired.sysctls.keys))
-        let plan = StatePlanner.plan(from: actual, to: desired, prune: options.prune)
+        let plan = StatePlanner.plan(from: actual, to: desired, prune: options.prune, leaving: options.leaving)
         var report = ApplyReport()
         for key in plan.untouched {
             report.warnings.append("service \(PlanDescription.name(key)) is not in \(path); left alone (--prune removes it)")

@@ -121,7 +121,8 @@ enum SystemCommands {
         for spec in SysctlCatalog.all where spec.name.hasPrefix("net.ipv4.vs.") || needed.contains(spec.name) {
             if let v = ctx.sysctl(spec.name), !v.isEmpty { sysctls.append((spec.name, v)) }
         }
-        return RunningConfig.render(table: table, groups: groups, timeouts: ipvs?.timeouts, daemons: ipvs?.daemons ?? [], sysctls: sysctls)
+        return RunningConfig.render(table: table, groups: groups, timeouts: ipvs?.timeouts, daemons: ipvs?.daemons ?? [], sysctls: sysctls,
+                                    health: ctx.health)
     }
 
     @Sendable static func save(_ b: Bindings, _ ctx: ShowContext, _ options: SessionOptions) throws(LVSError) -> FileWrite {

@@ -2,8 +2,10 @@
 # `lvsh daemon FILE` as the one writer of its namespace, witnessed by ipvsadm -S -n and
 # iptables-legacy-save (this kernel has no nf_tables, so groups use the iptables backend).
 # Asserted:
-#  - at start the kernel matches the file; a second daemon and a writing front are refused
-#    (exit 1, naming the daemon's pid) instead of waiting for ever on the lock;
+#  - at start the kernel matches the file; a second daemon is refused (exit 1, naming the first);
+#  - `lvsh -c` and `lvsh ipvsadm` writes go through the daemon (its log says so), checks made
+#    through it show in `show running-config`, later reads keep them, and once saved to the file
+#    they survive a reload;
 #  - `ipvsadm -e` behind the daemon's back is logged as drift and restored within two reads;
 #  - SIGHUP with the file unchanged makes no write; with one weight changed, exactly one;
 #  - kill -9 leaves the kernel byte-identical, and a restart over it makes no write;
@@ -50,19 +52,32 @@ grep -q -- "-a -t 10.0.0.100:80 -r 10.0.11.11:80 -m -w 2" start.txt || fail "the
 grep -q -- "-A -f 1000 -s wlc" start.txt || fail "the group's fwmark service is missing"
 save4 | grep -q -- "--comment \"lvsh: mark port groups\"" || fail "the group's marks are missing"
 
-echo "== one daemon per namespace, and it is the only writer"
+echo "== one daemon per namespace; fronts write through it"
 set +e
 "$LVSH" --backend iptables daemon "$PWD/site.lvsh" 2>second.err
 rc=$?
-"$LVSH" --backend iptables -c 'service tcp 10.0.0.100:81' 2>front.err
-front=$?
 set -e
-cat second.err front.err
+cat second.err
 assert_eq 1 "$rc" "a second daemon's exit code"
 grep -q "lvsh daemon (pid $daemon) already runs" second.err || fail "the second daemon does not name the first"
-assert_eq 1 "$front" "a writing front's exit code"
-grep -q "lvsh daemon (pid $daemon) manages this network namespace" front.err || fail "the front does not name the daemon"
-ipvsadm -S -n | grep -q 10.0.0.100:81 && fail "the refused front changed IPVS"
+"$LVSH" -c 'service tcp 10.0.0.100:81 scheduler wrr; real tcp 10.0.0.100:81 10.0.11.11 nat weight 5'
+"$LVSH" ipvsadm -a -t 10.0.0.100:81 -r 10.0.12.12 -m -w 6
+ipvsadm -S -n | grep -q -- "-a -t 10.0.0.100:81 -r 10.0.12.12:81 -m -w 6" || fail "lvsh ipvsadm through the daemon did not reach the kernel"
+wait_log "batch from -c: applied the desired state changes=2"
+wait_log "batch from ipvsadm: applied the desired state changes=1"
+# A check needs the daemon: through it, it is kept (and shown) instead of refused.
+"$LVSH" -c 'check web-tcp tcp interval 1; service tcp 10.0.0.100:81 check web-tcp'
+"$LVSH" show running-config | tee running.txt
+grep -q "^check web-tcp tcp interval 1$" running.txt || fail "show running-config lacks the check made through the daemon"
+grep -q "^service tcp 10.0.0.100:81 check web-tcp$" running.txt || fail "show running-config lacks the binding"
+# Several reads later the front's changes are still there: they are the daemon's desired state now.
+sleep 6
+ipvsadm -S -n | grep -q -- "-A -t 10.0.0.100:81 -s wrr" || fail "the daemon undid a front's change"
+# Saved to the daemon's file, they survive a reload.
+"$LVSH" save "$PWD/site.lvsh"
+kill -HUP "$daemon"
+wait_log "reload: the kernel already matches"
+ipvsadm -S -n | grep -q -- "-A -t 10.0.0.100:81 -s wrr" || fail "a reload after save lost the front's service"
 
 echo "== drift: ipvsadm -e behind the daemon's back"
 ipvsadm -e -t 10.0.0.100:80 -r 10.0.11.11:80 -m -w 9
@@ -75,6 +90,7 @@ for _ in $(seq 50); do ipvsadm -S -n | grep -q -- "-a -f 1000 -r 10.0.11.11:0 -g
 ipvsadm -S -n | grep -q -- "-a -f 1000 -r 10.0.11.11:0 -g -w 1" || fail "the deleted service was not restored with its real server"
 
 echo "== SIGHUP with the file unchanged: no write"
+: >daemon.log
 kill -HUP "$daemon"
 wait_log "reload: the kernel already matches"
 
