@@ -4,6 +4,7 @@ import Glibc
 import Engine
 import LVSModel
 import Logging
+import Prometheus
 import Shell
 import System
 
@@ -25,6 +26,25 @@ public actor Controller {
     private final class Collected {
         var out = "", err = ""
         var writes: [FileWrite] = []
+    }
+
+    /// The Prometheus registry the metrics server emits (kernel series refreshed at each scrape).
+    private let metrics = KernelMetrics(registry: PrometheusCollectorRegistry())
+
+    /// Where `metrics listen` says to serve, as the desired state has it now.
+    public var metricsListen: ListenAddress? { desired?.health.metricsListen }
+
+    /// A scrape: the kernel read now, then every series as Prometheus text.
+    public func scrape() -> [UInt8] {
+        var table = IPVSTable()
+        do throws(LVSError) {
+            table = try session.control.table(.complete)
+        } catch {
+            // The daemon's own series still go out; the kernel's are left out rather than made up.
+            logger.error("metrics: the kernel could not be read", metadata: ["error": "\(error.message)"])
+        }
+        metrics.refresh(table: table, desired: desired, up: { _ in true }, daemon: counters)
+        return metrics.text()
     }
 
     /// Where fronts reach the daemon: the control socket in the namespace's runtime folder.

@@ -52,6 +52,32 @@ public struct DaemonService: Service {
                         await controller.reconcile()
                     }
                 }
+                group.addTask {
+                    // `metrics listen` may come and go with a reload or a front's batch: follow it.
+                    var server: MetricsServer?
+                    // The address last tried: a failed one is tried again only once the configuration changes it.
+                    var tried: ListenAddress?
+                    while !Task.isCancelled {
+                        let wanted = await controller.metricsListen
+                        if tried != wanted {
+                            tried = wanted
+                            await server?.stop()
+                            server = nil
+                            if let wanted {
+                                do {
+                                    server = try await MetricsServer.start(wanted, group: MultiThreadedEventLoopGroup.singleton) {
+                                        await controller.scrape()
+                                    }
+                                    logger.notice("metrics at http://\(Self.endpoint(wanted))/metrics")
+                                } catch {
+                                    logger.error("metrics listen \(Self.endpoint(wanted)) failed: \(error)")
+                                }
+                            }
+                        }
+                        try? await Task.sleep(for: .seconds(1))
+                    }
+                    await server?.stop()
+                }
                 if let interval = notifier.watchdogInterval {
                     group.addTask {
                         while !Task.isCancelled {
@@ -66,6 +92,10 @@ public struct DaemonService: Service {
         await server.stop()
         await controller.stop()
         logger.notice("lvsh daemon stopping; the kernel is left as it is")
+    }
+
+    static func endpoint(_ l: ListenAddress) -> String {
+        l.address.family == .v6 ? "[\(l.address)]:\(l.port)" : "\(l.address):\(l.port)"
     }
 
     /// Runs the daemon to its end from synchronous code (the executable's main): 0 after a signal
