@@ -9,7 +9,9 @@
 #  - `ipvsadm -e` behind the daemon's back is logged as drift and restored within two reads;
 #  - SIGHUP with the file unchanged makes no write; with one weight changed, exactly one;
 #  - kill -9 leaves the kernel byte-identical, and a restart over it makes no write;
-#  - SIGTERM ends the daemon with exit 0 and leaves the kernel as it is.
+#  - SIGTERM ends the daemon with exit 0 and leaves the kernel as it is;
+#  - under a NOTIFY_SOCKET (systemd's Type=notify) it says READY=1, feeds WATCHDOG=1, says
+#    RELOADING=1 then READY=1 on SIGHUP and STOPPING=1 on SIGTERM.
 # timeout: 180
 . "${LAB_LIB:?run via tools/lab/uml/run}"
 need_lvsh
@@ -107,9 +109,24 @@ wait "$daemon" 2>/dev/null || true
 snapshot >after-kill.txt
 assert_file_eq before-kill.txt after-kill.txt "the kernel after kill -9"
 : >daemon.log
+# This start under a NOTIFY_SOCKET of the scenario's own, as tools/packaging/lvsh.service runs it
+# (Type=notify, WatchdogSec): each datagram systemd would read lands in notify.txt, one after another.
+socat -u UNIX-RECV:"$PWD/notify.sock" OPEN:"$PWD/notify.txt",creat,append &
+at_exit "kill $! 2>/dev/null"
+for _ in $(seq 50); do [ -S notify.sock ] && break; sleep 0.1; done
+export NOTIFY_SOCKET=$PWD/notify.sock WATCHDOG_USEC=1000000
 start_daemon
+unset NOTIFY_SOCKET WATCHDOG_USEC
 wait_log "lvsh daemon ready"
 grep -q "start: the kernel already matches .* writes=0" daemon.log || { cat daemon.log; fail "the restart wrote"; }
+sleep 1.5
+grep -q "READY=1" notify.txt || { cat notify.txt; fail "no READY=1 for systemd"; }
+grep -q "WATCHDOG=1" notify.txt || { cat notify.txt; fail "the watchdog was not fed"; }
+kill -HUP "$daemon"
+wait_log "reload: the kernel already matches"
+sleep 0.5
+grep -q "RELOADING=1" notify.txt || { cat notify.txt; fail "no RELOADING=1 on SIGHUP"; }
+[ "$(grep -o 'READY=1' notify.txt | wc -l)" -ge 2 ] || { cat notify.txt; fail "no READY=1 after the reload"; }
 
 echo "== SIGTERM: exit 0, the kernel left as it is"
 kill -TERM "$daemon"
@@ -121,4 +138,6 @@ assert_eq 0 "$rc" "the daemon's exit code after SIGTERM"
 snapshot >after-term.txt
 assert_file_eq before-kill.txt after-term.txt "the kernel after SIGTERM"
 grep -q "stopping; the kernel is left as it is" daemon.log || fail "no stopping line"
+sleep 0.2
+grep -q "STOPPING=1" notify.txt || { cat notify.txt; fail "no STOPPING=1 on SIGTERM"; }
 echo "ok"
