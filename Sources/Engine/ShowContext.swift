@@ -14,6 +14,8 @@ public struct ShowContext {
     public var sysctl: (String) -> String?
     /// The daemon's part of the state shown (checks, maintenance); empty without a daemon.
     public var health = HealthConfig()
+    /// Every checked real server's health, from the running daemon; nil where no daemon answers.
+    public var healthStatus: (() -> [RealHealthStatus])?
 
     public init(ipvs: @escaping () throws(LVSError) -> any IPVSControl,
                 marks: @escaping () throws(LVSError) -> any MarkBackend,

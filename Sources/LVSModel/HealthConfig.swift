@@ -240,3 +240,48 @@ public struct ListenAddress: Hashable, Sendable {
 extension Array {
     var nilIfEmpty: Self? { isEmpty ? nil : self }
 }
+
+/// One real server's health as `show health` reports it (DESIGN.md's frozen JSON shape).
+public struct RealHealthStatus: Hashable, Sendable {
+    public enum State: String, Hashable, Sendable {
+        case up, down, disabled, unknown
+    }
+
+    /// The last probe's outcome.
+    public struct Last: Hashable, Sendable {
+        public var ok: Bool
+        public var milliseconds: UInt32
+        public var reason: String
+
+        public init(ok: Bool, milliseconds: UInt32, reason: String) {
+            self.ok = ok
+            self.milliseconds = milliseconds
+            self.reason = reason
+        }
+    }
+
+    public var ref: RealReference
+    /// The group whose mark the service carries, if any.
+    public var group: String?
+    /// The checks it runs, by name (a real server may run several: all must pass).
+    public var checks: [String]
+    public var state: State
+    /// The weight in the kernel, nil when health removed it from the service.
+    public var weight: Int32?
+    public var desiredWeight: Int32
+    /// Seconds since the epoch of the last change of `state`.
+    public var since: Int64
+    public var last: Last?
+
+    public init(ref: RealReference, group: String?, checks: [String], state: State, weight: Int32?, desiredWeight: Int32,
+                since: Int64, last: Last?) {
+        self.ref = ref
+        self.group = group
+        self.checks = checks
+        self.state = state
+        self.weight = weight
+        self.desiredWeight = desiredWeight
+        self.since = since
+        self.last = last
+    }
+}

@@ -109,8 +109,10 @@ struct Batch {
         // Made only for the commands that read it: a view holds a copy of the candidate, and the next
         // change would then copy the candidate's storage whole (a quadratic batch).
         var context: ShowContext {
-            c.tx?.showContext(json: session.options.json, connections: { () throws(LVSError) in try ConnectionReader.read() })
-                ?? session.showContext
+            guard var context = c.tx?.showContext(json: session.options.json, connections: { () throws(LVSError) in try ConnectionReader.read() })
+            else { return session.showContext }
+            context.healthStatus = session.healthStatus
+            return context
         }
         switch p.command.handler {
         case .quit, .include, .alone:
@@ -297,7 +299,7 @@ struct Batch {
         case .change, .write: return true
         case .ipvsadm: return p.embedded?.changesState ?? false
         case .alone: return ["apply", "confirm"].contains(p.command.name)
-        case .show: return p.command.name == "show running-config"
+        case .show: return ["show running-config", "show health", "show checks"].contains(p.command.name)
         case .help, .quit, .include: return false
         }
     }

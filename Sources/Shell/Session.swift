@@ -49,6 +49,8 @@ public final class Session {
     /// The daemon's part of the state (checks, maintenance, metrics) when this session is the daemon's:
     /// batches may change it and shows print it. nil elsewhere: such commands are then refused.
     public var health: HealthConfig?
+    /// The daemon's view of its real servers' health (`show health`); nil outside the daemon.
+    public var healthStatus: (() -> [RealHealthStatus])?
     /// Files the front read and sent with its batch (`apply FILE`, `load FILE`), by the path it names.
     public var files: [String: String] = [:]
     /// Sends a writing batch to the namespace's daemon, when one runs (set by the executable): the
@@ -128,6 +130,7 @@ public final class Session {
         var context = ShowContext(ipvs: { [control] () throws(LVSError) in control }, marks: { () throws(LVSError) in try self.marks(forWriting: false) },
                                   connections: { () throws(LVSError) in try ConnectionReader.read() }, json: options.json, sysctl: readSysctl)
         context.health = health ?? HealthConfig()
+        context.healthStatus = healthStatus
         return context
     }
 

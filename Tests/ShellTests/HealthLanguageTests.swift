@@ -163,3 +163,39 @@ struct HealthLanguageTests {
         #expect(HealthText.quoted("a'b c") == "'a'\\''b c'")
     }
 }
+
+/// `show health` and `show checks` as a daemon's session prints them, and without a daemon.
+struct HealthShowTests {
+    static let status = RealHealthStatus(
+        ref: RealReference(service: .fwmark(1000, .v4), real: RealServerKey(address: IPAddress("198.51.100.1")!, port: 0)),
+        group: "web", checks: ["web-http"], state: .down, weight: 0, desiredWeight: 2, since: 1_796_265_759,
+        last: .init(ok: false, milliseconds: 1000, reason: "connect: connection refused \"x\""))
+
+    @Test("show health json has DESIGN.md's frozen shape")
+    func json() {
+        let host = EngineTests.Host()
+        let session = host.session()
+        session.healthStatus = { [Self.status] }
+        #expect(session.runCommandLine(["show", "health", "json"]) == 0, "\(host.err)")
+        #expect(host.out == #"{"reals":[{"service":"fwm 1000","group":"web","address":"198.51.100.1","port":0,"check":"web-http","state":"down","weight":0,"desired_weight":2,"since":"2026-12-03T02:42:39Z","last":{"ok":false,"ms":1000,"reason":"connect: connection refused \"x\""}}]}"# + "\n")
+    }
+
+    @Test("show health as text; show checks lists users; both refuse without a daemon")
+    func text() {
+        let host = EngineTests.Host()
+        let session = host.session()
+        session.healthStatus = { [Self.status] }
+        var h = HealthConfig()
+        h.define(HealthCheck(name: "web-http", probe: .http(HTTPProbe())))
+        h.serviceChecks[.fwmark(1000, .v4)] = ["web-http"]
+        session.health = h
+        #expect(session.runCommandLine(["show", "health"]) == 0)
+        #expect(host.out.contains("web (fwm 1000)  198.51.100.1:0  web-http  down   0/2"), "\(host.out)")
+        host.out = ""
+        #expect(session.runCommandLine(["show", "checks"]) == 0)
+        #expect(host.out == "check web-http http\n    used by service fwm 1000\n", "\(host.out)")
+        let plain = EngineTests.Host()
+        #expect(plain.run("show health") == 1)
+        #expect(plain.err.contains("needs `lvsh daemon`"))
+    }
+}
