@@ -65,7 +65,7 @@ enum Directory {
 extension LiveValues {
     /// The values of the kernel lvsh runs on, read through the session on each TAB press.
     public static func kernel(_ session: Session) -> LiveValues {
-        LiveValues(
+        var values = LiveValues(
             groups: { session.groupsForCompletion().map { (name: $0.name, mark: $0.mark) } },
             services: {
                 session.servicesForCompletion().map { s in
@@ -77,5 +77,7 @@ extension LiveValues {
             schedulers: { KernelFacts.schedulers() },
             interfaces: { KernelFacts.interfaces() },
             sysctls: { SysctlCatalog.all.flatMap { [$0.shortName, $0.name] } })
+        values.checks = { session.checksForCompletion() }
+        return values
     }
 }

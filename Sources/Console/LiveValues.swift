@@ -23,6 +23,8 @@ public struct LiveValues {
     public var interfaces: () -> [String]
     /// Sysctl names lvsh knows (full and short).
     public var sysctls: () -> [String]
+    /// Check names the running daemon knows (none without a daemon).
+    public var checks: () -> [String] = { [] }
 
     public init(groups: @escaping () -> [(name: String, mark: UInt32)] = { [] },
                 services: @escaping () -> [LiveService] = { [] },
@@ -62,6 +64,8 @@ public struct LiveValues {
             return schedulers()
         case .interface:
             return interfaces()
+        case .checkName:
+            return checks()
         case .sysctlName:
             return sysctls()
         default:

@@ -99,6 +99,11 @@ public actor Controller {
         guard let before = desired else {
             return ControlReply(code: LVSError.Code.failed.rawValue, err: "lvsh daemon is still starting; try again\n")
         }
+        if request.confirm != nil {
+            // The rollback timer would have to live in the daemon (DESIGN.md); until it does, say so.
+            return ControlReply(code: LVSError.Code.badInput.rawValue,
+                                err: "apply --confirm is not available while lvsh daemon runs; apply without it (the daemon keeps the previous state in its file until you save)\n")
+        }
         let info = (try? session.control.info()) ?? IPVSInfo(version: 0, connectionTableSize: 0)
         let model = DesiredKernel(before, info: info, backendName: "desired")
         let collected = Collected()

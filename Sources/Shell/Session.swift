@@ -161,6 +161,13 @@ public final class Session {
                             readConnections: { () throws(LVSError) in try ConnectionReader.read() })
     }
 
+    /// The daemon's check names, for TAB (asked over the control socket; none without a daemon).
+    public func checksForCompletion() -> [String] {
+        if let health { return health.checks.map(\.name) }
+        guard let forward, let reply = try? forward(ControlRequest(name: "completion", text: "show checks json\n")), reply.code == 0 else { return [] }
+        return reply.out.matches(of: /"name":"([A-Za-z0-9._-]+)"/).map { String($0.output.1) }
+    }
+
     /// ipvsadm's writes while a daemon runs: the same lines as a batch of `ipvsadm ...` commands
     /// (`-R`'s input one line each), run by the daemon.
     private func runIPVSAdmThroughDaemon(_ args: [String], readsInput: Bool) -> Int32 {
