@@ -9,6 +9,7 @@ extension HealthMonitor {
     /// keeping the server's weight until its first result.
     ///
     /// `groupPorts`: for each firewall mark, the port ranges of the group that sets it.
+    @discardableResult
     public mutating func reconfigure(services newServices: [ServiceStatus], config newConfig: HealthConfig,
                                      groupPorts: [UInt32: [ClosedRange<UInt16>]] = [:],
                                      adopting kernel: [ServiceStatus] = [], at now: HealthTime) -> HealthChanges {
