@@ -55,7 +55,12 @@ enum ProbeErrors {
             default: return "\(e)"
             }
         }
-        return "\(error)"
+        let text = "\(error)"
+        // BoringSSL's errors print as "...error:1000007d:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED at
+        // /path/handshake.cc:320]": the reason names are what an operator can act on.
+        let reasons = text.split(separator: "OPENSSL_internal:").dropFirst().map { $0.prefix { $0 != " " && $0 != "]" } }
+        if !reasons.isEmpty { return "TLS: " + reasons.map { String($0.lowercased().map { $0 == "_" ? " " : $0 }) }.joined(separator: ", ") }
+        return text
     }
 
     static func errnoText(_ code: CInt) -> String {
