@@ -39,7 +39,8 @@ public struct ProbePlan: Sendable {
             let key = status.service.key
             for real in status.realServers {
                 let ref = RealReference(service: key, real: real.server.identity)
-                for check in config.checks(of: ref) {
+                var seen: Set<String> = []
+                for check in config.checks(of: ref) where seen.insert(check.name).inserted {
                     switch Self.bind(check, to: ref, groupPorts: groupPorts) {
                     case .success(let binding): add(binding)
                     case .failure(let error): errors.append(error)

@@ -139,3 +139,16 @@ struct ProbePlanTests {
         #expect(ProbePlan(services: [web], config: c).probes.keys.first?.address == IPAddress("10.0.7.7"))
     }
 }
+
+@Suite("Probe plan edge cases")
+struct ProbePlanEdgeTests {
+    @Test func aCheckNamedTwiceIsBoundOnce() {
+        let web = webService(weights: [1])
+        var c = HealthConfig()
+        c.define(tcpCheck())
+        c.serviceChecks[web.service.key] = ["web", "web"]
+        let plan = ProbePlan(services: [web], config: c)
+        #expect(plan.bindings[ref(web, 0)]!.count == 1)
+        #expect(plan.users.values.first?.count == 1)
+    }
+}
