@@ -28,6 +28,9 @@ public struct HealthMonitor: Sendable {
     /// Whether a service has lost its quorum (and so has its sorry server in, when it has one).
     public func quorumLost(_ service: ServiceKey) -> Bool { quorumUp[service] == false }
 
+    /// Counts one report of the scheduler: `record(report.result, for: report.key)`.
+    public mutating func record(_ report: ProbeReport) -> HealthChanges { record(report.result, for: report.key) }
+
     /// Counts one probe result for every check that shares the probe.
     public mutating func record(_ result: ProbeResult, for key: ProbeKey) -> HealthChanges {
         var changes = HealthChanges()

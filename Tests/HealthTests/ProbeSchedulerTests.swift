@@ -151,7 +151,7 @@ struct ProbeSchedulerTests {
         loop.advanceTime(by: .milliseconds(1500))
         #expect(runner.runs.withLockedValue { $0.count } == 1)
         var changes: [HealthChanges] = []
-        for r in reports.withLockedValue({ $0 }) { changes.append(monitor.record(r.result, for: r.key)) }
+        for r in reports.withLockedValue({ $0 }) { changes.append(monitor.record(r)) }
         #expect(changes.flatMap(\.reals).map(\.to) == [.down, .down])
         #expect(monitor.effectiveServices().allSatisfy { $0.realServers[0].server.weight == 0 })
     }
