@@ -11,7 +11,8 @@ import Testing
 @Suite("Probes against real peers (tools/lab/health-peers.sh)", .enabled(if: getenv("LVSH_HEALTH_PEERS") != nil))
 struct LivePeerTests {
     static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    let runner = NetworkProbeRunner()
+    static let sharedRunner = NetworkProbeRunner()
+    var runner: NetworkProbeRunner { Self.sharedRunner }
     let lo = IPAddress("127.0.0.1")!
 
     func run(_ probe: Probe, address: IPAddress? = IPAddress("127.0.0.1"), port: UInt16 = 0, timeout: UInt32 = 1000) async throws -> ProbeVerdict {

@@ -11,13 +11,19 @@ public final class NetworkProbeRunner: ProbeRunner {
     /// TLS contexts load the system's roots once, not once per check: one per `verify` setting.
     private let tlsContexts = Mutex<[Bool: NIOSSLContext]>([:])
 
-    /// `threads`: how many scripts and file reads may block at once.
+    /// A runner with a thread pool of its own: `threads` scripts and file reads may block at once.
+    /// Call `shutdown()` before letting it go (NIO asserts when a running pool is released).
     public init(threads: Int = 4) {
         pool = NIOThreadPool(numberOfThreads: threads)
         pool.start()
     }
 
-    /// Stops the thread pool; scripts still running are waited for.
+    /// A runner on a started pool the caller owns (and shuts down).
+    public init(pool: NIOThreadPool) {
+        self.pool = pool
+    }
+
+    /// Stops the thread pool (one passed in too); scripts still running are waited for.
     public func shutdown() async throws { try await pool.shutdownGracefully() }
 
     public func run(_ key: ProbeKey, on loop: any EventLoop) -> EventLoopFuture<ProbeVerdict> {
