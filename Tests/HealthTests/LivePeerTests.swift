@@ -44,9 +44,22 @@ struct LivePeerTests {
         #expect(!(try await run(http { $0.path = "/health.txt"; $0.digest = String(repeating: "0", count: 32) }, port: 8080).ok))
     }
 
+    @Test func httpOverIPv6() async throws {
+        #expect(try await run(http { $0.path = "/health.txt"; $0.expect = "ok" }, address: IPAddress("::1"), port: 8081).ok)
+    }
+
+    @Test func sourceAddress() async throws {
+        let bound = ProbeKey(probe: .tcp, address: lo, port: 8080, source: lo, timeoutMilliseconds: 1000)
+        #expect(try await runner.run(bound, on: Self.group.next()).get().ok)
+        let foreign = ProbeKey(probe: .tcp, address: lo, port: 8080, source: IPAddress("192.0.2.1"), timeoutMilliseconds: 1000)
+        #expect(try await runner.run(foreign, on: Self.group.next()).get() == .failed("source address not available"))
+    }
+
     @Test func httpsWithSNIAndVerify() async throws {
         let off = http { $0.host = "web.lab"; $0.tls = TLSProbe() }
         #expect(try await run(off, port: 8443) == .passed("status 200"))
+        // s_server -www answers HTTP/1.0 without a length: the body ends when the connection does.
+        #expect(try await run(http { $0.tls = TLSProbe(); $0.expect = "Ciphers supported" }, port: 8443).ok)
         // The certificate is self-signed: verification against the system's roots refuses it.
         let on = http { var t = TLSProbe(); t.verify = true; t.sni = "web.lab"; $0.tls = t }
         #expect(try await run(on, port: 8443) == .failed("TLS: certificate verify failed"))
