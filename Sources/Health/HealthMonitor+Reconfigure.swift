@@ -30,36 +30,8 @@ extension HealthMonitor {
                 let ref = RealReference(service: service, real: real.server.identity)
                 let bindings = newPlan.bindings[ref] ?? []
                 let disabled = newConfig.disabled.contains(ref)
-                var record: RealRecord
-                var reason: String
-                if let old = reals[ref] {
-                    record = old
-                    record.desired = real.server
-                    record.checks = [:]
-                    let underlying = old.checkedState
-                    let oldBindings = plan.bindings[ref] ?? []
-                    for b in bindings {
-                        if let kept = old.checks[b.check], oldBindings.contains(where: { $0.check == b.check && $0.key == b.key }) {
-                            record.checks[b.check] = kept
-                        } else if underlying == .down {
-                            record.checks[b.check] = CheckState(state: .down, since: now)
-                        } else {
-                            record.checks[b.check] = CheckState(state: .unknown, since: now)
-                            record.held = record.held ?? old.upWeightOrHeld
-                        }
-                    }
-                    reason = "configuration changed"
-                } else if let weight = kernelWeights[ref] {
-                    record = RealRecord(desired: real.server, checks: [:], state: .unknown, since: now, held: weight)
-                    for b in bindings { record.checks[b.check] = CheckState(state: .unknown, since: now) }
-                    reason = "adopted from the kernel with weight \(weight)"
-                } else {
-                    let start: HealthState = policy.alpha ? .down : .up
-                    record = RealRecord(desired: real.server, checks: [:], state: start, since: now, held: nil)
-                    for b in bindings { record.checks[b.check] = CheckState(state: start, since: now) }
-                    reason = bindings.isEmpty ? "added" : policy.alpha
-                        ? "added; alpha: no traffic before \(bindings.map(\.rise).max()!) successes" : "added"
-                }
+                var (record, reason) = reals[ref].map { (carried($0, ref: ref, server: real.server, bindings: bindings, at: now), "configuration changed") }
+                    ?? arriving(ref, server: real.server, bindings: bindings, kernelWeight: kernelWeights[ref], policy: policy, at: now)
                 if record.checkedState != .unknown { record.held = nil }
                 let state = record.state(disabled: disabled)
                 let old = reals[ref]?.state
@@ -80,11 +52,49 @@ extension HealthMonitor {
         serviceIndex = [:]
         for (i, s) in newServices.enumerated() where serviceIndex[s.service.key] == nil { serviceIndex[s.service.key] = i }
         quorumUp = quorumUp.filter { serviceIndex[$0.key] != nil }
-        for s in newServices { updateQuorum(s.service.key, initial: true, at: now, into: &changes) }
+        for s in newServices { updateQuorum(s.service.key, at: now, into: &changes) }
 
         for s in newServices where before[s.service.key] != effectiveService(s.service.key) { changes.services.insert(s.service.key) }
         for key in before.keys where serviceIndex[key] == nil { changes.services.insert(key) }
         return changes
+    }
+}
+
+extension HealthMonitor {
+    /// A known real server under the new configuration: checks whose probe did not change keep
+    /// their state; new ones start down on a down server, else unknown holding its weight.
+    func carried(_ old: RealRecord, ref: RealReference, server: RealServer, bindings: [CheckBinding], at now: HealthTime) -> RealRecord {
+        var record = old
+        record.desired = server
+        record.checks = [:]
+        let oldBindings = plan.bindings[ref] ?? []
+        for b in bindings {
+            if let kept = old.checks[b.check], oldBindings.contains(where: { $0.check == b.check && $0.key == b.key }) {
+                record.checks[b.check] = kept
+            } else if old.checkedState == .down {
+                record.checks[b.check] = CheckState(state: .down, since: now)
+            } else {
+                record.checks[b.check] = CheckState(state: .unknown, since: now)
+                record.held = record.held ?? old.upWeightOrHeld
+            }
+        }
+        return record
+    }
+
+    /// A real server new to the monitor: adopted from the kernel (unknown, holding the kernel's
+    /// weight), or added (alpha: down; without alpha: up).
+    func arriving(_ ref: RealReference, server: RealServer, bindings: [CheckBinding], kernelWeight: Int32?,
+                  policy: ServiceHealthPolicy, at now: HealthTime) -> (RealRecord, String) {
+        if let weight = kernelWeight {
+            var record = RealRecord(desired: server, checks: [:], state: .unknown, since: now, held: weight)
+            for b in bindings { record.checks[b.check] = CheckState(state: .unknown, since: now) }
+            return (record, "adopted from the kernel with weight \(weight)")
+        }
+        let start: HealthState = policy.alpha ? .down : .up
+        var record = RealRecord(desired: server, checks: [:], state: start, since: now, held: nil)
+        for b in bindings { record.checks[b.check] = CheckState(state: start, since: now) }
+        let reason = bindings.isEmpty || !policy.alpha ? "added" : "added; alpha: no traffic before \(bindings.map(\.rise).max()!) successes"
+        return (record, reason)
     }
 }
 

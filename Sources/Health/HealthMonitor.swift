@@ -62,7 +62,7 @@ public struct HealthMonitor: Sendable {
             }
             reals[binding.ref] = record
         }
-        for service in Set(touched) { updateQuorum(service, initial: false, at: result.at, into: &changes) }
+        for service in Set(touched) { updateQuorum(service, at: result.at, into: &changes) }
         return changes
     }
 
@@ -78,7 +78,7 @@ public struct HealthMonitor: Sendable {
     /// Re-decides a service's quorum with keepalived's hysteresis: lost when the live weight is 0
     /// or below quorum − hysteresis, regained at quorum + hysteresis (and above 0, so that a
     /// service without a quorum does not flap at 0).
-    mutating func updateQuorum(_ service: ServiceKey, initial: Bool, at: HealthTime, into changes: inout HealthChanges) {
+    mutating func updateQuorum(_ service: ServiceKey, at: HealthTime, into changes: inout HealthChanges) {
         guard let index = serviceIndex[service] else { return }
         let policy = config.policy(service)
         var sum: Int64 = 0
