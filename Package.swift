@@ -13,7 +13,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
-        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
@@ -35,6 +37,19 @@ let package = Package(
         .target(name: "Firewall", dependencies: ["CNetlink", "LVSModel", "System"], exclude: ["README.md"]),
         // One Transaction for every front: writer lock, kernel read, candidate, executor with undo, plans.
         .target(name: "Engine", dependencies: ["LVSModel", "System", "IPVS", "Firewall"]),
+        // Health checks: the pure check state machine and effective weights, and the probes on SwiftNIO.
+        .target(
+            name: "Health",
+            dependencies: [
+                "LVSModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            exclude: ["README.md"]
+        ),
         // ipvsadm's listing formats (-L, -S, --stats ...), which lvsh's own listings print too.
         .target(name: "Listings", dependencies: ["LVSModel", "IPVS"]),
         // The lvsh language: one command table, commands, batches, apply, renderers.
@@ -45,7 +60,7 @@ let package = Package(
         .target(name: "Console", dependencies: ["CEditLine", "Shell", "Engine", "System", "IPVS", "LVSModel"]),
         // lvsh daemon: the one writer of its namespace, keeping the kernel matching its file.
         .target(name: "Daemon", dependencies: [
-            "Shell", "Engine", "System", "LVSModel",
+            "Shell", "Engine", "System", "LVSModel", "Health",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -67,6 +82,17 @@ let package = Package(
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Shell", "Engine", "LVSModel", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "IPVSTests", dependencies: ["IPVS", "LVSModel", "System", "TestSupport"], exclude: ["Captures"]),
         .testTarget(name: "FirewallTests", dependencies: ["Firewall", "LVSModel", "System"]),
+        // The check state machine on a virtual clock, probe de-duplication, the probes' wire formats, the scheduler.
+        .testTarget(
+            name: "HealthTests",
+            dependencies: [
+                "Health", "LVSModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // Pure parts of the console, and the console itself driven through tmux in a fresh namespace.
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Shell", "Engine", "LVSModel"]),
         .testTarget(name: "ShellTests", dependencies: ["Shell", "IPVSAdm", "Engine", "Listings", "System", "IPVS", "Firewall", "LVSModel", "TestSupport"]),

@@ -1,0 +1,108 @@
+import LVSModel
+
+/// The health of every real server the daemon manages: a pure state machine on an injected clock.
+///
+/// The daemon feeds it the desired services and the health configuration (`reconfigure`) and every
+/// probe result (`record`); it answers with the transitions and with the effective kernel table
+/// (`effectiveServices`): desired real servers with the weights health and maintenance give them.
+/// It does no I/O and reads no clock: every time comes in with a result or a reconfiguration.
+public struct HealthMonitor: Sendable {
+    /// The checks bound to real servers, and the distinct probes the scheduler runs.
+    public internal(set) var plan = ProbePlan()
+    public internal(set) var config = HealthConfig()
+    /// The desired services, in the order the configuration gives them.
+    public internal(set) var services: [ServiceStatus] = []
+    var serviceIndex: [ServiceKey: Int] = [:]
+    var reals: [RealReference: RealRecord] = [:]
+    /// Whether each service has its quorum (keepalived's quorum_state_up).
+    var quorumUp: [ServiceKey: Bool] = [:]
+
+    public init() {}
+
+    /// The distinct probes to run, each with its interval in milliseconds: the scheduler's input.
+    public var probes: [ProbeKey: UInt32] { plan.probes }
+
+    /// The state of one real server, nil when no desired service has it.
+    public func state(of ref: RealReference) -> HealthState? { reals[ref]?.state }
+
+    /// Whether a service has lost its quorum (and so has its sorry server in, when it has one).
+    public func quorumLost(_ service: ServiceKey) -> Bool { quorumUp[service] == false }
+
+    /// Counts one report of the scheduler: `record(report.result, for: report.key)`.
+    public mutating func record(_ report: ProbeReport) -> HealthChanges { record(report.result, for: report.key) }
+
+    /// Counts one probe result for every check that shares the probe.
+    public mutating func record(_ result: ProbeResult, for key: ProbeKey) -> HealthChanges {
+        var changes = HealthChanges()
+        guard let users = plan.users[key] else { return changes }
+        var touched: [ServiceKey] = []
+        for binding in users {
+            guard var record = reals[binding.ref], var check = record.checks[binding.check] else { continue }
+            let policy = config.policy(binding.ref.service)
+            let entryBefore = record.effectiveWeight(onFailure: policy.onFailure)
+            let liveBefore = record.liveWeight
+            if let from = check.record(result, rise: binding.rise, fall: binding.fall) {
+                changes.checks.append(CheckTransition(ref: binding.ref, check: binding.check, from: from, to: check.state,
+                                                      reason: Self.reason(binding, check), at: result.at))
+            }
+            record.checks[binding.check] = check
+            let state = record.state(disabled: config.disabled.contains(binding.ref))
+            if state != record.state {
+                changes.reals.append(RealTransition(ref: binding.ref, from: record.state, to: state,
+                                                    reason: Self.reason(binding, check), at: result.at))
+                record.state = state
+                record.since = result.at
+            }
+            if record.checkedState != .unknown { record.held = nil }
+            if record.effectiveWeight(onFailure: policy.onFailure) != entryBefore {
+                changes.services.insert(binding.ref.service)
+            }
+            if record.liveWeight != liveBefore || record.state != reals[binding.ref]!.state {
+                touched.append(binding.ref.service)
+            }
+            reals[binding.ref] = record
+        }
+        for service in Set(touched) { updateQuorum(service, at: result.at, into: &changes) }
+        return changes
+    }
+
+    /// `web-http: connection refused (3 failures in a row)`.
+    static func reason(_ binding: CheckBinding, _ check: CheckState) -> String {
+        let what = check.last?.reason ?? "no result"
+        let count = check.last?.ok == true
+            ? (check.successes == 1 ? "1 success" : "\(check.successes) successes")
+            : (check.failures == 1 ? "1 failure" : "\(check.failures) failures")
+        return "\(binding.check): \(what) (\(count) in a row)"
+    }
+
+    /// Re-decides a service's quorum with keepalived's hysteresis: lost when the live weight is 0
+    /// or below quorum − hysteresis, regained at quorum + hysteresis (and above 0, so that a
+    /// service without a quorum does not flap at 0).
+    mutating func updateQuorum(_ service: ServiceKey, at: HealthTime, into changes: inout HealthChanges) {
+        guard let index = serviceIndex[service] else { return }
+        let policy = config.policy(service)
+        var sum: Int64 = 0
+        for real in services[index].realServers {
+            sum += reals[RealReference(service: service, real: real.server.identity)]?.liveWeight ?? 0
+        }
+        let quorum = Int64(policy.quorum), hysteresis = Int64(policy.hysteresis)
+        let was = quorumUp[service]
+        let up: Bool
+        let threshold: Int64
+        if was ?? false {
+            threshold = quorum - hysteresis
+            up = !(sum == 0 || sum < threshold)
+        } else {
+            threshold = quorum + hysteresis
+            up = sum > 0 && sum >= threshold
+        }
+        quorumUp[service] = up
+        guard up != was else { return }
+        // A service that starts with its quorum is the normal case and says nothing.
+        if was == nil && up { return }
+        if policy.sorry != nil { changes.services.insert(service) }
+        guard policy.quorum > 0 || policy.sorry != nil else { return }
+        changes.quorum.append(QuorumTransition(service: service, lost: !up, weightSum: sum, threshold: threshold,
+                                               sorryServer: policy.sorry, at: at))
+    }
+}

@@ -1,0 +1,143 @@
+import NIOCore
+import Synchronization
+
+/// Runs every distinct probe on its own interval on one event loop group, and reports each result.
+///
+/// Each probe lives on one loop of the group (handed out in turn) as a chain of scheduled tasks:
+/// its next start is its last due time plus its interval, so a slow run does not make it drift, and
+/// a run that overruns its interval skips the starts it missed rather than queueing them. First starts
+/// are spread over the interval by a hash of the probe, so 10,000 probes added at once do not fire at
+/// once. `update` adds and removes probes and changes intervals without touching the others.
+public final class ProbeScheduler: Sendable {
+    private struct Entry {
+        var generation: UInt64
+        var interval: UInt32
+        var loop: any EventLoop
+        var task: Scheduled<Void>?
+    }
+    private struct State {
+        var entries: [ProbeKey: Entry] = [:]
+        var nextGeneration: UInt64 = 0
+        var stopped = false
+    }
+
+    private let group: any EventLoopGroup
+    private let runner: any ProbeRunner
+    private let wallClock: @Sendable () -> HealthTime
+    private let phase: @Sendable (ProbeKey, UInt32) -> UInt32
+    private let report: @Sendable (ProbeReport) -> Void
+    private let state = Mutex(State())
+
+    /// `report` is called on the probe's event loop after every run. `wallClock` stamps results (the
+    /// system's by default); `phase` gives a new probe's first start within its interval, in
+    /// milliseconds (a hash of the probe by default).
+    public init(group: any EventLoopGroup, runner: any ProbeRunner,
+                wallClock: @escaping @Sendable () -> HealthTime = { HealthTime.now() },
+                phase: @escaping @Sendable (ProbeKey, UInt32) -> UInt32 = ProbeScheduler.hashPhase,
+                report: @escaping @Sendable (ProbeReport) -> Void) {
+        self.group = group
+        self.runner = runner
+        self.wallClock = wallClock
+        self.phase = phase
+        self.report = report
+    }
+
+    /// A scheduler whose reports come as an AsyncStream, for a daemon that consumes them in a task.
+    public static func withStream(group: any EventLoopGroup, runner: any ProbeRunner,
+                                  wallClock: @escaping @Sendable () -> HealthTime = { HealthTime.now() })
+        -> (scheduler: ProbeScheduler, reports: AsyncStream<ProbeReport>) {
+        let (stream, continuation) = AsyncStream.makeStream(of: ProbeReport.self)
+        let scheduler = ProbeScheduler(group: group, runner: runner, wallClock: wallClock) { continuation.yield($0) }
+        return (scheduler, stream)
+    }
+
+    /// The probes running and their intervals in milliseconds.
+    public var probes: [ProbeKey: UInt32] { state.withLock { $0.entries.mapValues(\.interval) } }
+
+    /// Makes the running set `probes` (key → interval in milliseconds): new probes start at their
+    /// phase, removed ones stop (a run in flight is not reported), the others keep their schedule,
+    /// taking a new interval from their next start on.
+    public func update(_ probes: [ProbeKey: UInt32]) {
+        var starts: [(ProbeKey, UInt64, any EventLoop, UInt32)] = []
+        state.withLock { s in
+            guard !s.stopped else { return }
+            for (key, entry) in s.entries where probes[key] == nil {
+                entry.task?.cancel()
+                s.entries[key] = nil
+            }
+            for (key, interval) in probes {
+                let interval = max(interval, 1)
+                if s.entries[key] != nil {
+                    s.entries[key]!.interval = interval
+                    continue
+                }
+                s.nextGeneration += 1
+                let loop = group.next()
+                s.entries[key] = Entry(generation: s.nextGeneration, interval: interval, loop: loop, task: nil)
+                starts.append((key, s.nextGeneration, loop, interval))
+            }
+        }
+        for (key, generation, loop, interval) in starts {
+            let offset = Int64(phase(key, interval) % interval)
+            loop.execute { self.schedule(key, generation: generation, due: loop.now + .milliseconds(offset), on: loop) }
+        }
+    }
+
+    /// Stops every probe; runs in flight finish unreported.
+    public func stop() {
+        state.withLock { s in
+            s.stopped = true
+            for entry in s.entries.values { entry.task?.cancel() }
+            s.entries = [:]
+        }
+    }
+
+    private func schedule(_ key: ProbeKey, generation: UInt64, due: NIODeadline, on loop: any EventLoop) {
+        let task = loop.scheduleTask(deadline: due) { self.fire(key, generation: generation, due: due, on: loop) }
+        let current = state.withLock { s -> Bool in
+            guard s.entries[key]?.generation == generation else { return false }
+            s.entries[key]!.task = task
+            return true
+        }
+        if !current { task.cancel() }
+    }
+
+    private func fire(_ key: ProbeKey, generation: UInt64, due: NIODeadline, on loop: any EventLoop) {
+        guard isCurrent(key, generation) else { return }
+        let started = loop.now
+        runner.run(key, on: loop).whenComplete { outcome in
+            guard let interval = self.state.withLock({ $0.entries[key]?.generation == generation ? $0.entries[key]!.interval : nil })
+            else { return }
+            let verdict = (try? outcome.get()) ?? .failed("the probe could not run")
+            let now = loop.now
+            let duration = (now - started).nanoseconds
+            let result = ProbeResult(ok: verdict.ok, reason: verdict.reason,
+                                     milliseconds: UInt32(clamping: duration / 1_000_000),
+                                     adjustment: verdict.adjustment, at: self.wallClock())
+            self.report(ProbeReport(key: key, result: result, durationNanoseconds: duration,
+                                    latenessNanoseconds: max(0, (started - due).nanoseconds)))
+            let step = TimeAmount.milliseconds(Int64(interval))
+            var next = due + step
+            if next < now {
+                // Overran: keep the phase, skip the starts already missed.
+                let missed = (now - next).nanoseconds / step.nanoseconds + 1
+                next = next + .nanoseconds(missed * step.nanoseconds)
+            }
+            self.schedule(key, generation: generation, due: next, on: loop)
+        }
+    }
+
+    private func isCurrent(_ key: ProbeKey, _ generation: UInt64) -> Bool {
+        state.withLock { $0.entries[key]?.generation == generation }
+    }
+
+    /// A stable spread of first starts: FNV-1a of the probe's description, modulo the interval.
+    public static let hashPhase: @Sendable (ProbeKey, UInt32) -> UInt32 = { key, interval in
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in key.description.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return UInt32(hash % UInt64(max(interval, 1)))
+    }
+}

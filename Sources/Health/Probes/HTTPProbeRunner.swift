@@ -1,0 +1,113 @@
+import LVSModel
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// http and https: one GET with NIO's HTTP/1.1 codec (and NIOSSL for https), judged by
+/// `HTTPExpectation` (keepalived's HTTP_GET and SSL_GET).
+enum HTTPProbeRunner {
+    /// Bodies beyond this are not read: a health page is small, and the probe must not hold megabytes.
+    static let bodyLimit = 1 << 20
+
+    static func run(_ probe: HTTPProbe, address: IPAddress, port: UInt16, source: IPAddress?, timeoutMilliseconds: UInt32,
+                    tls: NIOSSLContext?, on loop: any EventLoop) -> EventLoopFuture<ProbeVerdict> {
+        let attempt = ProbeAttempt(loop: loop, timeoutMilliseconds: timeoutMilliseconds)
+        let bound = NIOLoopBound(attempt, eventLoop: loop)
+        let host = probe.host ?? hostHeader(address: address, port: port, tls: probe.tls != nil)
+        // SNI carries a name, never an address (RFC 6066 §3); NIOSSL refuses one.
+        let sni = (probe.tls?.sni ?? probe.host).flatMap { IPAddress($0) == nil ? $0 : nil }
+        do {
+            try TCPProbe.connectionBootstrap(loop: loop, source: source, timeoutMilliseconds: timeoutMilliseconds)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let pipeline = channel.pipeline.syncOperations
+                        if let tls { try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: sni)) }
+                        try pipeline.addHTTPClientHandlers()
+                        try pipeline.addHandler(HTTPCheckHandler(probe: probe, host: host, attempt: bound.value))
+                    }
+                }
+                .connect(to: address.socketAddress(port: port))
+                .whenComplete { result in
+                    switch result {
+                    case .success(let channel): bound.value.attach(channel)
+                    case .failure(let error): bound.value.fail(error)
+                    }
+                }
+        } catch {
+            attempt.fail(error)
+        }
+        return attempt.futureResult
+    }
+
+    /// The Host header when the check names none: the address, with the port when not the scheme's.
+    static func hostHeader(address: IPAddress, port: UInt16, tls: Bool) -> String {
+        let text = address.family == .v6 ? "[\(address)]" : "\(address)"
+        return port == (tls ? 443 : 80) ? text : "\(text):\(port)"
+    }
+
+    /// The request line and headers of a check.
+    static func requestHead(_ probe: HTTPProbe, host: String) -> HTTPRequestHead {
+        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: probe.path.isEmpty ? "/" : probe.path)
+        head.headers.add(name: "Host", value: host)
+        head.headers.add(name: "User-Agent", value: "lvsh-health")
+        head.headers.add(name: "Accept", value: "*/*")
+        head.headers.add(name: "Connection", value: "close")
+        return head
+    }
+}
+
+/// Sends the request when the connection is up and judges the answer as it comes.
+final class HTTPCheckHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    private let probe: HTTPProbe
+    private let host: String
+    private let attempt: ProbeAttempt
+    private var status: UInt16?
+    private var body: [UInt8] = []
+
+    init(probe: HTTPProbe, host: String, attempt: ProbeAttempt) {
+        self.probe = probe
+        self.host = host
+        self.attempt = attempt
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.write(wrapOutboundOut(.head(HTTPProbeRunner.requestHead(probe, host: host))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            status = UInt16(clamping: head.status.code)
+            if !HTTPExpectation.needsBody(probe) { judge() }
+        case .body(let buffer):
+            guard body.count + buffer.readableBytes <= HTTPProbeRunner.bodyLimit else {
+                attempt.finish(.failed("status \(status ?? 0), body longer than \(HTTPProbeRunner.bodyLimit) bytes"))
+                return
+            }
+            body += buffer.readableBytesView
+        case .end:
+            judge()
+        }
+    }
+
+    private func judge() {
+        guard let status else { return }
+        let (ok, reason) = HTTPExpectation.evaluate(probe, status: status, body: body)
+        attempt.finish(ProbeVerdict(ok: ok, reason: reason))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        attempt.finish(.failed(status == nil ? "connection closed before an answer" : "connection closed during the body"))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        attempt.fail(error)
+    }
+}

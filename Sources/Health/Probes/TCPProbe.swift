@@ -1,0 +1,35 @@
+import LVSModel
+import NIOCore
+import NIOPosix
+
+/// tcp: a connection that completes is up (keepalived's TCP_CHECK); it is closed at once.
+enum TCPProbe {
+    static func run(address: IPAddress, port: UInt16, source: IPAddress?, timeoutMilliseconds: UInt32,
+                    on loop: any EventLoop) -> EventLoopFuture<ProbeVerdict> {
+        let attempt = ProbeAttempt(loop: loop, timeoutMilliseconds: timeoutMilliseconds)
+        let bound = NIOLoopBound(attempt, eventLoop: loop)
+        do {
+            try connectionBootstrap(loop: loop, source: source, timeoutMilliseconds: timeoutMilliseconds)
+                .connect(to: address.socketAddress(port: port))
+                .whenComplete { result in
+                    switch result {
+                    case .success(let channel):
+                        bound.value.attach(channel)
+                        bound.value.finish(.passed("connected"))
+                    case .failure(let error):
+                        bound.value.fail(error)
+                    }
+                }
+        } catch {
+            attempt.fail(error)
+        }
+        return attempt.futureResult
+    }
+
+    /// A client bootstrap bound to `source` when given, with the connect timeout of the check.
+    static func connectionBootstrap(loop: any EventLoop, source: IPAddress?, timeoutMilliseconds: UInt32) throws -> ClientBootstrap {
+        var bootstrap = ClientBootstrap(group: loop).connectTimeout(.milliseconds(Int64(timeoutMilliseconds)))
+        if let source { bootstrap = try bootstrap.bind(to: source.socketAddress(port: 0)) }
+        return bootstrap
+    }
+}

@@ -1,0 +1,140 @@
+import Glibc
+import Health
+import LVSModel
+import NIOCore
+import NIOPosix
+import Testing
+
+/// Every probe kind against real peers, run by tools/lab/health-peers.sh inside a fresh network
+/// namespace (`unshare -n`) where it starts them on loopback; skipped anywhere else, so no unit test
+/// opens a socket in the machine's own namespace.
+@Suite("Probes against real peers (tools/lab/health-peers.sh)", .enabled(if: getenv("LVSH_HEALTH_PEERS") != nil))
+struct LivePeerTests {
+    static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    static let sharedRunner = NetworkProbeRunner()
+    var runner: NetworkProbeRunner { Self.sharedRunner }
+    let lo = IPAddress("127.0.0.1")!
+
+    func run(_ probe: Probe, address: IPAddress? = IPAddress("127.0.0.1"), port: UInt16 = 0, timeout: UInt32 = 1000) async throws -> ProbeVerdict {
+        let key = ProbeKey(probe: probe, address: address, port: port, timeoutMilliseconds: timeout)
+        let verdict = try await runner.run(key, on: Self.group.next()).get()
+        print("probe \(key): \(verdict.ok ? "up" : "down") — \(verdict.reason)")
+        return verdict
+    }
+
+    func http(_ configure: (inout HTTPProbe) -> Void) -> Probe {
+        var h = HTTPProbe()
+        configure(&h)
+        return .http(h)
+    }
+
+    @Test func tcp() async throws {
+        #expect(try await run(.tcp, port: 8080).ok)
+        #expect(try await run(.tcp, address: IPAddress("::1"), port: 8081).ok)
+        #expect(try await run(.tcp, port: 8099) == .failed("connection refused"))
+    }
+
+    @Test func httpStatusBodyAndDigest() async throws {
+        #expect(try await run(http { $0.path = "/health.txt" }, port: 8080) == .passed("status 200"))
+        #expect(try await run(http { $0.path = "/missing" }, port: 8080) == .failed("status 404, expected 200-299"))
+        #expect(try await run(http { $0.path = "/health.txt"; $0.expect = "all (ok|fine)" }, port: 8080).ok)
+        #expect(!(try await run(http { $0.path = "/health.txt"; $0.expect = "^degraded" }, port: 8080).ok))
+        let digest = HTTPExpectation.md5Hex(Array("all ok\n".utf8))
+        #expect(try await run(http { $0.path = "/health.txt"; $0.digest = digest }, port: 8080).ok)
+        #expect(!(try await run(http { $0.path = "/health.txt"; $0.digest = String(repeating: "0", count: 32) }, port: 8080).ok))
+    }
+
+    @Test func httpOverIPv6() async throws {
+        #expect(try await run(http { $0.path = "/health.txt"; $0.expect = "ok" }, address: IPAddress("::1"), port: 8081).ok)
+    }
+
+    @Test func sourceAddress() async throws {
+        let bound = ProbeKey(probe: .tcp, address: lo, port: 8080, source: lo, timeoutMilliseconds: 1000)
+        #expect(try await runner.run(bound, on: Self.group.next()).get().ok)
+        let foreign = ProbeKey(probe: .tcp, address: lo, port: 8080, source: IPAddress("192.0.2.1"), timeoutMilliseconds: 1000)
+        #expect(try await runner.run(foreign, on: Self.group.next()).get() == .failed("source address not available"))
+    }
+
+    @Test func httpsWithSNIAndVerify() async throws {
+        let off = http { $0.host = "web.lab"; $0.tls = TLSProbe() }
+        #expect(try await run(off, port: 8443) == .passed("status 200"))
+        // s_server -www answers HTTP/1.0 without a length: the body ends when the connection does.
+        #expect(try await run(http { $0.tls = TLSProbe(); $0.expect = "Ciphers supported" }, port: 8443).ok)
+        // The certificate is self-signed: verification against the system's roots refuses it.
+        let on = http { var t = TLSProbe(); t.verify = true; t.sni = "web.lab"; $0.tls = t }
+        #expect(try await run(on, port: 8443) == .failed("TLS: certificate verify failed"))
+        #expect(try await run(off, port: 8080) == .failed("TLS: wrong version number"))
+    }
+
+    @Test func udp() async throws {
+        #expect(try await run(.udp(payload: Array("ping".utf8), expect: Array("PONG".utf8)), port: 5000).ok)
+        #expect(!(try await run(.udp(payload: Array("ping".utf8), expect: Array("NOPE".utf8)), port: 5000).ok))
+        #expect(try await run(.udp(payload: [1], expect: nil), port: 5099) == .failed("port unreachable (ICMP)"))
+        #expect(try await run(.udp(payload: [1], expect: [1]), port: 5099) == .failed("port unreachable (ICMP)"))
+    }
+
+    @Test func dns() async throws {
+        #expect(try await run(.dns(name: "web.lab", type: .a), port: 5353).ok)
+        #expect(try await run(.dns(name: "web.lab", type: .aaaa), port: 5353).ok)
+        let unknown = try await run(.dns(name: "nowhere.invalid", type: .a), port: 5353)
+        #expect(!unknown.ok && unknown.reason.hasPrefix("answer with rcode"))
+        #expect(try await run(.dns(name: "web.lab", type: .a), port: 5399) == .failed("port unreachable (ICMP)"))
+    }
+
+    @Test func smtp() async throws {
+        #expect(try await run(.smtp(helo: "lb.lab"), port: 2525) == .passed("HELO answered 250"))
+        #expect(!(try await run(.smtp(helo: "lb.lab"), port: 8080).ok))
+    }
+
+    @Test func script() async throws {
+        #expect(try await run(.script(["/bin/sh", "-c", "test \"$LVSH_ADDRESS\" = 127.0.0.1"])).ok)
+        #expect(try await run(.script(["/bin/sh", "-c", "exit 1"])) == .failed("exit 1"))
+        #expect(try await run(.script(["/bin/sh", "-c", "exit 12"])) == ProbeVerdict(ok: true, reason: "exit 12: weight 10", adjustment: .set(10)))
+        let slow = try await run(.script(["/bin/sh", "-c", "sleep 30 & sleep 30"]), timeout: 300)
+        #expect(slow == .failed("no exit within 300 ms: killed"))
+        #expect(!(try await run(.script(["/nonexistent/check"])).ok))
+    }
+
+    @Test func ping() async throws {
+        #expect(try await run(.ping) == .passed("echo reply"))
+        #expect(try await run(.ping, address: IPAddress("::1")) == .passed("echo reply"))
+        // No route in the namespace: refused at once, nothing leaves it.
+        #expect(!(try await run(.ping, address: IPAddress("10.255.255.1"), timeout: 300).ok))
+    }
+
+    @Test func file() async throws {
+        let path = "/tmp/lvsh-health-peers-weight"
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        _ = write(fd, "5\n", 2)
+        close(fd)
+        defer { unlink(path) }
+        #expect(try await run(.file(path: path, weight: 2), address: nil) == ProbeVerdict(ok: true, reason: "value 5 × 2", adjustment: .add(10)))
+        #expect(try await run(.file(path: path, weight: 0), address: nil) == .failed("value 5"))
+        #expect(try await run(.file(path: path + ".missing", weight: 0), address: nil) == .passed("no file (0)"))
+    }
+
+    /// The scheduler with the real runner: 1,000 TCP probes a second for three seconds, on one loop.
+    /// Prints the lateness (a figure, not an assertion: tests never assert on wall-clock time).
+    @Test func schedulerAtScale() async throws {
+        let reports = AsyncStream<ProbeReport>.makeStream()
+        let scheduler = ProbeScheduler(group: Self.group, runner: runner) { reports.continuation.yield($0) }
+        var probes: [ProbeKey: UInt32] = [:]
+        for n in 0..<1000 {
+            // 127.0.0.0/8 all answer on lo: 1,000 distinct targets on the accept-and-close server.
+            let address = IPAddress(v4: 0x7f00_0000 | UInt32(n + 1))
+            probes[ProbeKey(probe: .tcp, address: address, port: 9000, timeoutMilliseconds: 900)] = 1000
+        }
+        scheduler.update(probes)
+        var seen: [ProbeReport] = []
+        for await r in reports.stream {
+            seen.append(r)
+            if seen.count == 3000 { break }
+        }
+        scheduler.stop()
+        let lateness = seen.map(\.latenessNanoseconds).sorted()
+        let failed = seen.filter { !$0.result.ok }
+        print("scheduler: \(seen.count) reports, \(failed.count) failed (\(failed.first?.result.reason ?? "-")), "
+              + "lateness p50 \(lateness[lateness.count / 2] / 1000) µs, p99 \(lateness[lateness.count * 99 / 100] / 1000) µs")
+        #expect(Set(seen.map(\.key)).count == 1000)
+    }
+}
