@@ -12,10 +12,12 @@ guard arguments.count == 4, let count = Int(arguments[1]), let interval = UInt32
     exit(2)
 }
 
-func cpuSeconds() -> Double {
+/// User and system CPU seconds of this process.
+func cpuSeconds() -> (user: Double, system: Double) {
     var usage = rusage()
     getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    return (Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6,
+            Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6)
 }
 
 let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -37,13 +39,14 @@ for await report in reports {
     if NIODeadline.now() - start > .seconds(seconds) { break }
 }
 scheduler.stop()
-let cpu = cpuSeconds() - cpuBefore
+let cpuAfter = cpuSeconds()
+let user = cpuAfter.user - cpuBefore.user, system = cpuAfter.system - cpuBefore.system, cpu = user + system
 var usage = rusage()
 getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
 lateness.sort()
 let p50 = lateness[lateness.count / 2] / 1000, p99 = lateness[lateness.count * 99 / 100] / 1000
 print("\(count) probes every \(interval) ms for \(seconds) s: \(lateness.count) results, \(failed) failed; "
-      + "CPU \(Int(cpu * 1000)) ms (\(Int(cpu / Double(seconds) * 1000)) ‰ of a core); lateness p50 \(p50) µs, p99 \(p99) µs; "
+      + "CPU \(Int(cpu * 1000)) ms (user \(Int(user * 1000)), system \(Int(system * 1000)); \(Int(cpu / Double(seconds) * 1000)) ‰ of a core); lateness p50 \(p50) µs, p99 \(p99) µs; "
       + "max RSS \(usage.ru_maxrss / 1024) MiB")
 try await runner.shutdown()
 try await group.shutdownGracefully()
