@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "lvsh", targets: ["lvsh"]),
+        // For tools/bench/probes, a package of its own: the probes and their scheduler, without the daemon.
+        .library(name: "LVSHHealth", targets: ["Health"]),
         // For the libFuzzer harnesses in tools/fuzz, a package of their own (see Fuzzing.swift in each).
         .library(name: "LVSHFuzzing", targets: ["Shell", "IPVSAdm", "IPVS", "Firewall"]),
     ],
