@@ -2,6 +2,8 @@
 import Glibc
 #endif
 import Engine
+import Health
+import NIOPosix
 import LVSModel
 import Logging
 import Prometheus
@@ -21,6 +23,12 @@ public actor Controller {
     /// Held from `start` to the end: nested transactions of this process share it (WriterLock).
     private var lock: WriterLock?
     public private(set) var counters = Counters()
+    /// Health: each real server's checks and state, and the effective table they make.
+    private var monitor = HealthMonitor()
+    private let runner = NetworkProbeRunner()
+    private let scheduler: ProbeScheduler
+    /// Every probe's result, for `DaemonService` to hand back to `record` one at a time.
+    public nonisolated let probeReports: AsyncStream<ProbeReport>
 
     /// What a front's batch printed and the files it made, gathered for the reply.
     private final class Collected {
@@ -43,7 +51,13 @@ public actor Controller {
             // The daemon's own series still go out; the kernel's are left out rather than made up.
             logger.error("metrics: the kernel could not be read", metadata: ["error": "\(error.message)"])
         }
-        metrics.refresh(table: table, desired: desired, up: { _ in true }, daemon: counters)
+        let monitor = self.monitor
+        metrics.refresh(table: table, desired: desired, up: { ref in
+            switch monitor.state(of: ref) {
+            case .down?, .disabled?: false
+            case .up?, .unknown?, nil: true
+            }
+        }, daemon: counters)
         return metrics.text()
     }
 
@@ -69,6 +83,7 @@ public actor Controller {
         self.session = session
         self.logger = logger
         self.drainSeconds = drainSeconds
+        (scheduler, probeReports) = ProbeScheduler.withStream(group: MultiThreadedEventLoopGroup.singleton, runner: runner)
     }
 
     /// Takes the lock (or says which daemon has it), reads the file and makes the kernel match it.
@@ -86,11 +101,82 @@ public actor Controller {
         try DaemonMarker.write(in: dir)
         let (state, warnings) = try read()
         for w in warnings { logger.warning("\(w)") }
+        // Real servers the kernel has keep their weight until their first result (a healthy restart
+        // writes nothing); those the daemon adds wait for `rise` successes (alpha).
+        let kernel = (try? session.control.table(.complete).services) ?? []
+        monitor = try reconfigured(state, adopting: kernel)
         desired = state
-        let report = try ApplyRunner(session: quiet, options: ApplyOptions()).apply(state, label: file)
+        let report = try ApplyRunner(session: quiet, options: ApplyOptions()).apply(effective(state), label: file)
         log(report, what: "start")
         if let failure = report.failure { throw failure }
+        scheduler.update(monitor.probes)
+        if !state.health.checks.isEmpty {
+            logger.notice("health: \(monitor.probes.count) probe\(monitor.probes.count == 1 ? "" : "s") for \(state.health.checks.count) check\(state.health.checks.count == 1 ? "" : "s")")
+        }
     }
+
+    /// The health monitor for a new desired state, or why its checks cannot run (a check without a
+    /// port to probe). The running monitor is untouched until the caller takes the result.
+    private func reconfigured(_ state: ManagedState, adopting kernel: [ServiceStatus] = []) throws(LVSError) -> HealthMonitor {
+        var next = monitor
+        next.reconfigure(services: state.services, config: state.health, groupPorts: Self.groupPorts(state),
+                         adopting: kernel, at: .now())
+        if let error = next.plan.errors.first { throw .badInput("\(error)") }
+        return next
+    }
+
+    /// For each group's mark, its port ranges: where a fwmark service's checks find their port.
+    static func groupPorts(_ state: ManagedState) -> [UInt32: [ClosedRange<UInt16>]] {
+        Dictionary(state.groups.map { ($0.mark, $0.entries.map(\.ports)) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// What the kernel should hold: the desired state with health's weights, removals and sorry servers.
+    private func effective(_ state: ManagedState) -> ManagedState {
+        guard !state.health.isEmpty else { return state }
+        var e = state
+        e.services = monitor.effectiveServices()
+        return e
+    }
+
+    /// A probe's result: the state machine decides, transitions are logged, and when a service's
+    /// effective table changed the kernel gets it.
+    public func record(_ report: ProbeReport) {
+        let changes = monitor.record(report)
+        metrics.record(report)
+        for t in changes.reals {
+            let name = "\(PlanDescription.name(t.ref.service)) \(Self.endpoint(t.ref.real))"
+            let level: Logger.Level = t.to == .down ? .warning : .notice
+            logger.log(level: level, "health: real server \(name) is \(t.to.rawValue)\(t.from.map { " (was \($0.rawValue))" } ?? ""): \(t.reason)")
+        }
+        for q in changes.quorum {
+            logger.log(level: q.lost ? .warning : .notice,
+                       "health: \(PlanDescription.name(q.service)) \(q.lost ? "lost" : "regained") quorum (live weight \(q.weightSum), threshold \(q.threshold))\(q.sorryServer.map { q.lost ? "; sorry server \(Self.endpoint($0)) takes the traffic" : "; sorry server \(Self.endpoint($0)) leaves" } ?? "")")
+        }
+        guard !changes.services.isEmpty, let desired else { return }
+        do throws(LVSError) {
+            let report = try ApplyRunner(session: quiet, options: ApplyOptions()).apply(effective(desired), label: "health")
+            log(report, what: "health", target: "the effective table")
+        } catch {
+            logger.error("health: the kernel refused the effective table", metadata: ["error": "\(error.message)"])
+        }
+    }
+
+    /// Every checked (or disabled) real server's health, for `show health`.
+    public func healthStatus() -> [RealHealthStatus] {
+        guard let desired else { return [] }
+        let groupNames = Dictionary(desired.groups.map { ($0.mark, $0.name) }, uniquingKeysWith: { a, _ in a })
+        return monitor.reports().compactMap { r -> RealHealthStatus? in
+            guard !r.checks.isEmpty || r.state == .disabled else { return nil }
+            var group: String? = nil
+            if case .fwmark(let m, _) = r.ref.service { group = groupNames[m] }
+            let state = RealHealthStatus.State(rawValue: r.state.rawValue) ?? .unknown
+            return RealHealthStatus(ref: r.ref, group: group, checks: r.checks.map(\.name), state: state, weight: r.weight,
+                                    desiredWeight: r.desiredWeight, since: r.since.milliseconds / 1000,
+                                    last: r.last.map { .init(ok: $0.ok, milliseconds: $0.milliseconds, reason: $0.reason) })
+        }
+    }
+
+    static func endpoint(_ r: RealServerKey) -> String { PlanDescription.endpoint(r.address, r.port) }
 
     /// A front's batch (console, `-c`, `-f`, `apply`, ipvsadm lines): run against the desired state as
     /// if it were the kernel, so that the same refusals apply; what it commits becomes the desired
@@ -111,6 +197,8 @@ public actor Controller {
                             out: { collected.out += $0 }, err: { collected.err += $0 },
                             readSysctl: model.readSysctl, writeSysctl: model.writeSysctl, runtime: { () throws(LVSError) in nil })
         front.health = before.health
+        let status = healthStatus()
+        front.healthStatus = { status }
         front.files = request.files
         front.writeFile = { (w: FileWrite) throws(LVSError) in collected.writes.append(w) }
         let code = front.runBatch(request.text, name: request.name)
@@ -119,17 +207,22 @@ public actor Controller {
         let after = model.state(health: front.health ?? before.health, before: before)
         var options = ApplyOptions()
         options.leaving = Leaving(from: before, to: after)
+        let previous = monitor
         do throws(LVSError) {
-            let report = try ApplyRunner(session: session, options: options).apply(after, label: "the batch from \(request.name)")
+            monitor = try reconfigured(after)
+            let report = try ApplyRunner(session: session, options: options).apply(effective(after), label: "the batch from \(request.name)")
             if let failure = report.failure {
                 reply.code = failure.code.rawValue
                 reply.err += failure.message + "\n"
                 logger.error("a front's batch failed in the kernel; the desired state stays", metadata: ["error": "\(failure.message)"])
+                monitor = previous
                 return reply
             }
             desired = after
+            scheduler.update(monitor.probes)
             log(report, what: "batch from \(request.name)", target: "the desired state")
         } catch {
+            monitor = previous
             reply.code = error.code.rawValue
             reply.err += error.message + "\n"
         }
@@ -138,8 +231,14 @@ public actor Controller {
 
     /// The end of a graceful stop: the kernel stays as it is; only the pid file goes.
     public func stop() {
+        scheduler.stop()
         if let dir = try? session.runtime(), dir.runningDaemon() == getpid() { unlink(dir.daemonPath) }
         lock = nil
+    }
+
+    /// The probes' threads, once nothing will run another probe.
+    public func shutdownProbes() async {
+        try? await runner.shutdown()
     }
 
     /// SIGHUP: reads the file again and applies the difference; real servers that leave are drained
@@ -159,9 +258,12 @@ public actor Controller {
         }
         var options = ApplyOptions()
         options.drain = drainSeconds
+        let previous = monitor
         do throws(LVSError) {
-            let report = try ApplyRunner(session: quiet, options: options).apply(state, label: file)
-            desired = state
+            monitor = try reconfigured(state)
+            let report = try ApplyRunner(session: quiet, options: options).apply(effective(state), label: file)
+            if report.failure != nil { monitor = previous } else { desired = state }
+            scheduler.update(monitor.probes)
             log(report, what: "reload")
             if report.failure != nil {
                 counters.reloadFailures += 1
@@ -170,6 +272,7 @@ public actor Controller {
             counters.lastReloadSuccess = Int(time(nil))
             return true
         } catch {
+            monitor = previous
             counters.reloadFailures += 1
             logger.error("reload failed", metadata: ["error": "\(error.message)"])
             return false
@@ -186,7 +289,7 @@ public actor Controller {
         options.check = !repair
         do throws(LVSError) {
             let runner = ApplyRunner(session: quiet, options: options)
-            let report = try runner.apply(desired, label: file)
+            let report = try runner.apply(effective(desired), label: file)
             guard !report.plan.isEmpty else { return }
             counters.driftSeen += report.plan.count
             for step in report.plan {

@@ -46,6 +46,10 @@ public struct DaemonService: Service {
                     }
                 }
                 group.addTask {
+                    // One result at a time, in the order the probes finished.
+                    for await report in controller.probeReports { await controller.record(report) }
+                }
+                group.addTask {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: reconcileInterval)
                         if Task.isCancelled { break }
@@ -91,6 +95,7 @@ public struct DaemonService: Service {
         notifier.stopping()
         await server.stop()
         await controller.stop()
+        await controller.shutdownProbes()
         logger.notice("lvsh daemon stopping; the kernel is left as it is")
     }
 

@@ -6,7 +6,7 @@ import Shell
 struct DaemonCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lvsh daemon",
-        abstract: "Keep the kernel matching FILE: apply it, repair drift, reload on SIGHUP.",
+        abstract: "Keep the kernel matching FILE: apply it, run its health checks, repair drift, reload on SIGHUP.",
         discussion: """
             Runs in the foreground and logs to standard error (journald reads the priorities). SIGHUP reads \
             FILE again and applies the difference (real servers that leave are drained); SIGTERM stops the \

@@ -1,4 +1,5 @@
 import Engine
+import Health
 import LVSModel
 import Prometheus
 
@@ -41,7 +42,32 @@ final class KernelMetrics {
         "lvsh_config_reloads_total": "Reloads of the configuration file, by result.",
         "lvsh_config_last_reload_success_timestamp_seconds": "When the configuration last loaded, in seconds since the epoch.",
         "lvsh_kernel_writes_total": "IPVS and firewall requests the daemon sent to the kernel.",
+        "lvsh_check_duration_seconds": "How long health probes took, by kind.",
+        "lvsh_check_failures_total": "Failed health probes, by kind and probed address and port.",
     ]
+
+    /// Probe durations by kind; failures by kind, address and port. These are the daemon's own
+    /// counts (not the kernel's), kept for the daemon's life.
+    private var durations: [String: DurationHistogram] = [:]
+    private var failures: [[String]: Counter] = [:]
+    static let durationBuckets: [Duration] = [.milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+                                              .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+                                              .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10)]
+
+    /// One probe's run.
+    func record(_ report: ProbeReport) {
+        let kind = report.key.probe.kindWord
+        let histogram = durations[kind] ?? registry.makeDurationHistogram(descriptor: Self.descriptor("lvsh_check_duration_seconds"),
+                                                                          labels: [("kind", kind)], buckets: Self.durationBuckets)
+        durations[kind] = histogram
+        histogram.recordNanoseconds(report.durationNanoseconds)
+        guard !report.result.ok else { return }
+        let labels = [("kind", kind), ("address", report.key.address?.description ?? ""), ("port", String(report.key.port))]
+        let key = labels.flatMap { [$0.0, $0.1] }
+        let counter = failures[key] ?? registry.makeCounter(descriptor: Self.descriptor("lvsh_check_failures_total"), labels: labels)
+        failures[key] = counter
+        counter.increment()
+    }
 
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
