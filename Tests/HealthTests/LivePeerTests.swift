@@ -7,15 +7,16 @@ import Testing
 
 /// Every probe kind against real peers, run by tools/lab/health-peers.sh inside a fresh network
 /// namespace (`unshare -n`) where it starts them on loopback; skipped anywhere else, so no unit test
-/// opens a socket in the machine's own namespace.
-@Suite("Probes against real peers (tools/lab/health-peers.sh)", .enabled(if: getenv("LVSH_HEALTH_PEERS") != nil))
+/// opens a socket in the machine's own namespace. One test at a time, with 3 s per probe: the peers
+/// (http.server, openssl s_server -www) answer one connection at a time, and CI's machine is busy.
+@Suite("Probes against real peers (tools/lab/health-peers.sh)", .enabled(if: getenv("LVSH_HEALTH_PEERS") != nil), .serialized)
 struct LivePeerTests {
     static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     static let sharedRunner = NetworkProbeRunner()
     var runner: NetworkProbeRunner { Self.sharedRunner }
     let lo = IPAddress("127.0.0.1")!
 
-    func run(_ probe: Probe, address: IPAddress? = IPAddress("127.0.0.1"), port: UInt16 = 0, timeout: UInt32 = 1000) async throws -> ProbeVerdict {
+    func run(_ probe: Probe, address: IPAddress? = IPAddress("127.0.0.1"), port: UInt16 = 0, timeout: UInt32 = 3000) async throws -> ProbeVerdict {
         let key = ProbeKey(probe: probe, address: address, port: port, timeoutMilliseconds: timeout)
         let verdict = try await runner.run(key, on: Self.group.next()).get()
         print("probe \(key): \(verdict.ok ? "up" : "down") — \(verdict.reason)")

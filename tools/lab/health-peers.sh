@@ -54,9 +54,13 @@ asyncio.run(main())
     sleep 1.5
     # Raw ICMP first (ping_group_range refuses ping sockets by default), then the ping-socket path.
     LVSH_HEALTH_PEERS=1 swift test --package-path "$REPO" --skip-build --filter LivePeerTests > "$WORK/raw.log" 2>&1
+    raw=$?
     sysctl -qw net.ipv4.ping_group_range="0 0"
     LVSH_HEALTH_PEERS=1 swift test --package-path "$REPO" --skip-build --filter "LivePeerTests/ping" > "$WORK/socket.log" 2>&1
+    sockets=$?
     grep -E "probe |scheduler:|✘|Test run|recorded" "$WORK/raw.log" || cat "$WORK/raw.log"
     echo "--- with net.ipv4.ping_group_range=0 0 (ping sockets):"
     grep -E "probe |✘|Test run|recorded" "$WORK/socket.log" || cat "$WORK/socket.log"
+    # The tests ran only if they say so: a filter that matched nothing also exits 0.
+    grep -q "Test run with .* passed" "$WORK/raw.log" && grep -q "Test run with .* passed" "$WORK/socket.log" && [ $raw = 0 ] && [ $sockets = 0 ]
 '
