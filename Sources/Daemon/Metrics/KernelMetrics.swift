@@ -44,11 +44,14 @@ final class KernelMetrics {
         "lvsh_kernel_writes_total": "IPVS and firewall requests the daemon sent to the kernel.",
         "lvsh_check_duration_seconds": "How long health probes took, by kind.",
         "lvsh_check_failures_total": "Failed health probes, by kind and probed address and port.",
+        "lvsh_check_lateness_seconds": "How late health probes started after their due time.",
     ]
 
     /// Probe durations by kind; failures by kind, address and port. These are the daemon's own
     /// counts (not the kernel's), kept for the daemon's life.
     private var durations: [String: DurationHistogram] = [:]
+    private lazy var lateness = registry.makeDurationHistogram(descriptor: Self.descriptor("lvsh_check_lateness_seconds"),
+                                                               buckets: Self.durationBuckets)
     private var failures: [[String]: Counter] = [:]
     static let durationBuckets: [Duration] = [.milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
                                               .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
@@ -61,6 +64,7 @@ final class KernelMetrics {
                                                                           labels: [("kind", kind)], buckets: Self.durationBuckets)
         durations[kind] = histogram
         histogram.recordNanoseconds(report.durationNanoseconds)
+        lateness.recordNanoseconds(max(0, report.latenessNanoseconds))
         guard !report.result.ok else { return }
         let labels = [("kind", kind), ("address", report.key.address?.description ?? ""), ("port", String(report.key.port))]
         let key = labels.flatMap { [$0.0, $0.1] }
