@@ -18,9 +18,19 @@ struct DaemonCLITests {
 
     @Test("nft delete element behind the daemon's back is logged and restored; a front's write goes through it")
     func nftDrift() throws {
+        try drift(reconcile: nil)
+    }
+
+    @Test("with set reconcile log the drift is logged and left as it is")
+    func logOnly() throws {
+        try drift(reconcile: "log")
+    }
+
+    func drift(reconcile: String?) throws {
         let ns = try UnsharedNetns()
         let folder = try TestFolder()
-        try "group web vip 192.0.2.10 tcp 80,443\n".write(toFile: folder.at("site.lvsh"), atomically: true, encoding: .utf8)
+        try ("group web vip 192.0.2.10 tcp 80,443\n" + (reconcile.map { "set reconcile \($0)\n" } ?? ""))
+            .write(toFile: folder.at("site.lvsh"), atomically: true, encoding: .utf8)
         let daemon = Process()
         daemon.executableURL = URL(fileURLWithPath: ns.argv([])[0])
         daemon.arguments = Array(ns.argv([CLILab.lvsh, "--backend", "nft", "daemon", folder.at("site.lvsh")]).dropFirst())
@@ -48,6 +58,11 @@ struct DaemonCLITests {
 
         let deleted = try ns.run(["nft", "delete", "element", "inet", "lvsh", "v4_ports", "{ 192.0.2.10 . 6 . 443 }"])
         #expect(deleted.status == 0, "\(deleted.err)")
+        if reconcile == "log" {
+            try waitFor("the drift's log line") { folder.read("daemon.log")?.contains("drift: found (set reconcile log: left as it is): add 1 entry to group web") == true }
+            #expect(try !Self.elements(ns).contains("192.0.2.10 . tcp . 443"), "set reconcile log repaired the drift")
+            return
+        }
         try waitFor("the drift's repair") { try Self.elements(ns).contains("192.0.2.10 . tcp . 443") }
         #expect(folder.read("daemon.log")?.contains("drift: restoring: add 1 entry to group web") == true)
 
