@@ -140,6 +140,13 @@ public final class IPVSClient: IPVSControl {
                 inet[.inet(p, a, e.port)] = i
             }
         }
+        // IPv4 and IPv6 fwmark services with one mark look alike in /proc, and the file may hold only
+        // one of them (it leaves services out, see RingDumps): a mark is only read from the file when
+        // the service dump, which is complete, has one service with it.
+        var servicesWithMark: [UInt32: Int] = [:]
+        for s in table.services {
+            if case .fwmark(let mark, _) = s.service.key { servicesWithMark[mark, default: 0] += 1 }
+        }
         var left: [Int] = []
         for s in indices {
             let key = table.services[s].service.key
@@ -147,8 +154,7 @@ public final class IPVSClient: IPVSControl {
             switch key {
             case .inet: entry = inet[key]
             case .fwmark(let mark, _):
-                // IPv4 and IPv6 fwmark services with one mark look alike in /proc.
-                if let i = marks[mark], i >= 0 { entry = i }
+                if servicesWithMark[mark] == 1, let i = marks[mark], i >= 0 { entry = i }
             }
             if let i = entry, !proc[i].realServers.contains(where: { $0.server.forwarding == .tunnel }) {
                 table.services[s].realServers = proc[i].realServers
