@@ -226,6 +226,16 @@ struct IPVSAdmOutput {
         decimal(v)
     }
 
+    /// " %-Nu", in one step: the -L columns of every real server.
+    mutating func column(_ v: UInt64, _ width: Int) {
+        write(upTo: 1 + max(20, width)) { p in
+            p[0] = UInt8(ascii: " ")
+            let n = Self.digits(v, p + 1)
+            if n < width { (p + 1 + n).initialize(repeating: UInt8(ascii: " "), count: width - n) }
+            return 1 + max(n, width)
+        }
+    }
+
     /// `%-Nu`.
     mutating func left(_ v: UInt64, _ width: Int) {
         decimal(v)
