@@ -106,7 +106,7 @@ public actor Controller {
         let kernel = (try? session.control.table(.complete).services) ?? []
         monitor = try reconfigured(state, adopting: kernel)
         desired = state
-        let report = try ApplyRunner(session: quiet, options: ApplyOptions()).apply(effective(state), label: file)
+        let report = try ApplyRunner(session: session, options: ApplyOptions()).apply(effective(state), label: file)
         log(report, what: "start")
         if let failure = report.failure { throw failure }
         scheduler.update(monitor.probes)
@@ -154,7 +154,7 @@ public actor Controller {
         }
         guard !changes.services.isEmpty, let desired else { return }
         do throws(LVSError) {
-            let report = try ApplyRunner(session: quiet, options: ApplyOptions()).apply(effective(desired), label: "health")
+            let report = try ApplyRunner(session: session, options: ApplyOptions()).apply(effective(desired), label: "health")
             log(report, what: "health", target: "the effective table")
         } catch {
             logger.error("health: the kernel refused the effective table", metadata: ["error": "\(error.message)"])
@@ -261,7 +261,7 @@ public actor Controller {
         let previous = monitor
         do throws(LVSError) {
             monitor = try reconfigured(state)
-            let report = try ApplyRunner(session: quiet, options: options).apply(effective(state), label: file)
+            let report = try ApplyRunner(session: session, options: options).apply(effective(state), label: file)
             if report.failure != nil { monitor = previous } else { desired = state }
             scheduler.update(monitor.probes)
             log(report, what: "reload")
@@ -288,7 +288,7 @@ public actor Controller {
         let repair = desired.health.reconcile == .repair
         options.check = !repair
         do throws(LVSError) {
-            let runner = ApplyRunner(session: quiet, options: options)
+            let runner = ApplyRunner(session: session, options: options)
             let report = try runner.apply(effective(desired), label: file)
             guard !report.plan.isEmpty else { return }
             counters.driftSeen += report.plan.count
@@ -308,11 +308,9 @@ public actor Controller {
 
     private func read() throws(LVSError) -> (ManagedState, [String]) {
         let text = try Session.readInput(file)
-        return try ApplyRunner(session: quiet, options: ApplyOptions()).evaluate(text, file: file)
+        return try ApplyRunner(session: session, options: ApplyOptions()).evaluate(text, file: file)
     }
 
-    /// The engine's own output goes to the log, not to the terminal.
-    private var quiet: Session { session }
 
     private func log(_ report: ApplyReport, what: String, target: String? = nil) {
         let file = target ?? self.file
@@ -321,7 +319,7 @@ public actor Controller {
         if report.plan.isEmpty {
             logger.info("\(what): the kernel already matches \(file)", metadata: ["writes": "0"])
         } else {
-            let runner = ApplyRunner(session: quiet, options: ApplyOptions())
+            let runner = ApplyRunner(session: session, options: ApplyOptions())
             for step in report.plan { logger.info("\(what): \(runner.summary(of: step))") }
             logger.notice("\(what): applied \(file)", metadata: ["changes": "\(report.plan.count)", "writes": "\(report.writes)"])
         }
