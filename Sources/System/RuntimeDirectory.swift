@@ -89,18 +89,19 @@ public final class NamespaceLock {
         guard fd >= 0 else { throw .failed("cannot open \(dir.lockPath): \(String(cString: strerror(errno)))") }
         var blocking = false
         while flock(fd, LOCK_EX | (blocking ? 0 : LOCK_NB)) != 0 {
-            if errno == EINTR { continue }
+            // Kept before anything else runs: looking for a daemon's pid file sets errno too.
+            let e = errno
+            if e == EINTR { continue }
             // A daemon holds the lock for its whole life: waiting for it would never end.
-            if errno == EWOULDBLOCK, let pid = dir.runningDaemon() {
+            if e == EWOULDBLOCK, let pid = dir.runningDaemon() {
                 close(fd)
                 throw .failed("lvsh daemon (pid \(pid)) manages this network namespace and is its only writer: "
                               + "change the file it keeps and reload it (`systemctl reload lvsh`, or `kill -HUP \(pid)`)")
             }
-            if errno == EWOULDBLOCK && wait && !blocking {
+            if e == EWOULDBLOCK && wait && !blocking {
                 blocking = true
                 continue
             }
-            let e = errno
             close(fd)
             throw .failed(e == EWOULDBLOCK ? "another lvsh is changing this namespace; try again when it is done"
                                             : "cannot lock \(dir.lockPath): \(String(cString: strerror(e)))")
