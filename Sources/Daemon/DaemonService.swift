@@ -108,6 +108,8 @@ public struct DaemonService: Service {
     public static func runBlocking(file: String, session: sending Session) -> Int32 {
         LoggingSystem.bootstrap { JournalLogHandler(label: $0) }
         let logger = Logger(label: "lvsh")
+        let files = raiseFileLimit()
+        if files < 4096 { logger.warning("only \(files) open files allowed: thousands of checks need more (LimitNOFILE=)") }
         let controller = Controller(file: file, session: session, logger: logger)
         let service = DaemonService(controller: controller, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: service)],
@@ -129,6 +131,24 @@ public struct DaemonService: Service {
         done.wait()
         return result.code
     }
+}
+
+/// Every probe holds a socket while it runs and the fronts, the metrics and the kernel reads hold
+/// more: the soft limit of 1,024 files a process starts with ran out at 10,000 checks. Raises it to
+/// the hard limit (to 1,048,576 when root may raise that too) and returns what it became.
+@discardableResult
+func raiseFileLimit() -> UInt64 {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
+    let wanted: rlim_t = 1 << 20
+    if limit.rlim_max < wanted {
+        var higher = rlimit(rlim_cur: wanted, rlim_max: wanted)
+        if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &higher) == 0 { return UInt64(wanted) }
+    }
+    limit.rlim_cur = limit.rlim_max
+    _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    _ = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    return UInt64(limit.rlim_cur)
 }
 
 /// The exit code, set by the daemon's task before it signals the waiting main thread.
