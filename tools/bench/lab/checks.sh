@@ -132,8 +132,8 @@ mem_kb() { # FIELD PIDS...: sum of a /proc/PID/status (VmRSS) or smaps_rollup (P
     echo "$s"
 }
 
-scrape() { # NS: lvsh's /metrics body
-    ip netns exec "$1" bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$PORT"' && printf "GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n" >&3 && sed "1,/^\r$/d" <&3'
+scrape() { # NS: lvsh's /metrics body (at most 120 s: at 10,000 real servers it did not answer)
+    timeout 120 ip netns exec "$1" bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$PORT"' && printf "GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n" >&3 && sed "1,/^\r$/d" <&3'
 }
 buckets() { # < metrics: "LE COUNT" lines of the lateness histogram
     awk -F'[{}"]' '/^lvsh_check_lateness_seconds_bucket/ { split($0, a, " "); print $3, a[length(a)] }'
@@ -181,14 +181,15 @@ stop() {
 # Prints "cpu_seconds cores rss_kb pss_kb" and keeps p99 figures for lvsh.
 window() {
     local ns=$1 comm=$2 label=$3 warm=$4 pids c0 c1 p0 p1 t0 t1 cpu wall rss pss
+    echo "$(date +%T) $label: warming up ${warm}s" >&2
     sleep "$warm"
     pids=$(tool_pids "$ns" "$comm")
     [ -n "$pids" ] || fail "$label: no $comm process in $ns"
-    [ "$comm" != "$LVSH_COMM" ] || scrape "$ns" >"$ns.m0"
+    [ "$comm" != "$LVSH_COMM" ] || scrape "$ns" >"$ns.m0" || echo "$(date +%T) $label: /metrics did not answer within 120 s" >&2
     t0=$(now); c0=$(cpu_ticks $pids); p0=$(cpu_ticks $LISTENER)
     sleep "$DUR"
     c1=$(cpu_ticks $pids); p1=$(cpu_ticks $LISTENER); t1=$(now)
-    [ "$comm" != "$LVSH_COMM" ] || scrape "$ns" >"$ns.m1"
+    [ "$comm" != "$LVSH_COMM" ] || scrape "$ns" >"$ns.m1" || echo "$(date +%T) $label: /metrics did not answer within 120 s" >&2
     rss=$(mem_kb VmRSS $pids); pss=$(mem_kb Pss $pids)
     cpu=$(echo "scale=2; ($c1 - $c0) / $HZ" | bc); wall=$(secs "$t0" "$t1")
     echo "$label: $(echo $pids | wc -w) process(es), cpu ${cpu}s in ${wall}s ($(ratio "$cpu" "$wall") core), rss ${rss} kB, pss ${pss} kB; the peers' listener used $(echo "scale=2; ($p1 - $p0) / $HZ" | bc)s" >&2
