@@ -43,7 +43,7 @@ let package = Package(
         .target(
             name: "Health",
             dependencies: [
-                "LVSModel",
+                "LVSModel", "System",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,6 +1,7 @@
 import Glibc
 import LVSModel
 import Synchronization
+import System
 
 /// What a finished tool printed and how it ended.
 public struct ToolResult: Sendable {
@@ -88,22 +89,12 @@ public enum ToolProcess {
         posix_spawn_file_actions_adddup2(&actions, fds[3], 1)
         posix_spawn_file_actions_adddup2(&actions, fds[5], 2)
 
-        // The child starts with no blocked signals and SIGPIPE at its default, whatever the caller set.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t(), pipeOnly = sigset_t()
-        sigemptyset(&empty)
-        sigemptyset(&pipeOnly)
-        sigaddset(&pipeOnly, SIGPIPE)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &pipeOnly)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
         var pid: pid_t = 0
-        let spawnError = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
+        // The child starts with no blocked signals and SIGPIPE at its default, whatever the caller set.
+        let spawnError = SpawnAttributes.with { posix_spawn(&pid, path, &actions, &$0, argv, environ) }
         for i in [0, 3, 5] { close(fds[i]); fds[i] = -1 }
         if spawnError != 0 {
             closeAll()

@@ -3,6 +3,7 @@ import LVSModel
 import NIOCore
 import NIOPosix
 import Synchronization
+import System
 
 /// script: a program run with posix_spawn (no shell, no Foundation) in its own process group,
 /// waited for on a thread of a NIOThreadPool, and killed with its group when the timeout comes
@@ -41,18 +42,6 @@ enum ScriptProbe {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t(), pipeOnly = sigset_t()
-        sigemptyset(&empty)
-        sigemptyset(&pipeOnly)
-        sigaddset(&pipeOnly, SIGPIPE)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &pipeOnly)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
-
         var env: [String] = []
         var e = environ
         while let entry = e.pointee {
@@ -68,7 +57,7 @@ enum ScriptProbe {
             for p in cEnv { free(p) }
         }
         var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, argv[0], &actions, &attributes, cArgv, cEnv)
+        let rc = SpawnAttributes.with(ownProcessGroup: true) { posix_spawnp(&pid, argv[0], &actions, &$0, cArgv, cEnv) }
         return rc == 0 ? .success(pid) : .failure(SpawnError(code: rc))
     }
 }
