@@ -26,6 +26,8 @@ final class ControlServer: Sendable {
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { child in
                 child.eventLoop.makeCompletedFuture {
+                    // A front that sends nothing for 30 s holds a descriptor for nothing.
+                    try child.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: .seconds(30)))
                     try child.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
                     try child.pipeline.syncOperations.addHandler(RequestHandler(handle: handle))
                 }
@@ -88,9 +90,30 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
         context.fireChannelActive()
     }
 
+    /// A frame the decoder refused (a length over the limit): say why and hang up.
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        let message = (error as? LVSError)?.message ?? "a malformed message on lvsh's control socket"
+        let channel = context.channel
+        let reply = ControlReply(code: LVSError.Code.failed.rawValue, err: message + "\n")
+        channel.writeAndFlush(ByteBuffer(bytes: ControlWire.encode(reply))).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    /// The front closed its side before a whole frame came, or sent nothing for too long.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if !answering, event is IdleStateHandler.IdleStateEvent || (event as? ChannelEvent) == .inputClosed {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// Set once a whole request came: its answer is on the way.
+    private var answering = false
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        guard allowed == true else { return }
+        guard allowed == true, !answering else { return }
+        answering = true
         let channel = context.channel
         let reply: ControlReply
         let request: ControlRequest

@@ -26,6 +26,42 @@ struct DaemonCLITests {
         try drift(reconcile: "log")
     }
 
+    @Test("the control socket answers a frame over the limit or malformed with an error and hangs up; a half frame is dropped; the daemon goes on")
+    func controlSocketAbuse() throws {
+        let ns = try UnsharedNetns()
+        let folder = try TestFolder()
+        try "group web vip 192.0.2.10 tcp 80\n".write(toFile: folder.at("site.lvsh"), atomically: true, encoding: .utf8)
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: ns.argv([])[0])
+        daemon.arguments = Array(ns.argv([CLILab.lvsh, "daemon", folder.at("site.lvsh")]).dropFirst())
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        defer {
+            kill(daemon.processIdentifier, SIGKILL)
+            daemon.waitUntilExit()
+        }
+        var socket = ""
+        for _ in 0..<100 {
+            let inode = try ns.run(["stat", "-L", "-c", "%i", "/proc/self/ns/net"]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+            socket = "/run/lvsh/net-\(inode)/control.sock"
+            if FileManager.default.fileExists(atPath: socket) { break }
+            usleep(100_000)
+        }
+        // Each frame on its own connection; `timeout` fails the test if the daemon keeps one open.
+        let script = """
+            import socket, struct, sys
+            for payload in [struct.pack('>I', 0xffffffff) + b'x', b'\\x00\\x00\\x00\\x05hello', b'\\x00\\x00']:
+                s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(payload); s.shutdown(socket.SHUT_WR)
+                print(repr(s.recv(4096)))
+            """
+        let abuse = try CLILab.run(["timeout", "20", "/usr/bin/python3", "-c", script, socket])
+        #expect(abuse.status == 0, "\(abuse.err)")
+        #expect(abuse.out.contains("larger than lvsh accepts"), "\(abuse.out)")
+        #expect(abuse.out.contains("larger than lvsh accepts") && abuse.out.hasSuffix("b''\n"), "\(abuse.out)")
+        let front = try ns.lvsh("group", "after", "vip", "192.0.2.77", "tcp", "80")
+        #expect(front.status == 0, "the daemon stopped answering after the abuse: \(front.err)")
+    }
+
     func drift(reconcile: String?) throws {
         let ns = try UnsharedNetns()
         let folder = try TestFolder()
