@@ -12,32 +12,14 @@ enum HTTPProbeRunner {
 
     static func run(_ probe: HTTPProbe, address: IPAddress, port: UInt16, source: IPAddress?, timeoutMilliseconds: UInt32,
                     tls: NIOSSLContext?, on loop: any EventLoop) -> EventLoopFuture<ProbeVerdict> {
-        let attempt = ProbeAttempt(loop: loop, timeoutMilliseconds: timeoutMilliseconds)
-        let bound = NIOLoopBound(attempt, eventLoop: loop)
         let host = probe.host ?? hostHeader(address: address, port: port, tls: probe.tls != nil)
         // SNI carries a name, never an address (RFC 6066 §3); NIOSSL refuses one.
         let sni = (probe.tls?.sni ?? probe.host).flatMap { IPAddress($0) == nil ? $0 : nil }
-        do {
-            try TCPProbe.connectionBootstrap(loop: loop, source: source, timeoutMilliseconds: timeoutMilliseconds)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        let pipeline = channel.pipeline.syncOperations
-                        if let tls { try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: sni)) }
-                        try pipeline.addHTTPClientHandlers()
-                        try pipeline.addHandler(HTTPCheckHandler(probe: probe, host: host, attempt: bound.value))
-                    }
-                }
-                .connect(to: address.socketAddress(port: port))
-                .whenComplete { result in
-                    switch result {
-                    case .success(let channel): bound.value.attach(channel)
-                    case .failure(let error): bound.value.fail(error)
-                    }
-                }
-        } catch {
-            attempt.fail(error)
+        return TCPProbe.connect(address: address, port: port, source: source, timeoutMilliseconds: timeoutMilliseconds, on: loop) { pipeline, attempt in
+            if let tls { try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: sni)) }
+            try pipeline.addHTTPClientHandlers()
+            try pipeline.addHandler(HTTPCheckHandler(probe: probe, host: host, attempt: attempt))
         }
-        return attempt.futureResult
     }
 
     /// The Host header when the check names none: the address, with the port when not the scheme's.

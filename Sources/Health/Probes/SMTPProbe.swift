@@ -6,27 +6,10 @@ import NIOPosix
 enum SMTPProbe {
     static func run(helo: String, address: IPAddress, port: UInt16, source: IPAddress?, timeoutMilliseconds: UInt32,
                     on loop: any EventLoop) -> EventLoopFuture<ProbeVerdict> {
-        let attempt = ProbeAttempt(loop: loop, timeoutMilliseconds: timeoutMilliseconds)
-        let bound = NIOLoopBound(attempt, eventLoop: loop)
-        do {
-            try TCPProbe.connectionBootstrap(loop: loop, source: source, timeoutMilliseconds: timeoutMilliseconds)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder()))
-                        try channel.pipeline.syncOperations.addHandler(SMTPCheckHandler(dialogue: SMTPDialogue(helo: helo), attempt: bound.value))
-                    }
-                }
-                .connect(to: address.socketAddress(port: port))
-                .whenComplete { result in
-                    switch result {
-                    case .success(let channel): bound.value.attach(channel)
-                    case .failure(let error): bound.value.fail(error)
-                    }
-                }
-        } catch {
-            attempt.fail(error)
+        TCPProbe.connect(address: address, port: port, source: source, timeoutMilliseconds: timeoutMilliseconds, on: loop) { pipeline, attempt in
+            try pipeline.addHandler(ByteToMessageHandler(LineDecoder()))
+            try pipeline.addHandler(SMTPCheckHandler(dialogue: SMTPDialogue(helo: helo), attempt: attempt))
         }
-        return attempt.futureResult
     }
 }
 

@@ -6,16 +6,30 @@ import NIOPosix
 enum TCPProbe {
     static func run(address: IPAddress, port: UInt16, source: IPAddress?, timeoutMilliseconds: UInt32,
                     on loop: any EventLoop) -> EventLoopFuture<ProbeVerdict> {
+        connect(address: address, port: port, source: source, timeoutMilliseconds: timeoutMilliseconds, on: loop,
+                handlers: { _, _ in },
+                connected: { $0.finish(.passed("connected")) })
+    }
+
+    /// One attempt over a TCP connection, the common part of the tcp, http(s) and smtp probes:
+    /// `handlers` fills the new channel's pipeline (with the attempt to report to), and the connected
+    /// channel is attached to the attempt, which the timeout or a handler ends.
+    static func connect(address: IPAddress, port: UInt16, source: IPAddress?, timeoutMilliseconds: UInt32, on loop: any EventLoop,
+                        handlers: @escaping @Sendable (ChannelPipeline.SynchronousOperations, ProbeAttempt) throws -> Void,
+                        connected: @escaping @Sendable (ProbeAttempt) -> Void = { _ in }) -> EventLoopFuture<ProbeVerdict> {
         let attempt = ProbeAttempt(loop: loop, timeoutMilliseconds: timeoutMilliseconds)
         let bound = NIOLoopBound(attempt, eventLoop: loop)
         do {
             try connectionBootstrap(loop: loop, source: source, timeoutMilliseconds: timeoutMilliseconds)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try handlers(channel.pipeline.syncOperations, bound.value) }
+                }
                 .connect(to: address.socketAddress(port: port))
                 .whenComplete { result in
                     switch result {
                     case .success(let channel):
                         bound.value.attach(channel)
-                        bound.value.finish(.passed("connected"))
+                        connected(bound.value)
                     case .failure(let error):
                         bound.value.fail(error)
                     }
