@@ -25,10 +25,16 @@ public actor Controller {
     public private(set) var counters = Counters()
     /// Health: each real server's checks and state, and the effective table they make.
     private var monitor = HealthMonitor()
-    private let runner = NetworkProbeRunner()
+    /// Runs the probes; `network` is the same runner when it is the real one (whose threads stop with the daemon).
+    private let runner: any ProbeRunner
+    private let network: NetworkProbeRunner?
     private let scheduler: ProbeScheduler
-    /// Every probe's result, for `DaemonService` to hand back to `record` one at a time.
-    public nonisolated let probeReports: AsyncStream<ProbeReport>
+    /// The probes' results, for `DaemonService` to hand back to `record` a batch at a time.
+    public nonisolated let probeReports: ProbeReportBatches
+    /// The checked services as the daemon last wrote them to the kernel: a health change is written
+    /// as the difference from these, without reading the kernel (a full read per change fell behind
+    /// at a thousand checks a second). Set again after every full apply.
+    private var written: [ServiceKey: ServiceStatus] = [:]
 
     /// What a front's batch printed and the files it made, gathered for the reply.
     private final class Collected {
@@ -52,13 +58,15 @@ public actor Controller {
             logger.error("metrics: the kernel could not be read", metadata: ["error": "\(error.message)"])
         }
         let monitor = self.monitor
-        metrics.refresh(table: table, desired: desired, up: { ref in
+        let text = metrics.text(table: table, desired: desired, up: { ref in
             switch monitor.state(of: ref) {
             case .down?, .disabled?: false
             case .up?, .unknown?, nil: true
             }
         }, daemon: counters)
-        return metrics.text()
+        // The scrape's series are gone: give their memory back rather than keep the peak.
+        _ = mallocTrim(0)
+        return text
     }
 
     /// Where fronts reach the daemon: the control socket in the namespace's runtime folder.
@@ -78,12 +86,15 @@ public actor Controller {
         public var writes = 0
     }
 
-    public init(file: String, session: sending Session, logger: Logger, drainSeconds: Int = 30) {
+    /// `runner` runs the probes: the network's by default; tests pass one of their own.
+    public init(file: String, session: sending Session, logger: Logger, drainSeconds: Int = 30, runner: (any ProbeRunner)? = nil) {
         self.file = file
         self.session = session
         self.logger = logger
         self.drainSeconds = drainSeconds
-        (scheduler, probeReports) = ProbeScheduler.withStream(group: MultiThreadedEventLoopGroup.singleton, runner: runner)
+        network = runner == nil ? NetworkProbeRunner() : nil
+        self.runner = runner ?? network!
+        (scheduler, probeReports) = ProbeScheduler.withBatches(group: MultiThreadedEventLoopGroup.singleton, runner: self.runner)
     }
 
     /// Takes the lock (or says which daemon has it), reads the file and makes the kernel match it.
@@ -109,6 +120,7 @@ public actor Controller {
         let report = try ApplyRunner(session: session, options: ApplyOptions()).apply(effective(state), label: file)
         log(report, what: "start")
         if let failure = report.failure { throw failure }
+        rememberWritten()
         scheduler.update(monitor.probes)
         if !state.health.checks.isEmpty {
             logger.notice("health: \(monitor.probes.count) probe\(monitor.probes.count == 1 ? "" : "s") for \(state.health.checks.count) check\(state.health.checks.count == 1 ? "" : "s")")
@@ -138,9 +150,16 @@ public actor Controller {
         return e
     }
 
-    /// A probe's result: the state machine decides, transitions are logged, and when a service's
-    /// effective table changed the kernel gets it.
-    public func record(_ report: ProbeReport) {
+    /// The probes' results since the last batch: the state machine decides, transitions are logged,
+    /// and the services whose effective real servers changed are written once for the whole batch.
+    public func record(_ reports: [ProbeReport]) {
+        var changed = Set<ServiceKey>()
+        for report in reports { changed.formUnion(record(report)) }
+        writeHealth(changed)
+    }
+
+    /// One result: its transitions logged, the services it changed returned.
+    private func record(_ report: ProbeReport) -> Set<ServiceKey> {
         let changes = monitor.record(report)
         metrics.record(report)
         for t in changes.reals {
@@ -152,12 +171,55 @@ public actor Controller {
             logger.log(level: q.lost ? .warning : .notice,
                        "health: \(PlanDescription.name(q.service)) \(q.lost ? "lost" : "regained") quorum (live weight \(q.weightSum), threshold \(q.threshold))\(q.sorryServer.map { q.lost ? "; sorry server \(Self.endpoint($0)) takes the traffic" : "; sorry server \(Self.endpoint($0)) leaves" } ?? "")")
         }
-        guard !changes.services.isEmpty, let desired else { return }
+        return changes.services
+    }
+
+    /// Writes the changed services' new effective real servers as the difference from what the
+    /// daemon last wrote: in the usual case one weight edit per real server that went up or down.
+    /// When the kernel refuses (someone deleted the service meanwhile), the whole effective table is
+    /// applied after a full read, as a reconcile would.
+    private func writeHealth(_ services: Set<ServiceKey>) {
+        guard !services.isEmpty, let desired else { return }
+        var from = ManagedState(), to = ManagedState()
+        var complete = true
+        for key in services {
+            guard let now = monitor.effectiveService(key) else { continue }
+            guard let before = written[key] else { complete = false; break }
+            from.services.append(before)
+            to.services.append(now)
+        }
+        if complete {
+            let plan = StatePlanner.plan(from: from, to: to, prune: false)
+            let operations = plan.ipvsFirst + plan.realDeletes.map { IPVSOperation.deleteRealServer($0.0, $0.1.identity) }
+            guard !operations.isEmpty else { return }
+            do throws(LVSError) {
+                let failures = try session.control.execute(operations)
+                counters.writes += operations.count
+                let runner = ApplyRunner(session: session, options: ApplyOptions())
+                guard let refused = failures.firstIndex(where: { $0 != nil }) else {
+                    for op in operations { logger.info("health: \(runner.summary(of: op))") }
+                    for s in to.services { written[s.service.key] = s }
+                    return
+                }
+                logger.warning("health: the kernel refused to \(runner.summary(of: operations[refused])) (\(String(cString: strerror(failures[refused]!.errno)))); applying the whole effective table")
+            } catch {
+                logger.warning("health: the kernel refused the changes (\(error.message)); applying the whole effective table")
+            }
+        }
         do throws(LVSError) {
             let report = try ApplyRunner(session: session, options: ApplyOptions()).apply(effective(desired), label: "health")
             log(report, what: "health", target: "the effective table")
+            if report.failure == nil { rememberWritten() }
         } catch {
             logger.error("health: the kernel refused the effective table", metadata: ["error": "\(error.message)"])
+        }
+    }
+
+    /// After a full apply: the checked services as the kernel now has them.
+    private func rememberWritten() {
+        written = [:]
+        for ref in monitor.plan.bindings.keys where written[ref.service] == nil {
+            written[ref.service] = monitor.effectiveService(ref.service)
         }
     }
 
@@ -219,6 +281,7 @@ public actor Controller {
                 return reply
             }
             desired = after
+            rememberWritten()
             scheduler.update(monitor.probes)
             log(report, what: "batch from \(request.name)", target: "the desired state")
         } catch {
@@ -238,7 +301,7 @@ public actor Controller {
 
     /// The probes' threads, once nothing will run another probe.
     public func shutdownProbes() async {
-        try? await runner.shutdown()
+        try? await network?.shutdown()
     }
 
     /// SIGHUP: reads the file again and applies the difference; real servers that leave are drained
@@ -262,7 +325,7 @@ public actor Controller {
         do throws(LVSError) {
             monitor = try reconfigured(state)
             let report = try ApplyRunner(session: session, options: options).apply(effective(state), label: file)
-            if report.failure != nil { monitor = previous } else { desired = state }
+            if report.failure != nil { monitor = previous } else { desired = state; rememberWritten() }
             scheduler.update(monitor.probes)
             log(report, what: "reload")
             if report.failure != nil {
@@ -296,6 +359,7 @@ public actor Controller {
                 logger.warning("drift: \(repair ? "restoring" : "found (set reconcile log: left as it is)"): \(runner.summary(of: step))")
             }
             if repair && report.failure == nil {
+                rememberWritten()
                 counters.driftCorrected += report.plan.count
                 counters.writes += report.writes
                 logger.notice("drift repaired", metadata: ["changes": "\(report.plan.count)", "writes": "\(report.writes)"])
@@ -326,3 +390,7 @@ public actor Controller {
         if let failure = report.failure { logger.error("\(what) failed", metadata: ["error": "\(failure.message)"]) }
     }
 }
+
+/// glibc's malloc_trim (malloc.h, which the Glibc module leaves out): returns freed pages to the system.
+@_silgen_name("malloc_trim")
+private func mallocTrim(_ pad: Int) -> Int32

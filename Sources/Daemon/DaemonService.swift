@@ -46,8 +46,8 @@ public struct DaemonService: Service {
                     }
                 }
                 group.addTask {
-                    // One result at a time, in the order the probes finished.
-                    for await report in controller.probeReports { await controller.record(report) }
+                    // What finished since the last batch, in the order it finished.
+                    for await batch in controller.probeReports { await controller.record(batch) }
                 }
                 group.addTask {
                     while !Task.isCancelled {

@@ -4,8 +4,10 @@ import Synchronization
 /// Runs every distinct probe on its own interval on one event loop group, and reports each result.
 ///
 /// Each probe lives on one loop of the group (handed out in turn) as a chain of scheduled tasks:
-/// its next start is its last due time plus its interval, so a slow run does not make it drift, and
-/// a run that overruns its interval skips the starts it missed rather than queueing them. First starts
+/// its next start is its last due time plus its interval, so a run that ends in time does not make it
+/// drift; a run that overruns its interval (a timeout as long as the interval) starts again at once,
+/// so that a dead server's failures come one timeout apart and not two intervals. Starts fall on a
+/// 20 ms grid (`slotNanoseconds`), so that probes share their event loop's turns. First starts
 /// are spread over the interval by a hash of the probe, so 10,000 probes added at once do not fire at
 /// once. `update` adds and removes probes and changes intervals without touching the others.
 public final class ProbeScheduler: Sendable {
@@ -23,16 +25,17 @@ public final class ProbeScheduler: Sendable {
 
     private let group: any EventLoopGroup
     private let runner: any ProbeRunner
-    private let wallClock: @Sendable () -> HealthTime
+    private let wallClock: @Sendable (NIODeadline) -> HealthTime
     private let phase: @Sendable (ProbeKey, UInt32) -> UInt32
     private let report: @Sendable (ProbeReport) -> Void
     private let state = Mutex(State())
 
-    /// `report` is called on the probe's event loop after every run. `wallClock` stamps results (the
-    /// system's by default); `phase` gives a new probe's first start within its interval, in
+    /// `report` is called on the probe's event loop after every run. `wallClock` turns the loop's
+    /// reading at the end of a run into the result's time (the system's wall clock by default, without
+    /// reading it each time); `phase` gives a new probe's first start within its interval, in
     /// milliseconds (a hash of the probe by default).
     public init(group: any EventLoopGroup, runner: any ProbeRunner,
-                wallClock: @escaping @Sendable () -> HealthTime = { HealthTime.now() },
+                wallClock: @escaping @Sendable (NIODeadline) -> HealthTime = HealthTime.wall(at:),
                 phase: @escaping @Sendable (ProbeKey, UInt32) -> UInt32 = ProbeScheduler.hashPhase,
                 report: @escaping @Sendable (ProbeReport) -> Void) {
         self.group = group
@@ -42,13 +45,15 @@ public final class ProbeScheduler: Sendable {
         self.report = report
     }
 
-    /// A scheduler whose reports come as an AsyncStream, for a daemon that consumes them in a task.
-    public static func withStream(group: any EventLoopGroup, runner: any ProbeRunner,
-                                  wallClock: @escaping @Sendable () -> HealthTime = { HealthTime.now() })
-        -> (scheduler: ProbeScheduler, reports: AsyncStream<ProbeReport>) {
-        let (stream, continuation) = AsyncStream.makeStream(of: ProbeReport.self)
-        let scheduler = ProbeScheduler(group: group, runner: runner, wallClock: wallClock) { continuation.yield($0) }
-        return (scheduler, stream)
+    /// A scheduler whose reports a daemon takes in batches: everything that finished since its last
+    /// take, so that a thousand results a second cost one hand-over per take, not one each.
+    public static func withBatches(group: any EventLoopGroup, runner: any ProbeRunner,
+                                   wallClock: @escaping @Sendable (NIODeadline) -> HealthTime = HealthTime.wall(at:),
+                                   phase: @escaping @Sendable (ProbeKey, UInt32) -> UInt32 = ProbeScheduler.hashPhase)
+        -> (scheduler: ProbeScheduler, reports: ProbeReportBatches) {
+        let batches = ProbeReportBatches()
+        let scheduler = ProbeScheduler(group: group, runner: runner, wallClock: wallClock, phase: phase) { batches.add($0) }
+        return (scheduler, batches)
     }
 
     /// The probes running and their intervals in milliseconds.
@@ -79,7 +84,7 @@ public final class ProbeScheduler: Sendable {
         }
         for (key, generation, loop, interval) in starts {
             let offset = Int64(phase(key, interval) % interval)
-            loop.execute { self.schedule(key, generation: generation, due: loop.now + .milliseconds(offset), on: loop) }
+            loop.execute { self.schedule(key, generation: generation, due: Self.slot(loop.now + .milliseconds(offset)), on: loop) }
         }
     }
 
@@ -113,18 +118,27 @@ public final class ProbeScheduler: Sendable {
             let duration = (now - started).nanoseconds
             let result = ProbeResult(ok: verdict.ok, reason: verdict.reason,
                                      milliseconds: UInt32(clamping: duration / 1_000_000),
-                                     adjustment: verdict.adjustment, at: self.wallClock())
+                                     adjustment: verdict.adjustment, at: self.wallClock(now))
             self.report(ProbeReport(key: key, result: result, durationNanoseconds: duration,
                                     latenessNanoseconds: max(0, (started - due).nanoseconds)))
             let step = TimeAmount.milliseconds(Int64(interval))
-            var next = due + step
-            if next < now {
-                // Overran: keep the phase, skip the starts already missed.
-                let missed = (now - next).nanoseconds / step.nanoseconds + 1
-                next = next + .nanoseconds(missed * step.nanoseconds)
-            }
+            // Overran: start again at once; skipping to the next start would make a timed-out probe
+            // (timeout = interval) cost two intervals, and a dead server take twice as long to see.
+            let next = Self.slot(max(due + step, now))
             self.schedule(key, generation: generation, due: next, on: loop)
         }
+    }
+
+    /// Starts fall on a grid of this step of the monotonic clock: probes due within one step start in
+    /// one turn of their event loop, whose fixed cost (clock reads, the wait for events) they then
+    /// share, and their connections tend to complete together too. Lateness counts from the slot.
+    public static let slotNanoseconds: Int64 = 20_000_000
+
+    /// The first slot at or after `deadline`.
+    static func slot(_ deadline: NIODeadline) -> NIODeadline {
+        let ns = deadline.uptimeNanoseconds
+        let step = UInt64(slotNanoseconds)
+        return .uptimeNanoseconds((ns + step - 1) / step * step)
     }
 
     private func isCurrent(_ key: ProbeKey, _ generation: UInt64) -> Bool {

@@ -5,7 +5,7 @@ struct RealRecord: Hashable, Sendable {
     /// The real server as configured, with the weight the operator wrote.
     var desired: RealServer
     /// Its checks by name (the plan's bindings give their order).
-    var checks: [String: CheckState]
+    var checks: CheckStates
     var state: HealthState
     var since: HealthTime
     /// The weight the kernel keeps while the real server is unknown: the kernel's weight of an
@@ -49,4 +49,33 @@ struct RealRecord: Hashable, Sendable {
     }
 
     var isLive: Bool { state == .up || state == .unknown }
+}
+
+/// A real server's checks by name: most have one, a few two or three, so a small array searched by
+/// name takes a fraction of a dictionary's memory (kept for each of 10,000 real servers).
+struct CheckStates: Hashable, Sendable, ExpressibleByDictionaryLiteral {
+    struct Entry: Hashable, Sendable {
+        var name: String
+        var state: CheckState
+    }
+    private var entries: [Entry] = []
+
+    init(dictionaryLiteral elements: (String, CheckState)...) {
+        for (name, state) in elements { self[name] = state }
+    }
+
+    subscript(name: String) -> CheckState? {
+        get { entries.first { $0.name == name }?.state }
+        set {
+            let i = entries.firstIndex { $0.name == name }
+            switch (i, newValue) {
+            case (let i?, let v?): entries[i].state = v
+            case (let i?, nil): entries.remove(at: i)
+            case (nil, let v?): entries.append(Entry(name: name, state: v))
+            case (nil, nil): break
+            }
+        }
+    }
+
+    var values: LazyMapSequence<[Entry], CheckState> { entries.lazy.map(\.state) }
 }

@@ -1,6 +1,7 @@
 /// What one kind of health check sends and expects. The options are those of DESIGN.md's `check`
-/// command; keepalived's checker of the same job is named beside each.
-public enum Probe: Hashable, Sendable {
+/// command; keepalived's checker of the same job is named beside each. Indirect: a probe's key is
+/// kept per real server several times over, and an inline HTTP payload made each copy ~150 bytes.
+public indirect enum Probe: Hashable, Sendable {
     /// A TCP connection that completes (TCP_CHECK).
     case tcp
     /// An HTTP or HTTPS request whose answer passes (HTTP_GET, SSL_GET).

@@ -1,3 +1,4 @@
+import Glibc
 import Health
 import LVSModel
 import NIOConcurrencyHelpers
@@ -33,7 +34,7 @@ struct ProbeSchedulerTests {
                    phase: @escaping @Sendable (ProbeKey, UInt32) -> UInt32 = { _, _ in 0 })
         -> (ProbeScheduler, NIOLockedValueBox<[ProbeReport]>) {
         let reports = NIOLockedValueBox<[ProbeReport]>([])
-        let clock: @Sendable () -> HealthTime = { HealthTime(milliseconds: Int64(loop.now.uptimeNanoseconds / 1_000_000)) }
+        let clock: @Sendable (NIODeadline) -> HealthTime = { HealthTime(milliseconds: Int64($0.uptimeNanoseconds / 1_000_000)) }
         let s = ProbeScheduler(group: loop, runner: runner, wallClock: clock, phase: phase) { r in reports.withLockedValue { $0.append(r) } }
         return (s, reports)
     }
@@ -54,20 +55,67 @@ struct ProbeSchedulerTests {
         #expect(all.first { $0.key == key(2) }?.result.at == HealthTime(milliseconds: Int64(loop.now.uptimeNanoseconds / 1_000_000) - 2005 + 305))
     }
 
-    @Test func aSlowProbeKeepsItsPhaseAndSkipsMissedStarts() {
+    @Test func anOverrunningProbeStartsAgainAtOnce() {
         let loop = EmbeddedEventLoop()
         let runner = FakeRunner(delay: .milliseconds(2500))
         let (s, reports) = scheduler(loop, runner)
         s.update([key(1): 1000])
         loop.run()
         loop.advanceTime(by: .milliseconds(2500))
-        #expect(runner.count(key(1)) == 1)
+        // Due at 1000 and 2000 passed during the run: the next starts when it ends, not at 3000, so
+        // that a probe that times out (timeout = interval) runs once per timeout.
+        #expect(runner.count(key(1)) == 2)
         #expect(reports.withLockedValue { $0.count } == 1)
-        // Due at 1000 and 2000 were missed: the next start is 3000, on the phase.
-        loop.advanceTime(by: .milliseconds(499))
+        #expect(reports.withLockedValue { $0[0].latenessNanoseconds } == 0)
+        loop.advanceTime(by: .milliseconds(2500))
+        #expect(runner.count(key(1)) == 3)
+        let all = reports.withLockedValue { $0 }
+        #expect(all.count == 2 && all[1].latenessNanoseconds == 0)
+    }
+
+    @Test func aProbeThatEndsInTimeKeepsItsPhase() {
+        let loop = EmbeddedEventLoop()
+        let runner = FakeRunner(delay: .milliseconds(900))
+        let (s, _) = scheduler(loop, runner)
+        s.update([key(1): 1000])
+        loop.run()
+        loop.advanceTime(by: .milliseconds(999))
         #expect(runner.count(key(1)) == 1)
         loop.advanceTime(by: .milliseconds(1))
         #expect(runner.count(key(1)) == 2)
+        loop.advanceTime(by: .milliseconds(1000))
+        #expect(runner.count(key(1)) == 3)
+    }
+
+    @Test func batchesGatherWhatFinishedSinceTheLastTake() async {
+        let loop = EmbeddedEventLoop()
+        let runner = FakeRunner()
+        let (s, batches) = ProbeScheduler.withBatches(group: loop, runner: runner,
+                                                              wallClock: { HealthTime(milliseconds: Int64($0.uptimeNanoseconds / 1_000_000)) },
+                                                              phase: { _, _ in 0 })
+        s.update([key(1): 100, key(2): 100, key(3): 100])
+        loop.run()
+        loop.advanceTime(by: .milliseconds(350))
+        // 3 probes × 4 runs, taken in one batch; then more, then the end.
+        var it = batches.makeAsyncIterator()
+        let first = await it.next()
+        #expect(first?.count == 12)
+        loop.advanceTime(by: .milliseconds(100))
+        let second = await it.next()
+        #expect(second?.count == 3)
+        s.stop()
+        batches.finish()
+        let end = await it.next()
+        #expect(end == nil)
+    }
+
+    @Test func wallTimeFollowsTheMonotonicReading() {
+        let now = NIODeadline.now()
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        let wall = Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+        #expect(abs(HealthTime.wall(at: now).milliseconds - wall) < 50)
+        #expect(HealthTime.wall(at: now + .seconds(3)).milliseconds - HealthTime.wall(at: now).milliseconds == 3000)
     }
 
     @Test func updateKeepsUnchangedProbesAndStopsRemovedOnes() {

@@ -3,21 +3,14 @@ import Health
 import LVSModel
 import Prometheus
 
-/// Prometheus series of the IPVS table and the daemon, refreshed from a kernel read at each scrape.
-/// The kernel's 64-bit counters are exposed as counters with the kernel's values: swift-prometheus's
-/// counters only grow, so each series follows the kernel by its increase, and when the kernel's value
-/// falls (`ipvsadm -Z`) the series is made anew, which Prometheus reads as a counter reset.
+/// Prometheus series of the IPVS table and the daemon. The kernel's series are made at each scrape
+/// in a registry of their own and let go after it: between scrapes the daemon holds nothing per real
+/// server for them (at 10,000 real servers, a dozen series each were most of its memory). The kernel's
+/// 64-bit counters go out with the kernel's values; when the kernel's value falls (`ipvsadm -Z`)
+/// Prometheus reads it as a counter reset. The probes' histograms and failure counters are the
+/// daemon's own counts and live in `registry` for the daemon's life.
 final class KernelMetrics {
     let registry: PrometheusCollectorRegistry
-    private var counters: [SeriesKey: (counter: Counter, value: UInt64)] = [:]
-    private var gauges: [SeriesKey: Gauge] = [:]
-    /// The series written by the last refresh: the others (a service that went) are dropped.
-    private var seen = Set<SeriesKey>()
-
-    private struct SeriesKey: Hashable {
-        var name: String
-        var labels: [String]
-    }
 
     /// What the help text says of each metric.
     static let help: [String: String] = [
@@ -77,9 +70,10 @@ final class KernelMetrics {
         self.registry = registry
     }
 
-    /// The series for `table` (the kernel) against `desired`; `up` tells a real server's health.
-    func refresh(table: IPVSTable, desired: ManagedState?, up: (RealReference) -> Bool, daemon: Controller.Counters) {
-        seen = []
+    /// Prometheus text (swift-prometheus writes it) of the kernel's `table` against `desired`, the
+    /// daemon's counters and the probes' series; `up` tells a real server's health.
+    func text(table: IPVSTable, desired: ManagedState?, up: (RealReference) -> Bool, daemon: Controller.Counters) -> [UInt8] {
+        let scrape = Scrape()
         let wanted = desired.map { d in
             Dictionary(d.services.map { ($0.service.key, Dictionary($0.realServers.map { ($0.server.identity, $0.server.weight) }, uniquingKeysWith: { a, _ in a })) },
                        uniquingKeysWith: { a, _ in a })
@@ -87,82 +81,54 @@ final class KernelMetrics {
         for s in table.services {
             let service = PlanDescription.name(s.service.key)
             let sl = [("service", service)]
-            counter("lvsh_service_connections", sl, s.stats.connections)
-            counter("lvsh_service_packets_in", sl, s.stats.packetsIn)
-            counter("lvsh_service_packets_out", sl, s.stats.packetsOut)
-            counter("lvsh_service_bytes_in", sl, s.stats.bytesIn)
-            counter("lvsh_service_bytes_out", sl, s.stats.bytesOut)
+            scrape.counter("lvsh_service_connections", sl, s.stats.connections)
+            scrape.counter("lvsh_service_packets_in", sl, s.stats.packetsIn)
+            scrape.counter("lvsh_service_packets_out", sl, s.stats.packetsOut)
+            scrape.counter("lvsh_service_bytes_in", sl, s.stats.bytesIn)
+            scrape.counter("lvsh_service_bytes_out", sl, s.stats.bytesOut)
             for r in s.realServers {
                 let rl = sl + [("address", r.server.address.description), ("port", String(r.server.port))]
-                counter("lvsh_real_connections", rl, r.stats.connections)
-                counter("lvsh_real_packets_in", rl, r.stats.packetsIn)
-                counter("lvsh_real_packets_out", rl, r.stats.packetsOut)
-                counter("lvsh_real_bytes_in", rl, r.stats.bytesIn)
-                counter("lvsh_real_bytes_out", rl, r.stats.bytesOut)
-                gauge("lvsh_real_active_connections", rl, Double(r.activeConnections))
-                gauge("lvsh_real_inactive_connections", rl, Double(r.inactiveConnections))
-                gauge("lvsh_real_weight", rl, Double(r.server.weight))
-                if let w = wanted[s.service.key]?[r.server.identity] { gauge("lvsh_real_desired_weight", rl, Double(w)) }
-                gauge("lvsh_real_up", rl, up(RealReference(service: s.service.key, real: r.server.identity)) ? 1 : 0)
+                scrape.counter("lvsh_real_connections", rl, r.stats.connections)
+                scrape.counter("lvsh_real_packets_in", rl, r.stats.packetsIn)
+                scrape.counter("lvsh_real_packets_out", rl, r.stats.packetsOut)
+                scrape.counter("lvsh_real_bytes_in", rl, r.stats.bytesIn)
+                scrape.counter("lvsh_real_bytes_out", rl, r.stats.bytesOut)
+                scrape.gauge("lvsh_real_active_connections", rl, Double(r.activeConnections))
+                scrape.gauge("lvsh_real_inactive_connections", rl, Double(r.inactiveConnections))
+                scrape.gauge("lvsh_real_weight", rl, Double(r.server.weight))
+                if let w = wanted[s.service.key]?[r.server.identity] { scrape.gauge("lvsh_real_desired_weight", rl, Double(w)) }
+                scrape.gauge("lvsh_real_up", rl, up(RealReference(service: s.service.key, real: r.server.identity)) ? 1 : 0)
             }
         }
-        counter("lvsh_reconcile_runs", [], UInt64(daemon.reconcileRuns))
-        counter("lvsh_drift_corrected", [], UInt64(daemon.driftCorrected))
-        counter("lvsh_drift_seen", [], UInt64(daemon.driftSeen))
-        counter("lvsh_config_reloads", [("result", "success")], UInt64(daemon.reloads - daemon.reloadFailures))
-        counter("lvsh_config_reloads", [("result", "failure")], UInt64(daemon.reloadFailures))
-        counter("lvsh_kernel_writes", [], UInt64(daemon.writes))
-        gauge("lvsh_config_last_reload_success_timestamp_seconds", [], Double(daemon.lastReloadSuccess))
-        dropUnseen()
+        scrape.counter("lvsh_reconcile_runs", [], UInt64(daemon.reconcileRuns))
+        scrape.counter("lvsh_drift_corrected", [], UInt64(daemon.driftCorrected))
+        scrape.counter("lvsh_drift_seen", [], UInt64(daemon.driftSeen))
+        scrape.counter("lvsh_config_reloads", [("result", "success")], UInt64(daemon.reloads - daemon.reloadFailures))
+        scrape.counter("lvsh_config_reloads", [("result", "failure")], UInt64(daemon.reloadFailures))
+        scrape.counter("lvsh_kernel_writes", [], UInt64(daemon.writes))
+        scrape.gauge("lvsh_config_last_reload_success_timestamp_seconds", [], Double(daemon.lastReloadSuccess))
+        var out: [UInt8] = []
+        scrape.registry.emit(into: &out)
+        registry.emit(into: &out)
+        return out
     }
 
-    /// Prometheus text of everything registered (swift-prometheus writes it).
-    func text() -> [UInt8] { registry.emitToBuffer() }
+    /// One scrape's registry of the kernel's series.
+    private struct Scrape {
+        let registry = PrometheusCollectorRegistry()
 
-    private func counter(_ base: String, _ labels: [(String, String)], _ value: UInt64) {
-        let name = base + "_total"
-        let key = SeriesKey(name: name, labels: labels.flatMap { [$0.0, $0.1] })
-        seen.insert(key)
-        if var entry = counters[key] {
-            if value < entry.value {
-                registry.unregisterCounter(entry.counter)
-                entry = (make(name, labels), 0)
-            }
-            if value > entry.value { entry.counter.increment(by: Int64(clamping: value - entry.value)) }
-            entry.value = value
-            counters[key] = entry
-        } else {
-            let c = make(name, labels)
+        func counter(_ base: String, _ labels: [(String, String)], _ value: UInt64) {
+            let c = registry.makeCounter(descriptor: KernelMetrics.descriptor(base + "_total"), labels: labels)
             if value > 0 { c.increment(by: Int64(clamping: value)) }
-            counters[key] = (c, value)
         }
-    }
 
-    private func make(_ name: String, _ labels: [(String, String)]) -> Counter {
-        registry.makeCounter(descriptor: Self.descriptor(name), labels: labels)
-    }
-
-    private func gauge(_ name: String, _ labels: [(String, String)], _ value: Double) {
-        let key = SeriesKey(name: name, labels: labels.flatMap { [$0.0, $0.1] })
-        seen.insert(key)
-        let g = gauges[key] ?? registry.makeGauge(descriptor: Self.descriptor(name), labels: labels)
-        gauges[key] = g
-        g.set(to: value)
+        func gauge(_ name: String, _ labels: [(String, String)], _ value: Double) {
+            registry.makeGauge(descriptor: KernelMetrics.descriptor(name), labels: labels).set(to: value)
+        }
     }
 
     /// The whole name as the metric name: the unit is part of it already (`_total`, `_seconds`).
-    private static func descriptor(_ name: String) -> MetricNameDescriptor {
+    static func descriptor(_ name: String) -> MetricNameDescriptor {
         MetricNameDescriptor(metricName: name, unitName: "", helpText: help[name] ?? name)
-    }
-
-    private func dropUnseen() {
-        for (key, entry) in counters where !seen.contains(key) {
-            registry.unregisterCounter(entry.counter)
-            counters[key] = nil
-        }
-        for (key, g) in gauges where !seen.contains(key) {
-            registry.unregisterGauge(g)
-            gauges[key] = nil
-        }
     }
 }

@@ -13,10 +13,13 @@ final class ProbeAttempt {
     /// that expects no answer and got no ICMP error.
     var onTimeout: ProbeVerdict
 
-    init(loop: any EventLoop, timeoutMilliseconds: UInt32, onTimeout: ProbeVerdict? = nil) {
+    /// `timed: false` leaves the timeout to the caller: a plain TCP check ends with its connection,
+    /// whose connect timeout is the check's, and a second timer would only cost clock reads.
+    init(loop: any EventLoop, timeoutMilliseconds: UInt32, onTimeout: ProbeVerdict? = nil, timed: Bool = true) {
         self.loop = loop
         self.promise = loop.makePromise()
         self.onTimeout = onTimeout ?? .failed("no verdict within \(timeoutMilliseconds) ms")
+        guard timed else { return }
         let bound = NIOLoopBound(self, eventLoop: loop)
         timer = loop.scheduleTask(in: .milliseconds(Int64(timeoutMilliseconds))) {
             bound.value.finish(bound.value.onTimeout)

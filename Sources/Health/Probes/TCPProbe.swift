@@ -7,7 +7,7 @@ enum TCPProbe {
     static func run(address: IPAddress, port: UInt16, source: IPAddress?, timeoutMilliseconds: UInt32,
                     on loop: any EventLoop) -> EventLoopFuture<ProbeVerdict> {
         connect(address: address, port: port, source: source, timeoutMilliseconds: timeoutMilliseconds, on: loop,
-                handlers: { _, _ in },
+                timed: false, handlers: { _, _ in },
                 connected: { $0.finish(.passed("connected")) })
     }
 
@@ -15,9 +15,10 @@ enum TCPProbe {
     /// `handlers` fills the new channel's pipeline (with the attempt to report to), and the connected
     /// channel is attached to the attempt, which the timeout or a handler ends.
     static func connect(address: IPAddress, port: UInt16, source: IPAddress?, timeoutMilliseconds: UInt32, on loop: any EventLoop,
+                        timed: Bool = true,
                         handlers: @escaping @Sendable (ChannelPipeline.SynchronousOperations, ProbeAttempt) throws -> Void,
                         connected: @escaping @Sendable (ProbeAttempt) -> Void = { _ in }) -> EventLoopFuture<ProbeVerdict> {
-        let attempt = ProbeAttempt(loop: loop, timeoutMilliseconds: timeoutMilliseconds)
+        let attempt = ProbeAttempt(loop: loop, timeoutMilliseconds: timeoutMilliseconds, timed: timed)
         let bound = NIOLoopBound(attempt, eventLoop: loop)
         do {
             try connectionBootstrap(loop: loop, source: source, timeoutMilliseconds: timeoutMilliseconds)

@@ -219,7 +219,12 @@ detect() {
     t1=$(now)
     in_ns peer ip addr add "$real/32" dev d0
     in_ns peer sysctl -q -w net.ipv4.ip_forward=0
-    [ "$(weight_in "$ns" "$vip" "$real")" = 0 ] || fail "$real never went to weight 0 in $ns ($mode)"
+    if [ "$(weight_in "$ns" "$vip" "$real")" != 0 ]; then
+        # A miss is a figure too (keepalived missed the refused case once): the run goes on.
+        echo "$(date +%T) $ns: $real $mode: not at weight 0 within 60 s" >&2
+        echo "no(60+)"
+        return 0
+    fi
     t1b=$(now)
     while [ $(($(now) - t1b)) -lt 30000000000 ]; do [ "$(weight_in "$ns" "$vip" "$real")" = 1 ] && break; sleep 0.1; done
     echo "$(date +%T) $ns: $real $mode: weight 0 after $(secs "$t0" "$t1")s, back up after $(secs "$t1b" "$(now)")s" >&2

@@ -22,7 +22,7 @@ func cpuSeconds() -> (user: Double, system: Double) {
 
 let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 let runner = NetworkProbeRunner()
-let (scheduler, reports) = ProbeScheduler.withStream(group: group, runner: runner)
+let (scheduler, reports) = ProbeScheduler.withBatches(group: group, runner: runner)
 var probes: [ProbeKey: UInt32] = [:]
 for n in 0..<count {
     let address = IPAddress(v4: 0x7f00_0000 | UInt32(n % 60_000 + 1))
@@ -33,10 +33,12 @@ let start = NIODeadline.now()
 scheduler.update(probes)
 var lateness: [Int64] = []
 var failed = 0
-for await report in reports {
-    lateness.append(report.latenessNanoseconds)
-    if !report.result.ok { failed += 1 }
-    if NIODeadline.now() - start > .seconds(seconds) { break }
+run: for await batch in reports {
+    for report in batch {
+        lateness.append(report.latenessNanoseconds)
+        if !report.result.ok { failed += 1 }
+    }
+    if NIODeadline.now() - start > .seconds(seconds) { break run }
 }
 scheduler.stop()
 let cpuAfter = cpuSeconds()

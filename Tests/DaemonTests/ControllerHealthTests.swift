@@ -1,0 +1,128 @@
+@testable import Daemon
+import Engine
+import Firewall
+import Glibc
+import Health
+import IPVS
+import LVSModel
+import Logging
+import NIOCore
+import Shell
+import System
+import Testing
+
+/// A kernel for the controller: the desired-state model (DesiredKernel) that counts full reads and
+/// keeps every batch written.
+final class CountingKernel: IPVSControl, MarkBackend, @unchecked Sendable {
+    let inner: DesiredKernel
+    var tableReads = 0
+    var batches: [[IPVSOperation]] = []
+    var name: String { "counting" }
+
+    init() { inner = DesiredKernel(ManagedState(), info: IPVSInfo(version: 0x010201, connectionTableSize: 4096), backendName: "counting") }
+
+    func info() throws(LVSError) -> IPVSInfo { try inner.info() }
+    func table(_ detail: TableDetail) throws(LVSError) -> IPVSTable {
+        tableReads += 1
+        return try inner.table(detail)
+    }
+    func timeouts() throws(LVSError) -> Timeouts { try inner.timeouts() }
+    func daemons() throws(LVSError) -> [SyncDaemon] { try inner.daemons() }
+    func execute(_ operations: [IPVSOperation]) throws(LVSError) -> [IPVSFailure?] {
+        batches.append(operations)
+        return try inner.execute(operations)
+    }
+    func groups() throws(LVSError) -> [PortGroup] { try inner.groups() }
+    func update(_ plan: ([PortGroup]) throws(LVSError) -> [GroupChange]) throws(LVSError) -> [GroupChange] { try inner.update(plan) }
+    func rulesText() throws(LVSError) -> String { "" }
+}
+
+/// A runner whose probes never end: the test hands the controller its results itself.
+struct SilentRunner: ProbeRunner {
+    func run(_ key: ProbeKey, on loop: any EventLoop) -> EventLoopFuture<ProbeVerdict> { loop.makePromise().futureResult }
+}
+
+@Suite("The controller writes health changes as weight edits", .serialized)
+struct ControllerHealthTests {
+    static let file = """
+        service tcp 10.0.0.1:80 scheduler wlc alpha off
+        real tcp 10.0.0.1:80 10.1.0.1 nat weight 3
+        real tcp 10.0.0.1:80 10.1.0.2 nat weight 5
+        check t tcp interval 60 timeout 1 fall 2 rise 1
+        service tcp 10.0.0.1:80 check t
+        """
+
+    func controller(_ kernel: CountingKernel) throws -> (Controller, String) {
+        let dir = try #require(mkdtemp(strdup("/tmp/lvsh-controller-XXXXXX")).map { String(cString: $0) })
+        let path = dir + "/running.lvsh"
+        try #require(FileManagerless.write(Self.file, to: path))
+        let runtime = RuntimeDirectory(path: dir)
+        let session = Session(control: kernel, backend: kernel, out: { _ in }, err: { _ in },
+                              runtime: { () throws(LVSError) in runtime })
+        return (Controller(file: path, session: session, logger: Logger(label: "test"), runner: SilentRunner()), dir)
+    }
+
+    func report(_ address: String, ok: Bool, at ms: Int64) -> ProbeReport {
+        let key = ProbeKey(probe: .tcp, address: IPAddress(address)!, port: 80, timeoutMilliseconds: 1000)
+        return ProbeReport(key: key, result: ProbeResult(ok: ok, reason: ok ? "connected" : "connection refused", at: HealthTime(milliseconds: ms)),
+                           durationNanoseconds: 1_000_000, latenessNanoseconds: 0)
+    }
+
+    @Test func aFailureBecomesOneWeightEditWithoutAFullRead() async throws {
+        let kernel = CountingKernel()
+        let (controller, _) = try controller(kernel)
+        try await controller.start()
+        let readsAfterStart = kernel.tableReads
+        let batchesAfterStart = kernel.batches.count
+        // Two failures in one batch (fall 2): 10.1.0.1 goes down, one edit to weight 0.
+        await controller.record([report("10.1.0.1", ok: false, at: 1000), report("10.1.0.1", ok: false, at: 2000),
+                                 report("10.1.0.2", ok: true, at: 2000)])
+        #expect(kernel.tableReads == readsAfterStart)
+        let written = Array(kernel.batches.dropFirst(batchesAfterStart))
+        #expect(written.count == 1)
+        guard case .editRealServer(_, let r)? = written.first?.first, written.first?.count == 1 else {
+            Issue.record("expected one real server edit, got \(written)")
+            return
+        }
+        #expect(r.address == IPAddress("10.1.0.1") && r.weight == 0)
+        // Back up: its written weight again, still no read.
+        await controller.record([report("10.1.0.1", ok: true, at: 3000)])
+        #expect(kernel.tableReads == readsAfterStart)
+        guard case .editRealServer(_, let back)? = kernel.batches.last?.first else {
+            Issue.record("expected the weight back")
+            return
+        }
+        #expect(back.address == IPAddress("10.1.0.1") && back.weight == 3)
+        // Results that change nothing write nothing.
+        let before = kernel.batches.count
+        await controller.record([report("10.1.0.1", ok: true, at: 4000), report("10.1.0.2", ok: true, at: 4000)])
+        #expect(kernel.batches.count == before)
+        await controller.stop()
+    }
+
+    @Test func aRefusedEditFallsBackToTheWholeTable() async throws {
+        let kernel = CountingKernel()
+        let (controller, _) = try controller(kernel)
+        try await controller.start()
+        // Another program deletes the real server behind the daemon's back.
+        _ = try kernel.inner.execute([.deleteRealServer(ServiceKey.inet(.tcp, IPAddress("10.0.0.1")!, 80),
+                                                        RealServerKey(address: IPAddress("10.1.0.1")!, port: 80))])
+        let reads = kernel.tableReads
+        await controller.record([report("10.1.0.1", ok: false, at: 1000), report("10.1.0.1", ok: false, at: 2000)])
+        // The edit was refused (no such real server): a full read and apply put it back at weight 0.
+        #expect(kernel.tableReads > reads)
+        let table = try kernel.inner.table(.complete)
+        let real = table.services.first?.realServers.first { $0.server.address == IPAddress("10.1.0.1") }
+        #expect(real?.server.weight == 0)
+        await controller.stop()
+    }
+}
+
+/// Writes a small file without Foundation.
+enum FileManagerless {
+    static func write(_ text: String, to path: String) -> Bool {
+        guard let f = fopen(path, "w") else { return false }
+        defer { fclose(f) }
+        return fputs(text, f) >= 0
+    }
+}
