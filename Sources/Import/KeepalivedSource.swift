@@ -57,7 +57,7 @@ struct KeepalivedSource {
     static func read(_ path: String, files: any ImportFiles, configID: String?,
                      limits: ImportLimits = ImportLimits()) throws(LVSError) -> (lines: [SourceLine], warnings: [String]) {
         var source = KeepalivedSource(files: files, configID: configID, limits: limits)
-        try source.include(path, from: nil)
+        try source.include(normalized(path), from: nil)
         return (source.lines, source.warnings)
     }
 
@@ -270,7 +270,7 @@ struct KeepalivedSource {
 
     private mutating func includeMatches(_ pattern: String, kind: String, from place: SourcePlace) throws(LVSError) {
         guard !pattern.isEmpty else { throw .badInput("\(place): \(kind) needs a file name") }
-        let full = pattern.hasPrefix("/") ? pattern : Self.directory(of: place.file) + "/" + pattern
+        let full = Self.normalized(pattern.hasPrefix("/") ? pattern : Self.directory(of: place.file) + "/" + pattern)
         let matches = files.glob(full)
         if matches.isEmpty {
             // Plain `include` tolerates a pattern that matches nothing, as keepalived does; the checking
@@ -278,7 +278,18 @@ struct KeepalivedSource {
             warnings.append("\(place): warning: \(kind) \(pattern) matches no file; nothing included")
             return
         }
-        for path in matches { try include(path, from: place) }
+        for path in matches { try include(Self.normalized(path), from: place) }
+    }
+
+    /// `a/./b/../c` → `a/c`, so that one file reached by two spellings is seen as one (include loops).
+    static func normalized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == "..", let last = parts.last, last != ".." { parts.removeLast(); continue }
+            parts.append(part)
+        }
+        return (path.hasPrefix("/") ? "/" : "") + parts.joined(separator: "/")
     }
 
     /// keepalived's decomment(): leading and trailing blanks removed, the line cut at a `#` or `!`

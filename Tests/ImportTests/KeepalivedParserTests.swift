@@ -67,6 +67,12 @@ struct KeepalivedParserTests {
                 "\(message ?? "imported")")
     }
 
+    @Test("a loop through another spelling of the same file is found too")
+    func includeLoopSpelled() {
+        let message = failure("include ./sub/../keepalived.conf\n")
+        #expect(message?.contains("include loop: /etc/keepalived/keepalived.conf includes /etc/keepalived/keepalived.conf") == true, "\(message ?? "imported")")
+    }
+
     @Test("binary input is refused")
     func binary() {
         let message = failure("virtual_server 10.0.0.1 80 {\n\u{0}\u{1}\u{2}")
