@@ -132,8 +132,9 @@ struct LVSHWriter {
                 guard let g = config.group(named: name) else {
                     throw .badInput("\(vs.place): `virtual_server group \(name)`: there is no virtual_server_group \(name)")
                 }
+                // Entries without a port (every port: persistent) cannot join a port group; they stay services.
                 let addressEntries = g.entries.compactMap { e -> (IPAddress, IPAddress, UInt16, SourcePlace)? in
-                    if case .addresses(let a, let b, let port, let place) = e { return (a, b, port, place) }
+                    if case .addresses(let a, let b, let port, let place) = e, port != 0 { return (a, b, port, place) }
                     return nil
                 }
                 let asGroup = (merge || config.nftablesIPVS != nil) && !addressEntries.isEmpty
@@ -142,9 +143,6 @@ struct LVSHWriter {
                     var parts: [String] = []
                     var families: Set<IPAddress.Family> = []
                     for (a, b, port, place) in addressEntries {
-                        guard port != 0 else {
-                            throw .badInput("\(place): an entry without a port cannot join an lvsh port group; give its port, or import without --groups and without nftables_ipvs")
-                        }
                         let list = try addresses(a, b, place)
                         families.insert(a.family)
                         parts.append("vip \(list.map(\.description).joined(separator: ",")) \(p) \(port)")
@@ -171,7 +169,7 @@ struct LVSHWriter {
                         let f = fam ?? vs.family ?? family(of: vs)
                         units.append(ServiceUnit(ref: "fwmark \(m)\(f == .v6 ? " ipv6" : "")", family: f, proto: nil, marks: true,
                                                  vs: vs, sources: [(vs, 0)], comment: "# \(place), group \(name): fwmark \(m)"))
-                    case .addresses(let a, let b, let port, let ePlace) where !asGroup:
+                    case .addresses(let a, let b, let port, let ePlace) where !asGroup || port == 0:
                         let p = proto(vs)
                         for address in try addresses(a, b, ePlace) {
                             units.append(ServiceUnit(ref: "\(p) \(LVSHText.endpoint(address, port))", family: address.family, proto: p,

@@ -58,6 +58,14 @@ struct KeepalivedMappingTests {
         #expect(r.notes.contains { $0.contains("port group web") })
     }
 
+    @Test("--groups: a group entry without a port (every port) stays a persistent service of its own")
+    func portlessEntry() throws {
+        let conf = "virtual_server_group g {\n  10.0.0.1 80\n  10.0.0.2\n}\nvirtual_server group g {\n  protocol TCP\n  persistence_timeout 60\n  lvs_method DR\n  real_server 192.168.1.1 80 { weight 1 }\n}\n"
+        let (_, state) = try imported(conf, groups: true)
+        #expect(state.groups.map(\.name) == ["g"])
+        #expect(state.services.map(\.service.key).contains(.inet(.tcp, v4("10.0.0.2"), 0)))
+    }
+
     @Test("nftables_ipvs: groups carry keepalived's own marks, from nftables_ipvs_start_fwmark")
     func nftablesMarks() throws {
         let (r, state) = try imported("global_defs {\n  nftables_ipvs\n  nftables_ipvs_start_fwmark 2000\n}\n" + Self.group)
