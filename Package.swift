@@ -52,6 +52,8 @@ let package = Package(
             ],
             exclude: ["README.md"]
         ),
+        // lvsh import: keepalived's configuration language and its mapping onto lvsh's (pure: files come in through ImportFiles).
+        .target(name: "Import", dependencies: ["LVSModel"]),
         // ipvsadm's listing formats (-L, -S, --stats ...), which lvsh's own listings print too.
         .target(name: "Listings", dependencies: ["LVSModel", "IPVS"]),
         // The lvsh language: one command table, commands, batches, apply, renderers.
@@ -74,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "lvsh",
             dependencies: [
-                "Daemon", "Console", "Shell", "IPVSAdm", "Engine", "System", "IPVS", "Firewall", "LVSModel", "CNetlink",
+                "Daemon", "Console", "Shell", "IPVSAdm", "Import", "Engine", "System", "IPVS", "Firewall", "LVSModel", "CNetlink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // Relative relocations packed (DT_RELR, glibc 2.36 and later): the 40,000 that a
@@ -105,6 +107,8 @@ let package = Package(
         ),
         // Pure parts of the console, and the console itself driven through tmux in a fresh namespace.
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Shell", "Engine", "LVSModel"]),
+        // lvsh import: keepalived's parser and mapping, each output read back by lvsh's own evaluator.
+        .testTarget(name: "ImportTests", dependencies: ["Import", "Shell", "IPVSAdm", "Engine", "LVSModel"]),
         .testTarget(name: "ShellTests", dependencies: ["Shell", "IPVSAdm", "Engine", "Listings", "System", "IPVS", "Firewall", "LVSModel", "TestSupport"]),
         // The lvsh binary end to end, on the machine's kernel in fresh network namespaces (spawns it).
         .testTarget(name: "CLITests"),

@@ -11,6 +11,11 @@ public enum InputFile {
 
     /// The text of `path` ("-" for standard input).
     public static func read(_ path: String, limit: Int = InputFile.limit) throws(LVSError) -> String {
+        String(decoding: try bytes(path, limit: limit), as: UTF8.self)
+    }
+
+    /// The bytes of `path` ("-" for standard input), as they are (`lvsh import` checks them for text itself).
+    public static func bytes(_ path: String, limit: Int = InputFile.limit) throws(LVSError) -> [UInt8] {
         let fd = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .badInput("cannot read \(Shown.word(path)): \(String(cString: strerror(errno)))") }
         defer { if fd != 0 { close(fd) } }
@@ -29,6 +34,6 @@ public enum InputFile {
             }
             data.append(contentsOf: chunk[0..<n])
         }
-        return String(decoding: data, as: UTF8.self)
+        return data
     }
 }

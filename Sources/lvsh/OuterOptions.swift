@@ -106,6 +106,7 @@ enum Usage {
     static let summary = """
         usage: lvsh [--backend nft|iptables] [--config FILE] [--json] [--dry-run] [-c 'CMD; CMD' | -f FILE | WORD...]
                lvsh ipvsadm ARG...
+               lvsh import keepalived FILE [--config-id ID] [--groups] | lvsh import ipvsadm [FILE|-]
         Run `lvsh --help` for every option.
         """
 
@@ -179,6 +180,11 @@ enum OuterCommandLine {
     /// `lvsh [GLOBAL...] daemon [ARG...]`: the globals and the daemon's arguments, as one list for its parser.
     static func daemonArguments(_ args: [String]) -> [String]? {
         split(args, at: "daemon").map { $0.globals + $0.rest }
+    }
+
+    /// `lvsh [GLOBAL...] import ARG...`: import's own arguments (it takes no global option).
+    static func importArguments(_ args: [String]) -> [String]? {
+        split(args, at: "import").map(\.rest)
     }
 
     /// The arguments before and after `word` when it is the command word (the first that is not an option).

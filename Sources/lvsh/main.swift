@@ -40,6 +40,10 @@ if let rest = OuterCommandLine.daemonArguments(arguments) {
         Usage.fail("daemon: " + DaemonCommand.message(for: error), report: report)
     }
 }
+// `lvsh import keepalived|ipvsadm ...` reads files and prints; it never touches the kernel.
+if let rest = OuterCommandLine.importArguments(arguments) {
+    exit(ImportCommand.run(rest))
+}
 if let split = OuterCommandLine.ipvsadmSplit(arguments) {
     var options = SessionOptions()
     if !split.globals.isEmpty {
