@@ -40,7 +40,18 @@ public actor Controller {
     private final class Collected {
         var out = "", err = ""
         var writes: [FileWrite] = []
+        var confirmed = false
     }
+
+    /// `apply --confirm N` through the daemon: the desired state before it, restored when no
+    /// `confirm` comes within N seconds (Junos's commit confirmed, as without a daemon).
+    private struct PendingRollback {
+        var previous: ManagedState
+        var id: Int
+        var timer: Task<Void, Never>
+    }
+    private var pendingRollback: PendingRollback?
+    private var rollbackCount = 0
 
     /// The Prometheus registry the metrics server emits (kernel series refreshed at each scrape).
     private let metrics = KernelMetrics(registry: PrometheusCollectorRegistry())
@@ -247,11 +258,10 @@ public actor Controller {
         guard let before = desired else {
             return ControlReply(code: LVSError.Code.failed.rawValue, err: "lvsh daemon is still starting; try again\n")
         }
-        if request.confirm != nil {
-            // The rollback timer would have to live in the daemon (DESIGN.md); until it does, say so.
-            return ControlReply(code: LVSError.Code.badInput.rawValue,
-                                err: "apply --confirm is not available while lvsh daemon runs; apply without it (the daemon keeps the previous state in its file until you save)\n")
-        }
+        // The rollback timer is the daemon's: the batch itself runs without one.
+        var request = request
+        let confirmSeconds = request.confirm
+        request.confirm = nil
         let info = (try? session.control.info()) ?? IPVSInfo(version: 0, connectionTableSize: 0)
         let model = DesiredKernel(before, info: info, backendName: "desired")
         let collected = Collected()
@@ -263,8 +273,19 @@ public actor Controller {
         front.healthStatus = { status }
         front.files = request.files
         front.writeFile = { (w: FileWrite) throws(LVSError) in collected.writes.append(w) }
+        let pending = pendingRollback != nil
+        front.confirmPending = {
+            guard pending else { return "nothing to confirm: no apply --confirm is pending here\n" }
+            collected.confirmed = true
+            return "confirmed: the applied state stays\n"
+        }
         let code = front.runBatch(request.text, name: request.name)
         var reply = ControlReply(code: code, out: collected.out, err: collected.err, writes: collected.writes)
+        if collected.confirmed, let p = pendingRollback {
+            p.timer.cancel()
+            pendingRollback = nil
+            logger.notice("confirm: the state applied with --confirm stays")
+        }
         guard code == 0, !request.dryRun, !request.check else { return reply }
         let after = model.state(health: front.health ?? before.health, before: before)
         var options = ApplyOptions()
@@ -284,12 +305,56 @@ public actor Controller {
             rememberWritten()
             scheduler.update(monitor.probes)
             log(report, what: "batch from \(request.name)", target: "the desired state")
+            if let seconds = confirmSeconds, !report.plan.isEmpty { armRollback(to: before, seconds: seconds, reply: &reply) }
         } catch {
             monitor = previous
             reply.code = error.code.rawValue
             reply.err += error.message + "\n"
         }
         return reply
+    }
+
+    /// Keeps `previous` to restore in `seconds` unless `confirm` comes first; an earlier pending
+    /// rollback keeps its older state (the one before the first unconfirmed apply) and its timer.
+    private func armRollback(to previous: ManagedState, seconds: Int, reply: inout ControlReply) {
+        if pendingRollback == nil {
+            rollbackCount += 1
+            let id = rollbackCount
+            let timer = Task { [weak self] in
+                try? await Task.sleep(for: .seconds(seconds))
+                guard !Task.isCancelled else { return }
+                await self?.rollBack(id)
+            }
+            pendingRollback = PendingRollback(previous: previous, id: id, timer: timer)
+        }
+        reply.err += "lvsh daemon restores the previous state in \(seconds) s unless `lvsh confirm` comes first\n"
+        logger.notice("apply --confirm \(seconds): the previous state comes back unless confirmed")
+    }
+
+    /// The confirm timer ran out: the desired state before the unconfirmed apply goes back to the
+    /// kernel (pruning what the apply added), and becomes the desired state again.
+    private func rollBack(_ id: Int) {
+        guard let pending = pendingRollback, pending.id == id else { return }
+        pendingRollback = nil
+        logger.warning("no `lvsh confirm` in time: restoring the state from before the apply")
+        var options = ApplyOptions()
+        options.prune = true
+        let previous = monitor
+        do throws(LVSError) {
+            monitor = try reconfigured(pending.previous)
+            let report = try ApplyRunner(session: session, options: options).apply(effective(pending.previous), label: "the state before the unconfirmed apply")
+            log(report, what: "rollback", target: "the state before the unconfirmed apply")
+            if report.failure != nil {
+                monitor = previous
+                return
+            }
+            desired = pending.previous
+            rememberWritten()
+            scheduler.update(monitor.probes)
+        } catch {
+            monitor = previous
+            logger.error("rollback failed", metadata: ["error": "\(error.message)"])
+        }
     }
 
     /// The end of a graceful stop: the kernel stays as it is; only the pid file goes.

@@ -51,6 +51,8 @@ public final class Session {
     public var health: HealthConfig?
     /// The daemon's view of its real servers' health (`show health`); nil outside the daemon.
     public var healthStatus: (() -> [RealHealthStatus])?
+    /// `confirm` inside lvsh daemon: the daemon keeps the pending rollback, not /run/lvsh's files.
+    public var confirmPending: (() -> String)?
     /// Files the front read and sent with its batch (`apply FILE`, `load FILE`), by the path it names.
     public var files: [String: String] = [:]
     /// Sends a writing batch to the namespace's daemon, when one runs (set by the executable): the

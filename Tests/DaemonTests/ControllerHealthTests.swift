@@ -118,6 +118,52 @@ struct ControllerHealthTests {
     }
 }
 
+@Suite("apply --confirm through the daemon", .serialized)
+struct ControllerConfirmTests {
+    static let more = ControllerHealthTests.file + "\nreal tcp 10.0.0.1:80 10.1.0.3 nat weight 1\n"
+
+    func apply(_ controller: Controller, confirm: Int?) async -> ControlReply {
+        var options = SessionOptions()
+        options.apply.confirm = confirm
+        var request = ControlRequest(name: "-c", text: "apply /etc/more.lvsh", options: options)
+        request.files = ["/etc/more.lvsh": Self.more]
+        return await controller.handle(request)
+    }
+
+    func reals(_ kernel: CountingKernel) throws -> [String] {
+        try kernel.inner.table(.complete).services.flatMap { $0.realServers.map { "\($0.server.address)" } }.sorted()
+    }
+
+    @Test func withoutConfirmTheStateBeforeComesBack() async throws {
+        let kernel = CountingKernel()
+        let (controller, _) = try ControllerHealthTests().controller(kernel)
+        try await controller.start()
+        let reply = await apply(controller, confirm: 1)
+        #expect(reply.code == 0, "\(reply.err)")
+        #expect(reply.err.contains("unless `lvsh confirm`"))
+        #expect(try reals(kernel) == ["10.1.0.1", "10.1.0.2", "10.1.0.3"])
+        try await Task.sleep(for: .milliseconds(1600))
+        #expect(try reals(kernel) == ["10.1.0.1", "10.1.0.2"])
+        let desired = await controller.desired
+        #expect(desired?.services.first?.realServers.count == 2)
+        await controller.stop()
+    }
+
+    @Test func confirmKeepsTheAppliedState() async throws {
+        let kernel = CountingKernel()
+        let (controller, _) = try ControllerHealthTests().controller(kernel)
+        try await controller.start()
+        let nothing = await controller.handle(ControlRequest(name: "-c", text: "confirm"))
+        #expect(nothing.out.contains("nothing to confirm"))
+        _ = await apply(controller, confirm: 1)
+        let confirmed = await controller.handle(ControlRequest(name: "-c", text: "confirm"))
+        #expect(confirmed.code == 0 && confirmed.out.contains("confirmed"), "\(confirmed)")
+        try await Task.sleep(for: .milliseconds(1600))
+        #expect(try reals(kernel) == ["10.1.0.1", "10.1.0.2", "10.1.0.3"])
+        await controller.stop()
+    }
+}
+
 /// Writes a small file without Foundation.
 enum FileManagerless {
     static func write(_ text: String, to path: String) -> Bool {

@@ -143,7 +143,11 @@ enum SystemCommands {
     }
 
     @Sendable static func confirm(_ b: Bindings, _ session: Session) throws(LVSError) -> Int32 {
-        session.out(try RollbackWaiter.confirm(session.kernel))
+        if let daemon = session.confirmPending {
+            session.out(daemon())
+        } else {
+            session.out(try RollbackWaiter.confirm(session.kernel))
+        }
         return 0
     }
 
