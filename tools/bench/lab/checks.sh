@@ -208,7 +208,12 @@ weight_in() { in_ns "$1" ipvsadm -L -n -t "$2:80" | awk -v r="$3:80" '$1 == "->"
 # ICMP unreachable, so every probe fails at once (a host answering that it is gone).
 detect() {
     local ns=$1 vip=$2 real=$3 mode=$4 t0 t1
-    [ "$(weight_in "$ns" "$vip" "$real")" = 1 ] || fail "$real is not up in $ns before the failure"
+    if [ "$(weight_in "$ns" "$vip" "$real")" != 1 ]; then
+        # The tool already took it out (a false failure under load): no detection to time; the run goes on.
+        echo "$(date +%T) $ns: $real is not up before the failure; detection not measured" >&2
+        echo "no(was-down)"
+        return 0
+    fi
     in_ns peer sysctl -q -w net.ipv4.ip_forward=$([ "$mode" = refused ] && echo 1 || echo 0)
     t0=$(now)
     in_ns peer ip addr del "$real/32" dev d0
