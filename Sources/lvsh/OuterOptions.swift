@@ -46,6 +46,9 @@ struct OuterOptions: ParsableCommand {
     @Flag(help: "apply: also remove services, groups and sync daemons the file does not name.")
     var prune = false
 
+    @Flag(name: .customLong("exit-code"), help: "apply --check, show diff: exit 3 when changes are pending, 0 when in sync.")
+    var exitCode = false
+
     @Option(help: "apply: drain real servers that leave (weight 0, delete when idle or after SECONDS).")
     var drain: Int?
 
@@ -71,7 +74,7 @@ struct OuterOptions: ParsableCommand {
     }
 
     func run() throws {
-        let settings = OuterSettings(json: json, dryRun: dryRun, check: check, diff: diff, prune: prune, backend: backend,
+        let settings = OuterSettings(json: json, dryRun: dryRun, check: check, diff: diff, prune: prune, exitCode: exitCode, backend: backend,
                                      config: config, drain: drain, confirm: confirmSeconds, appliesFile: words.first == "apply")
         let options: SessionOptions
         do {

@@ -6,7 +6,7 @@ import Shell
 
 /// What the outer command line says, whichever parser read it.
 struct OuterSettings {
-    var json = false, dryRun = false, check = false, diff = false, prune = false
+    var json = false, dryRun = false, check = false, diff = false, prune = false, exitCode = false
     var backend: String?
     var config: String?
     var drain: Int?
@@ -21,6 +21,7 @@ struct OuterSettings {
         options.apply.check = check || dryRun
         options.apply.diff = diff
         options.apply.prune = prune
+        options.apply.exitCode = exitCode
         options.apply.drain = drain
         options.apply.confirm = confirm
         if let config { options.configPath = config }
@@ -44,6 +45,7 @@ enum QuickPath {
         case "--check": \.check
         case "--diff": \.diff
         case "--prune": \.prune
+        case "--exit-code": \.exitCode
         default: nil
         }
     }

@@ -134,6 +134,24 @@ struct MixedBatchCLITests {
         #expect(!r.out.contains("timeout"), "\(r)")
     }
 
+    @Test("--exit-code: apply --check and show diff exit 3 while changes are pending, 0 in sync; without it 0 either way")
+    func exitCodeForCron() throws {
+        let ns = try Netns()
+        let f = try ns.file("g.lvsh", "group web vip 192.0.2.1 tcp 80\n")
+        let before = try ns.sh("nft -j list ruleset")
+        #expect(try Self.lvsh(ns, "apply", f, "--check", "--exit-code").status == 3)
+        #expect(try Self.lvsh(ns, "apply", f, "--check").status == 0)
+        #expect(try Self.lvsh(ns, "show", "diff", f, "--exit-code").status == 3)
+        #expect(try Self.lvsh(ns, "-c", "show diff \(f)", "--exit-code").status == 3)
+        #expect(try ns.sh("nft -j list ruleset") == before, "a check writes nothing")
+        #expect(try Self.lvsh(ns, "apply", f).status == 0)
+        #expect(try Self.lvsh(ns, "apply", f, "--check", "--exit-code").status == 0)
+        #expect(try Self.lvsh(ns, "show", "diff", f, "--exit-code").status == 0)
+        // A bad file is still 2, not 3.
+        let bad = try ns.file("bad.lvsh", "group web vip 192.0.2.300 tcp 80\n")
+        #expect(try Self.lvsh(ns, "apply", bad, "--check", "--exit-code").status == 2)
+    }
+
     @Test("an endless input (/dev/zero as a file, through load, or as standard input) is refused at a limit, nothing applied")
     func endlessInput() throws {
         let ns = try Netns()

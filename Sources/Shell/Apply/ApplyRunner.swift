@@ -17,6 +17,8 @@ public struct ApplyOptions: Sendable {
     public var drain: Int?
     /// Roll back automatically unless `lvsh confirm` runs within this many seconds.
     public var confirm: Int?
+    /// With --check (and `show diff`): exit 3 when changes are pending, 0 when in sync (cron jobs).
+    public var exitCode = false
     /// Services and groups to delete although the desired state does not prune (the daemon's).
     public var leaving = Leaving()
 
@@ -231,8 +233,11 @@ public struct ApplyRunner {
             if !options.json { session.err(failure.message + "\n") }
             return failure.code.rawValue
         }
-        return 0
+        return options.check && options.exitCode && !report.plan.isEmpty ? Self.pendingExitCode : 0
     }
+
+    /// `--exit-code`: changes are pending (DESIGN.md: 3 only with --exit-code).
+    public static let pendingExitCode: Int32 = 3
 
     /// Weight 0 for every real server that leaves (--drain): no new connections go to it while the
     /// open ones finish.

@@ -158,7 +158,7 @@ enum SystemCommands {
         let path = b.first("file")!
         let report = try ApplyRunner(session: session, options: options).plan(path: path)
         session.out(report.diff.isEmpty ? "no differences: the kernel matches \(path)\n" : report.diff)
-        return 0
+        return session.options.apply.exitCode && !report.plan.isEmpty ? ApplyRunner.pendingExitCode : 0
     }
 
     @Sendable static func set(_ b: Bindings, _ ctx: ShowContext, _ options: SessionOptions) throws(LVSError) -> FileWrite {

@@ -8,7 +8,7 @@ public struct ControlRequest: Equatable, Sendable {
     public var text: String
     public var files: [String: String] = [:]
     public var json = false, dryRun = false
-    public var check = false, diff = false, prune = false
+    public var check = false, diff = false, prune = false, exitCode = false
     public var drain: Int?
     public var confirm: Int?
 
@@ -20,6 +20,7 @@ public struct ControlRequest: Equatable, Sendable {
         check = options.apply.check
         diff = options.apply.diff
         prune = options.apply.prune
+        exitCode = options.apply.exitCode
         drain = options.apply.drain
         confirm = options.apply.confirm
     }
@@ -32,6 +33,7 @@ public struct ControlRequest: Equatable, Sendable {
         o.apply.check = check
         o.apply.diff = diff
         o.apply.prune = prune
+        o.apply.exitCode = exitCode
         o.apply.drain = drain
         o.apply.confirm = confirm
         return o
@@ -87,6 +89,7 @@ public enum ControlWire {
         r.check = flags.contains("check")
         r.diff = flags.contains("diff")
         r.prune = flags.contains("prune")
+        r.exitCode = flags.contains("exit-code")
         r.drain = Int(f[4])
         r.confirm = Int(f[5])
         var i = 6
@@ -119,7 +122,7 @@ public enum ControlWire {
     }
 
     private static func flags(_ r: ControlRequest) -> String {
-        [(r.json, "json"), (r.dryRun, "dry-run"), (r.check, "check"), (r.diff, "diff"), (r.prune, "prune")]
+        [(r.json, "json"), (r.dryRun, "dry-run"), (r.check, "check"), (r.diff, "diff"), (r.prune, "prune"), (r.exitCode, "exit-code")]
             .filter(\.0).map(\.1).joined(separator: ",")
     }
 
