@@ -73,7 +73,12 @@ final class KernelMetrics {
     /// Prometheus text (swift-prometheus writes it) of the kernel's `table` against `desired`, the
     /// daemon's counters and the probes' series; `up` tells a real server's health.
     func text(table: IPVSTable, desired: ManagedState?, up: (RealReference) -> Bool, daemon: Controller.Counters) -> [UInt8] {
-        let scrape = Scrape()
+        // swift-prometheus copies a metric's whole family for each series it adds (quadratic: at
+        // 10,000 real servers a scrape did not finish in 120 s), so the series go into registries of
+        // `shard` real servers each, whose texts are then joined family by family.
+        let shard = 64
+        var scrapes = [Scrape()]
+        var inShard = 0
         let wanted = desired.map { d in
             Dictionary(d.services.map { ($0.service.key, Dictionary($0.realServers.map { ($0.server.identity, $0.server.weight) }, uniquingKeysWith: { a, _ in a })) },
                        uniquingKeysWith: { a, _ in a })
@@ -81,12 +86,19 @@ final class KernelMetrics {
         for s in table.services {
             let service = PlanDescription.name(s.service.key)
             let sl = [("service", service)]
+            let scrape = scrapes[scrapes.count - 1]
             scrape.counter("lvsh_service_connections", sl, s.stats.connections)
             scrape.counter("lvsh_service_packets_in", sl, s.stats.packetsIn)
             scrape.counter("lvsh_service_packets_out", sl, s.stats.packetsOut)
             scrape.counter("lvsh_service_bytes_in", sl, s.stats.bytesIn)
             scrape.counter("lvsh_service_bytes_out", sl, s.stats.bytesOut)
             for r in s.realServers {
+                if inShard == shard {
+                    scrapes.append(Scrape())
+                    inShard = 0
+                }
+                inShard += 1
+                let scrape = scrapes[scrapes.count - 1]
                 let rl = sl + [("address", r.server.address.description), ("port", String(r.server.port))]
                 scrape.counter("lvsh_real_connections", rl, r.stats.connections)
                 scrape.counter("lvsh_real_packets_in", rl, r.stats.packetsIn)
@@ -100,6 +112,7 @@ final class KernelMetrics {
                 scrape.gauge("lvsh_real_up", rl, up(RealReference(service: s.service.key, real: r.server.identity)) ? 1 : 0)
             }
         }
+        let scrape = scrapes[0]
         scrape.counter("lvsh_reconcile_runs", [], UInt64(daemon.reconcileRuns))
         scrape.counter("lvsh_drift_corrected", [], UInt64(daemon.driftCorrected))
         scrape.counter("lvsh_drift_seen", [], UInt64(daemon.driftSeen))
@@ -107,9 +120,49 @@ final class KernelMetrics {
         scrape.counter("lvsh_config_reloads", [("result", "failure")], UInt64(daemon.reloadFailures))
         scrape.counter("lvsh_kernel_writes", [], UInt64(daemon.writes))
         scrape.gauge("lvsh_config_last_reload_success_timestamp_seconds", [], Double(daemon.lastReloadSuccess))
+        var texts: [[UInt8]] = scrapes.map { s in
+            var out: [UInt8] = []
+            s.registry.emit(into: &out)
+            return out
+        }
+        var own: [UInt8] = []
+        registry.emit(into: &own)
+        texts.append(own)
+        return Self.joined(texts)
+    }
+
+    /// Prometheus texts of several registries as one: each family's HELP and TYPE once, then its
+    /// samples from every text in turn (the format wants a family's lines together).
+    static func joined(_ texts: [[UInt8]]) -> [UInt8] {
+        if texts.count == 1 { return texts[0] }
+        var order: [Substring] = []
+        var families: [Substring: (header: [Substring], samples: [Substring])] = [:]
+        for text in texts {
+            var current: Substring = ""
+            for line in String(decoding: text, as: UTF8.self).split(separator: "\n") {
+                if line.hasPrefix("# ") {
+                    // "# HELP name …" or "# TYPE name …": the family's name is the third word.
+                    current = line.split(separator: " ", maxSplits: 3).dropFirst(2).first ?? ""
+                }
+                if families[current] == nil {
+                    families[current] = ([], [])
+                    order.append(current)
+                }
+                if line.hasPrefix("# ") {
+                    if !families[current]!.header.contains(where: { $0.prefix(7) == line.prefix(7) }) { families[current]!.header.append(line) }
+                } else {
+                    families[current]!.samples.append(line)
+                }
+            }
+        }
         var out: [UInt8] = []
-        scrape.registry.emit(into: &out)
-        registry.emit(into: &out)
+        for name in order {
+            let f = families[name]!
+            for line in f.header + f.samples {
+                out += line.utf8
+                out.append(UInt8(ascii: "\n"))
+            }
+        }
         return out
     }
 

@@ -1,0 +1,57 @@
+@testable import Daemon
+import Engine
+import Glibc
+import LVSModel
+import Prometheus
+import Testing
+
+@Suite("Kernel series in Prometheus text")
+struct KernelMetricsTests {
+    /// 3 services × 100 real servers: more than one registry shard, joined family by family.
+    func text() -> String {
+        var services: [ServiceStatus] = []
+        for s in 0..<3 {
+            let key = ServiceKey.inet(.tcp, IPAddress(v4: 0x0a00_0001 + UInt32(s)), 80)
+            var status = ServiceStatus(service: VirtualService(key: key))
+            for r in 0..<100 {
+                var real = RealServerStatus(server: RealServer(address: IPAddress(v4: 0x0a01_0000 + UInt32(s * 100 + r)), port: 80,
+                                                               forwarding: .masquerade, weight: 1))
+                real.stats.connections = UInt64(r)
+                status.realServers.append(real)
+            }
+            services.append(status)
+        }
+        var desired = ManagedState()
+        desired.services = services
+        let metrics = KernelMetrics(registry: PrometheusCollectorRegistry())
+        let bytes = metrics.text(table: IPVSTable(services: services), desired: desired, up: { _ in true }, daemon: Controller.Counters())
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    @Test func everyFamilyOnceWithAllItsSamplesTogether() {
+        let lines = text().split(separator: "\n")
+        let types = lines.filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] }
+        #expect(types.count == Set(types).count, "a family's TYPE line appears more than once")
+        #expect(lines.filter { $0.hasPrefix("lvsh_real_weight{") }.count == 300)
+        #expect(lines.filter { $0.hasPrefix("lvsh_real_connections_total{") }.count == 300)
+        #expect(lines.filter { $0.hasPrefix("lvsh_service_connections_total{") }.count == 3)
+        // Samples follow their own family's TYPE line, never another's.
+        var family = ""
+        for line in lines {
+            if line.hasPrefix("# TYPE ") { family = String(line.split(separator: " ")[2]) } else if !line.hasPrefix("#") {
+                #expect(line.hasPrefix(family), "\(line) under \(family)")
+            }
+        }
+    }
+
+    @Test(.enabled(if: access("/usr/bin/promtool", X_OK) == 0, "needs promtool (Debian's prometheus package)"))
+    func promtoolAcceptsIt() throws {
+        let path = "/tmp/lvsh-metrics-\(getpid()).txt"
+        let f = try #require(fopen(path, "w"))
+        fputs(text(), f)
+        fclose(f)
+        defer { unlink(path) }
+        let status = system("/usr/bin/promtool check metrics < \(path) >/dev/null 2>&1")
+        #expect(status == 0)
+    }
+}
