@@ -387,9 +387,20 @@ public actor Controller {
         var options = ApplyOptions()
         options.drain = drainSeconds
         let previous = monitor
+        // What the daemon last made the kernel hold: the reload diffs from it without reading the
+        // table; should the kernel differ (drift not yet repaired), a write fails, nothing stays
+        // applied, and the reload reads the kernel after all.
+        options.assumedServices = desired.map { effective($0).services }
+        // A service or group the file no longer has goes (after its real servers drained).
+        if let desired { options.leaving = Leaving(from: desired, to: state) }
         do throws(LVSError) {
             monitor = try reconfigured(state)
-            let report = try ApplyRunner(session: session, options: options).apply(effective(state), label: file)
+            var report = try ApplyRunner(session: session, options: options).apply(effective(state), label: file)
+            if report.failure != nil && options.assumedServices != nil {
+                logger.notice("reload: the kernel differs from what the daemon wrote; reading it")
+                options.assumedServices = nil
+                report = try ApplyRunner(session: session, options: options).apply(effective(state), label: file)
+            }
             if report.failure != nil { monitor = previous } else { desired = state; rememberWritten() }
             scheduler.update(monitor.probes)
             log(report, what: "reload")

@@ -43,6 +43,10 @@ public struct Transaction {
         /// Nothing: a batch of entry edits only (`group NAME add|del ...`), which the backend checks
         /// against the kernel's groups as it applies them (see Candidate.defersGroupChecks).
         case nothing
+        /// Everything but the IPVS services, which are taken to be these: lvsh daemon's reload, the
+        /// one writer of the namespace, knows what it wrote (a 10,000-service read is a second in a
+        /// slow guest); when the kernel differs, a write fails and the daemon reads it all.
+        case assumingServices([ServiceStatus])
     }
 
     /// The kernel's state as read, before any change.
@@ -71,7 +75,7 @@ public struct Transaction {
         guard built == nil else { return }
         var c = base.candidate(readSysctl: kernel.readSysctl)
         c.autoSysctl = autoSysctl
-        c.defersGroupChecks = reads == .nothing
+        if case .nothing = reads { c.defersGroupChecks = true }
         built = c
     }
 
@@ -85,6 +89,7 @@ public struct Transaction {
         switch reads {
         case .everything: base = KernelState(reading: kernel)
         case .nothing: base = KernelState()
+        case .assumingServices(let services): base = KernelState(reading: kernel, services: services)
         }
         let writers = KernelWriters(ipvs: kernel.ipvs, marks: { () throws(LVSError) in try kernel.marks(true) },
                                     writeSysctl: kernel.writeSysctl)
@@ -159,6 +164,22 @@ public struct KernelState: Sendable {
 
     /// Nothing read (a batch of entry edits only): the backend checks those against the kernel.
     init() {}
+
+    init(reading kernel: KernelAccess, services: [ServiceStatus]) {
+        do throws(LVSError) {
+            let control = try kernel.ipvs()
+            ipvs.table = IPVSTable(services: services)
+            ipvs.daemons = try control.daemons()
+            ipvs.timeouts = try control.timeouts()
+        } catch {
+            ipvsError = error
+        }
+        do throws(LVSError) {
+            groups = try kernel.marks(true).groups()
+        } catch {
+            groupsError = error
+        }
+    }
 
     init(reading kernel: KernelAccess) {
         do throws(LVSError) {

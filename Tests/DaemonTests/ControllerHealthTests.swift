@@ -100,6 +100,34 @@ struct ControllerHealthTests {
         await controller.stop()
     }
 
+    @Test func aReloadDiffsFromWhatTheDaemonWroteWithoutReadingTheTable() async throws {
+        let kernel = CountingKernel()
+        let (controller, dir) = try controller(kernel)
+        try await controller.start()
+        let path = dir + "/running.lvsh"
+        #expect(FileManagerless.write(Self.file.replacingOccurrences(of: "10.1.0.2 nat weight 5", with: "10.1.0.2 nat weight 6"), to: path))
+        let reads = kernel.tableReads, batches = kernel.batches.count
+        #expect(await controller.reload())
+        // One read at most: apply's read-back of the one service it touched (on the kernel a dump of
+        // that service's real servers; this fake answers it with its table).
+        #expect(kernel.tableReads <= reads + 1, "the reload read the table")
+        #expect(kernel.batches.count == batches + 1)
+        guard case .editRealServer(_, let r)? = kernel.batches.last?.first else {
+            Issue.record("expected one edit, got \(kernel.batches.last ?? [])")
+            return
+        }
+        #expect(r.address == IPAddress("10.1.0.2") && r.weight == 6)
+        // Drift the daemon has not repaired yet: the assumed table is wrong, the write fails, the
+        // reload reads the kernel and still ends where the file says.
+        _ = try kernel.inner.execute([.deleteRealServer(ServiceKey.inet(.tcp, IPAddress("10.0.0.1")!, 80),
+                                                        RealServerKey(address: IPAddress("10.1.0.2")!, port: 80))])
+        #expect(FileManagerless.write(Self.file.replacingOccurrences(of: "10.1.0.2 nat weight 5", with: "10.1.0.2 nat weight 7"), to: path))
+        #expect(await controller.reload())
+        let real = try kernel.inner.table(.complete).services.first?.realServers.first { $0.server.address == IPAddress("10.1.0.2") }
+        #expect(real?.server.weight == 7)
+        await controller.stop()
+    }
+
     @Test func aRefusedEditFallsBackToTheWholeTable() async throws {
         let kernel = CountingKernel()
         let (controller, _) = try controller(kernel)

@@ -19,6 +19,8 @@ public struct ApplyOptions: Sendable {
     public var confirm: Int?
     /// With --check (and `show diff`): exit 3 when changes are pending, 0 when in sync (cron jobs).
     public var exitCode = false
+    /// The IPVS services the kernel is taken to hold instead of reading them (lvsh daemon's reload).
+    public var assumedServices: [ServiceStatus]?
     /// Services and groups to delete although the desired state does not prune (the daemon's).
     public var leaving = Leaving()
 
@@ -119,7 +121,8 @@ public struct ApplyRunner {
 
     /// Writers hold the namespace's lock from reading the kernel to the last write.
     private func transaction() throws(LVSError) -> Transaction {
-        var tx = try Transaction(session.kernel, reads: .everything, writing: !options.check,
+        let reads: Transaction.Reads = options.assumedServices.map { .assumingServices($0) } ?? .everything
+        var tx = try Transaction(session.kernel, reads: reads, writing: !options.check,
                                  autoSysctl: session.options.autoSysctl, failAtStep: session.options.failStep)
         if let e = tx.base.groupsError { throw e }
         tx.wording = LVSHWording()
