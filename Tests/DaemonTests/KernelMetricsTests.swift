@@ -1,6 +1,7 @@
 @testable import Daemon
 import Engine
 import Glibc
+import Health
 import LVSModel
 import Prometheus
 import Testing
@@ -24,6 +25,12 @@ struct KernelMetricsTests {
         var desired = ManagedState()
         desired.services = services
         let metrics = KernelMetrics(registry: PrometheusCollectorRegistry())
+        // 1,000 failing addresses, the first one twice.
+        for n in [0] + Array(0..<1000) {
+            let key = ProbeKey(probe: .tcp, address: IPAddress(v4: 0x0a02_0000 + UInt32(n)), port: 80, timeoutMilliseconds: 1000)
+            metrics.record(ProbeReport(key: key, result: ProbeResult(ok: false, reason: "refused", at: HealthTime(milliseconds: 0)),
+                                       durationNanoseconds: 1000, latenessNanoseconds: 0))
+        }
         let bytes = metrics.text(table: IPVSTable(services: services), desired: desired, up: { _ in true }, daemon: Controller.Counters())
         return String(decoding: bytes, as: UTF8.self)
     }
@@ -35,6 +42,9 @@ struct KernelMetricsTests {
         #expect(lines.filter { $0.hasPrefix("lvsh_real_weight{") }.count == 300)
         #expect(lines.filter { $0.hasPrefix("lvsh_real_connections_total{") }.count == 300)
         #expect(lines.filter { $0.hasPrefix("lvsh_service_connections_total{") }.count == 3)
+        let failures = lines.filter { $0.hasPrefix("lvsh_check_failures_total{") }
+        #expect(failures.count == 1000)
+        #expect(failures.contains { $0.contains("address=\"10.2.0.0\"") && $0.hasSuffix(" 2") })
         // Samples follow their own family's TYPE line, never another's.
         var family = ""
         for line in lines {

@@ -45,7 +45,15 @@ final class KernelMetrics {
     private var durations: [String: DurationHistogram] = [:]
     private lazy var lateness = registry.makeDurationHistogram(descriptor: Self.descriptor("lvsh_check_lateness_seconds"),
                                                                buckets: Self.durationBuckets)
-    private var failures: [[String]: Counter] = [:]
+    /// Failed probes by what was probed: counted here and put into each scrape's registries, since
+    /// a series added to the daemon's registry for each newly failing address costs a copy of the
+    /// whole family (10,000 failing real servers stalled the daemon).
+    private var failures: [FailureKey: UInt64] = [:]
+    private struct FailureKey: Hashable {
+        var kind: String
+        var address: IPAddress?
+        var port: UInt16
+    }
     static let durationBuckets: [Duration] = [.milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
                                               .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
                                               .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10)]
@@ -59,11 +67,7 @@ final class KernelMetrics {
         histogram.recordNanoseconds(report.durationNanoseconds)
         lateness.recordNanoseconds(max(0, report.latenessNanoseconds))
         guard !report.result.ok else { return }
-        let labels = [("kind", kind), ("address", report.key.address?.description ?? ""), ("port", String(report.key.port))]
-        let key = labels.flatMap { [$0.0, $0.1] }
-        let counter = failures[key] ?? registry.makeCounter(descriptor: Self.descriptor("lvsh_check_failures_total"), labels: labels)
-        failures[key] = counter
-        counter.increment()
+        failures[FailureKey(kind: kind, address: report.key.address, port: report.key.port), default: 0] += 1
     }
 
     init(registry: PrometheusCollectorRegistry) {
@@ -111,6 +115,11 @@ final class KernelMetrics {
                 if let w = wanted[s.service.key]?[r.server.identity] { scrape.gauge("lvsh_real_desired_weight", rl, Double(w)) }
                 scrape.gauge("lvsh_real_up", rl, up(RealReference(service: s.service.key, real: r.server.identity)) ? 1 : 0)
             }
+        }
+        for (n, (key, count)) in failures.enumerated() {
+            if n % (shard * 10) == 0 { scrapes.append(Scrape()) }
+            scrapes[scrapes.count - 1].counter("lvsh_check_failures", [("kind", key.kind), ("address", key.address?.description ?? ""),
+                                                                        ("port", String(key.port))], count)
         }
         let scrape = scrapes[0]
         scrape.counter("lvsh_reconcile_runs", [], UInt64(daemon.reconcileRuns))
