@@ -1,6 +1,6 @@
 #!/bin/bash
 # Differential test of `lvsh import keepalived`: every sample of Debian's keepalived package that has
-# virtual servers is loaded by keepalived itself (checker process only, its checkers removed from a
+# virtual servers, and tools/lab/corpus/keepalived/*.conf (every LVS feature ipvsadm -S shows), is loaded by keepalived itself (checker process only, its checkers removed from a
 # copy, so it adds every real server at once) in one network namespace, and imported by lvsh and
 # applied in another; `ipvsadm -S -n`, sorted, must be identical.
 # keepalived runs only here, inside the user-mode-linux guest's namespaces, never on the host.
@@ -65,7 +65,8 @@ settle() {
 }
 
 n=0 failed=()
-for f in "$samples"/keepalived.conf.*; do
+corpus=$(cd "$(dirname "$0")/../../corpus/keepalived" && pwd)
+for f in "$samples"/keepalived.conf.* "$corpus"/*.conf; do
     grep -q '^[[:space:]]*virtual_server[[:space:]]' "$f" || continue
     name=$(basename "$f")
     n=$((n + 1))
@@ -96,6 +97,6 @@ for f in "$samples"/keepalived.conf.*; do
     fi
     ip netns del $ka; ip netns del $lv
 done
-[ $n -ge 10 ] || fail "only $n samples with virtual servers found in $samples"
+[ $n -ge 11 ] || fail "only $n samples with virtual servers found in $samples"
 [ ${#failed[@]} = 0 ] || fail "${#failed[@]} of $n samples differ: ${failed[*]}"
 echo "ok: $n samples identical"
