@@ -11,14 +11,14 @@ public enum NFTMarkRules {
         var scan = MarkRuleScan()
         struct Chain { var hook: String?; var type: String?; var prio: Int? }
         var chains: [String: Chain] = [:]
-        var rules: [(key: String, table: String, family: String, chain: String, expr: [JSONValue], handle: Int)] = []
+        var rules: [(key: String, table: String, family: String, chain: String, expr: [JSONValue], handle: Int, comment: String?)] = []
         for item in items {
             if let c = item["chain"] {
                 let key = "\(c["family"]?.string ?? "") \(c["table"]?.string ?? "") \(c["name"]?.string ?? "")"
                 chains[key] = Chain(hook: c["hook"]?.string, type: c["type"]?.string, prio: c["prio"]?.int)
             } else if let r = item["rule"] {
                 let family = r["family"]?.string ?? "", table = r["table"]?.string ?? "", chain = r["chain"]?.string ?? ""
-                rules.append(("\(family) \(table) \(chain)", table, family, chain, r["expr"]?.array ?? [], r["handle"]?.int ?? 0))
+                rules.append(("\(family) \(table) \(chain)", table, family, chain, r["expr"]?.array ?? [], r["handle"]?.int ?? 0, r["comment"]?.string))
             }
         }
         // Plain jumps (`jump NAME` alone) let a regular chain count as its caller.
@@ -52,7 +52,8 @@ public enum NFTMarkRules {
             if r.family == "inet" && r.table == "lvsh" { continue }
             if skipping.contains("\(r.family) \(r.table)") { continue }
             guard r.expr.contains(where: { isMarkSet($0) }) || r.expr.contains(where: { $0["xt"]?["name"]?.string == "MARK" }) else { continue }
-            let origin = "nft \(r.family) \(r.table) \(r.chain) handle \(r.handle)"
+            // nft -j gives no rule text: the handle (`nft -a list chain ...` shows it) and the comment say which.
+            let origin = "nft \(r.family) \(r.table) \(r.chain) handle \(r.handle)" + (r.comment.map { " (comment \"\($0)\")" } ?? "")
             var result = rule(r.expr, family: r.family, origin: origin)
             if case .success(let m) = result, let why = counts(r.key) {
                 result = .failure(.init(origin: origin, mark: m.mark, reason: why))

@@ -223,6 +223,7 @@ struct MarkAdoptionTests {
         #expect(r.groups[0].entries.map(\.description).contains("10.0.0.30 tcp 8080"))
         #expect(r.groups[0].entries.count == 3 + 2 + 4 + 1, "10.0.0.10 ×3, 10.0.0.11-12 tcp 80, 10.0.0.20/30 udp 53, 10.0.0.30")
         #expect(r.groups[1].entries.count == 2 && r.groups[1].families == [.v6])
+        #expect(r.origins["mark-1"]?.contains("nft inet lb vips handle 11 (comment \"old web\")") == true, "\(r.origins)")
         #expect(r.groups[2].entries == [Self.entry(nil, .udp, 5060...5061)])
         let unskipped = try NFTMarkRules.scan(json: Self.realNFT)
         #expect(unskipped.unexpressed.filter { $0.reason.contains("iptables extension") }.count == 2)
