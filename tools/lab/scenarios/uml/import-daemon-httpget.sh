@@ -8,6 +8,8 @@
 #  - rs1's server stopped: within interval x fall + timeout + 2 s (the guest's slowness) its weight is
 #    0 in `ipvsadm -S -n`, as keepalived with inhibit_on_failure does, and rs2 answers every request;
 #  - rs1's server back: its weight returns to 3 (rise 1).
+#  - a second virtual server (VIP:81 → the same servers' port 80) without inhibit_on_failure (keepalived's
+#    default: remove): rs1 leaves that service within the same bound and comes back with its weight.
 # timeout: 120
 . "${LAB_LIB:?run via tools/lab/uml/run}"
 need_lvsh
@@ -75,11 +77,41 @@ virtual_server $VIP 80 {
         }
     }
 }
+virtual_server $VIP 81 {
+    delay_loop 1
+    lb_algo wrr
+    lb_kind NAT
+    protocol TCP
+
+    real_server 10.0.11.11 80 {
+        weight 4
+        HTTP_GET {
+            url {
+                path /index.html
+                status_code 200
+            }
+            connect_timeout 1
+            retry 1
+        }
+    }
+    real_server 10.0.12.12 80 {
+        weight 1
+        HTTP_GET {
+            url {
+                path /index.html
+                status_code 200
+            }
+            connect_timeout 1
+            retry 1
+        }
+    }
+}
 EOF2
 "$LVSH" import keepalived keepalived.conf >site.lvsh 2>import.err || { cat import.err >&2; fail "import failed"; }
 cat site.lvsh
 grep -qx "check http-1 http path /index.html status 200 interval 1 timeout 1 rise 1 fall 2" site.lvsh || fail "the HTTP_GET checker was not carried as expected"
-grep -q "on-failure remove" site.lvsh && fail "inhibit_on_failure became on-failure remove"
+grep -q "^service tcp $VIP:80 .*on-failure remove" site.lvsh && fail "inhibit_on_failure became on-failure remove"
+grep -q "^service tcp $VIP:81 on-failure remove" site.lvsh || fail "no inhibit_on_failure did not become on-failure remove"
 echo "sysctl ip_forward 1" >>site.lvsh
 
 "$LVSH" daemon "$PWD/site.lvsh" 2>daemon.log &
@@ -95,11 +127,14 @@ wait_log() {
     cat daemon.log >&2
     fail "the daemon's log never said '$1'"
 }
-weight_of() { ipvsadm -S -n | awk -v r="-r $1:80" 'index($0, r) { for (i = 1; i <= NF; i++) if ($i == "-w") print $(i + 1) }'; }
+# weight_of ADDR [VPORT]: the real server's weight in service VIP:VPORT (80), "" when it is not in it.
+weight_of() { ipvsadm -S -n | awk -v s="-t $VIP:${2:-80} " -v r="-r $1:80" 'index($0, s) && index($0, r) { for (i = 1; i <= NF; i++) if ($i == "-w") print $(i + 1) }'; }
+# until_weight ADDR WEIGHT SECONDS [VPORT]: wait until the kernel has it; prints the milliseconds it took
+# by the clock (a count of polls would leave out each poll's own time, long in the guest).
 until_weight() {
-    local i
+    local i start=$(date +%s%N)
     for ((i = 0; i < $3 * 10; i++)); do
-        [ "$(weight_of "$1")" = "$2" ] && { echo "$i"; return 0; }
+        [ "$(weight_of "$1" "${4:-80}")" = "$2" ] && { echo $((($(date +%s%N) - start) / 1000000)); return 0; }
         sleep 0.1
     done
     ipvsadm -S -n >&2
@@ -112,14 +147,18 @@ wait_log "lvsh daemon ready"
 echo "== both up"
 until_weight 10.0.11.11 3 10 >/dev/null
 until_weight 10.0.12.12 2 10 >/dev/null
+until_weight 10.0.11.11 4 10 81 >/dev/null
+until_weight 10.0.12.12 1 10 81 >/dev/null
 for i in $(seq 6); do ask >/dev/null || fail "request $i failed with both servers up"; done
 
 echo "== rs1's server stops"
 kill "$rs1"
 t=$(until_weight 10.0.11.11 0 8)
-echo "weight 0 after $t tenths of a second (bound: interval 1 x fall 2 + timeout 1 = 3 s, +2 s for the guest)"
-[ "$t" -le 50 ] || fail "rs1 went to weight 0 only after $t tenths"
-ipvsadm -S -n | grep -q -- "-r 10.0.11.11:80 -m -w 0" || fail "rs1 is not in the service with weight 0 (inhibit_on_failure)"
+echo "weight 0 ${t} ms after the kill (bound: interval 1 x fall 2 + timeout 1 = 3 s, +2 s for the guest)"
+[ "$t" -le 5000 ] || fail "rs1 went to weight 0 only after $t ms"
+ipvsadm -S -n | grep -q -- "-a -t $VIP:80 -r 10.0.11.11:80 -m -w 0" || fail "rs1 is not in the service with weight 0 (inhibit_on_failure)"
+until_weight 10.0.11.11 "" 3 81 >/dev/null   # by now within the bound too (same checks, same start)
+echo "rs1 left $VIP:81 (no inhibit_on_failure: removed, as keepalived does)"
 for i in $(seq 6); do
     answer=$(ask) || fail "request $i failed after rs1's weight went to 0"
     [ "$answer" = rs2 ] || fail "request $i was answered by '$answer', not rs2"
@@ -130,7 +169,9 @@ rs1=$(http_server hg-rs1 10.0.11.11 rs1)
 _lab_pids+=("$rs1")
 wait_port hg-rs1 80
 t=$(until_weight 10.0.11.11 3 6)
-echo "weight 3 again after $t tenths of a second (rise 1 at interval 1)"
+echo "weight 3 again ${t} ms after the server came back (rise 1 at interval 1)"
+until_weight 10.0.11.11 4 6 81 >/dev/null
+echo "rs1 back in $VIP:81 with weight 4"
 kill -TERM "$daemon"
 wait "$daemon"
 echo "ok"

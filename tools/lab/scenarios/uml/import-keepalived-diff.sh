@@ -2,7 +2,8 @@
 # Differential test of `lvsh import keepalived`: every sample of Debian's keepalived package that has
 # virtual servers, and tools/lab/corpus/keepalived/*.conf (every LVS feature ipvsadm -S shows), is loaded by keepalived itself (checker process only, its checkers removed from a
 # copy, so it adds every real server at once) in one network namespace, and imported by lvsh and
-# applied in another; `ipvsadm -S -n`, sorted, must be identical.
+# applied in another; `ipvsadm -S -n`, sorted, and the real servers' thresholds (which -S leaves out)
+# must be identical.
 # keepalived runs only here, inside the user-mode-linux guest's namespaces, never on the host.
 # Files that cannot be identical, with the reason (none today):
 #   (keep this list empty unless keepalived itself refuses a sample)
@@ -64,6 +65,13 @@ settle() {
     return 1
 }
 
+# state NS: `ipvsadm -S -n` sorted, then each real server's thresholds after its service.
+state() {
+    in_ns "$1" ipvsadm -S -n | sort
+    in_ns "$1" ipvsadm -L -n --thresholds |
+        awk '/^(TCP|UDP|SCTP|FWM) / { s = $1 " " $2; next } /->/ && s != "" { print "threshold", s, $2, $3, $4 }' | sort
+}
+
 n=0 failed=()
 corpus=$(cd "$(dirname "$0")/../../corpus/keepalived" && pwd)
 for f in "$samples"/keepalived.conf.* "$corpus"/*.conf; do
@@ -80,11 +88,11 @@ for f in "$samples"/keepalived.conf.* "$corpus"/*.conf; do
     kpid=$!
     _lab_pids+=("$kpid")
     settle $ka || { cat "$name.keepalived.log" >&2; fail "$name: keepalived programmed nothing (or never settled)"; }
-    in_ns $ka ipvsadm -S -n | sort >"$name.keepalived"
+    state $ka >"$name.keepalived"
     kill -KILL "$kpid" 2>/dev/null; wait "$kpid" 2>/dev/null || true
     "$LVSH" import keepalived "$f" >"$name.lvsh" 2>"$name.import.err" || { cat "$name.import.err" >&2; fail "$name: lvsh import failed"; }
     in_ns $lv "$LVSH" apply "$name.lvsh" >"$name.apply.log" 2>&1 || { cat "$name.apply.log" >&2; fail "$name: lvsh apply failed"; }
-    in_ns $lv ipvsadm -S -n | sort >"$name.lvsh.save"
+    state $lv >"$name.lvsh.save"
     if ! diff -u --label keepalived --label lvsh "$name.keepalived" "$name.lvsh.save" >"$name.diff"; then
         if [ -n "${expected_differences[$name]:-}" ]; then
             echo "   differs, as documented: ${expected_differences[$name]}"
