@@ -46,6 +46,11 @@ public enum IPTablesMarkRules {
         }
         for r in rules {
             if r.chain == "LVSH" || isLVSHJump(r.words) { continue }
+            if target(r.words) == "CONNMARK", r.words.contains("--restore-mark") {
+                scan.unexpressed.append(.init(origin: "\(tool) \(r.table) \(r.chain): \(r.line)", mark: nil,
+                                              reason: "it sets packet marks from the connection's mark (CONNMARK --restore-mark), which lvsh groups cannot"))
+                continue
+            }
             guard target(r.words) == "MARK" else { continue }
             let origin = "\(tool) \(r.table) \(r.chain): \(r.line)"
             var result = rule(r.words, family: family, origin: origin)
