@@ -240,7 +240,9 @@ public struct Candidate {
             let name = family == .v4 ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding"
             guard let current = sysctls[name] ?? readSysctl(name), current != "1" else { continue }
             let prefix = at.map { "\($0): " } ?? ""
-            guard autoSysctl else {
+            // A `sysctl` line of the batch that says otherwise wins (so `show running-config` of a
+            // director with forwarding off applies back without a change).
+            guard autoSysctl, sysctls[name] == nil else {
                 warnings.append(prefix + "warning: \(name) is \(current): NAT real servers' replies cannot reach clients until it is 1 (`sysctl \(name) 1`)")
                 continue
             }

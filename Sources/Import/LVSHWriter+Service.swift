@@ -38,6 +38,10 @@ extension LVSHWriter {
         if let g = vs.granularity {
             if u.family == .v6, g.contains(".") {
                 warn(vs.place, "persistence_granularity \(g) is not carried: an IPv6 service takes a prefix length")
+            } else if case .group = vs.target {
+                // Seen in the lab (import-keepalived-diff.sh): keepalived 2.2.7 gives the kernel no
+                // netmask for the services of a virtual_server group (IPv4, IPv6, fwmark entries).
+                warn(vs.place, "persistence_granularity \(g) is not carried: keepalived 2.2.7 does not apply it to the services of a virtual_server group either (write `netmask \(g)` on the service to have it)")
             } else {
                 options += " netmask \(LVSHText.word(g))"
             }

@@ -110,6 +110,7 @@ enum Usage {
         usage: lvsh [--backend nft|iptables] [--config FILE] [--json] [--dry-run] [-c 'CMD; CMD' | -f FILE | WORD...]
                lvsh ipvsadm ARG...
                lvsh import keepalived FILE [--config-id ID] [--groups] | lvsh import ipvsadm [FILE|-]
+               lvsh [--backend nft|iptables] adopt [--take-over]
         Run `lvsh --help` for every option.
         """
 
@@ -188,6 +189,11 @@ enum OuterCommandLine {
     /// `lvsh [GLOBAL...] import ARG...`: import's own arguments (it takes no global option).
     static func importArguments(_ args: [String]) -> [String]? {
         split(args, at: "import").map(\.rest)
+    }
+
+    /// `lvsh [--backend X] adopt ARG...`: the global options before it and adopt's own arguments.
+    static func adoptArguments(_ args: [String]) -> (globals: [String], rest: [String])? {
+        split(args, at: "adopt")
     }
 
     /// The arguments before and after `word` when it is the command word (the first that is not an option).

@@ -44,6 +44,10 @@ if let rest = OuterCommandLine.daemonArguments(arguments) {
 if let rest = OuterCommandLine.importArguments(arguments) {
     exit(ImportCommand.run(rest))
 }
+// `lvsh adopt`: the live kernel as an lvsh configuration; it reads and prints, never writes.
+if let split = OuterCommandLine.adoptArguments(arguments) {
+    exit(AdoptCommand.run(globals: split.globals, split.rest))
+}
 if let split = OuterCommandLine.ipvsadmSplit(arguments) {
     var options = SessionOptions()
     if !split.globals.isEmpty {

@@ -42,7 +42,8 @@ struct ImportCLITests {
         ("include loop.conf\n", "include loop"),
     ])
     func bad(_ text: String, _ phrase: String) throws {
-        let conf = try Self.file(text.hasPrefix("include") ? "loop.conf" : "bad.conf", text)
+        // One file per case: the cases run in parallel.
+        let conf = try Self.file(text.hasPrefix("include") ? "loop.conf" : "bad-\(text.utf8.count).conf", text)
         let r = try CLILab.run([CLILab.lvsh, "import", "keepalived", conf])
         #expect(r.status == 2, "\(r)")
         #expect(r.err.contains(phrase), "\(r)")
@@ -55,6 +56,18 @@ struct ImportCLITests {
             let r = try CLILab.run([CLILab.lvsh, "import"] + args)
             #expect(r.status == 2, "\(args): \(r)")
             #expect(r.out.isEmpty, "\(args): \(r)")
+        }
+    }
+
+    @Test("adopt: --help is exit 0 on stdout; an unknown argument or global option is exit 2, before any kernel read")
+    func adoptUsage() throws {
+        let help = try CLILab.run([CLILab.lvsh, "adopt", "--help"])
+        #expect(help.status == 0 && help.out.hasPrefix("usage: lvsh [--backend nft|iptables] adopt [--take-over]"), "\(help)")
+        for args in [["adopt", "--bogus"], ["adopt", "extra"], ["--config", "/nonexistent", "adopt"], ["--backend", "pf", "adopt"]] {
+            let r = try CLILab.run([CLILab.lvsh] + args)
+            #expect(r.status == 2, "\(args): \(r)")
+            #expect(r.out.isEmpty, "\(args): \(r)")
+            #expect(r.err.hasPrefix("lvsh adopt: "), "\(args): \(r)")
         }
     }
 

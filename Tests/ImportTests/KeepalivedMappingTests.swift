@@ -118,6 +118,16 @@ struct KeepalivedMappingTests {
         #expect(state.services[0].service.timeout == 120 && state.services[0].service.persistenceEngine == "sip")
     }
 
+    @Test("persistence_granularity of a virtual_server group: not carried, as keepalived 2.2.7 applies none (seen in the lab)")
+    func groupGranularity() throws {
+        let conf = "virtual_server_group g {\n    10.0.0.1 80\n    2001:db8::1 80\n}\nvirtual_server group g {\n    lb_algo rr\n"
+            + "    persistence_timeout 60\n    persistence_granularity 255.255.255.0\n    protocol TCP\n" + Self.real() + "\n}\n"
+        let (r, _) = try imported(conf)
+        #expect(commands(r).filter { $0.hasPrefix("service ") } == ["service tcp 10.0.0.1:80 scheduler rr persistent 60",
+                                                                  "service tcp [2001:db8::1]:80 scheduler rr persistent 60"])
+        #expect(r.warnings.contains { $0.contains("keepalived 2.2.7 does not apply it to the services of a virtual_server group") })
+    }
+
     @Test("protocol SCTP; no protocol is UDP, as keepalived makes it, with a warning")
     func proto() throws {
         let (r, _) = try imported(vs(Self.real()).replacingFirst("protocol TCP", with: "protocol SCTP"))

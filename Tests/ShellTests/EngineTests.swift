@@ -68,6 +68,15 @@ struct EngineTests {
         #expect(host.ipvs.batches.count == 1)
     }
 
+    @Test("a `sysctl ip_forward 0` of the batch wins over auto-sysctl: warned, not overridden")
+    func explicitForwardingWins() {
+        let host = Host()
+        #expect(host.run("sysctl ip_forward 0\nservice tcp 10.0.0.5:80\nreal tcp 10.0.0.5:80 192.168.147.129 nat") == 0, "\(host.err)")
+        #expect(host.sysctls["net.ipv4.ip_forward"] == "0")
+        #expect(host.err.contains("warning: net.ipv4.ip_forward is 0"))
+        #expect(!host.err.contains("turning on"))
+    }
+
     @Test("a kernel refusal at any step k undoes steps 1..k-1: the kernel ends as it began")
     func undoAtEveryStep() {
         let setup = "group keep vip 10.9.9.9 udp 53\nservice tcp 10.0.0.9:80\nreal tcp 10.0.0.9:80 10.1.1.1 nat"

@@ -107,6 +107,11 @@ enum SystemCommands {
     /// The whole state as lvsh commands. Throws when any part of it cannot be read: an incomplete
     /// configuration, applied with --prune, would remove what it left out.
     static func configText(_ ctx: ShowContext) throws(LVSError) -> String {
+        try KernelConfiguration(reading: ctx).render()
+    }
+
+    /// The parts of the running configuration, read from `ctx`.
+    static func configParts(_ ctx: ShowContext) throws(LVSError) -> KernelConfiguration {
         var ipvs: IPVSState? = nil
         do throws(LVSError) {
             ipvs = try IPVSState(reading: ctx.ipvs())
@@ -121,8 +126,8 @@ enum SystemCommands {
         for spec in SysctlCatalog.all where spec.name.hasPrefix("net.ipv4.vs.") || needed.contains(spec.name) {
             if let v = ctx.sysctl(spec.name), !v.isEmpty { sysctls.append((spec.name, v)) }
         }
-        return RunningConfig.render(table: table, groups: groups, timeouts: ipvs?.timeouts, daemons: ipvs?.daemons ?? [], sysctls: sysctls,
-                                    health: ctx.health)
+        return KernelConfiguration(table: table, groups: groups, timeouts: ipvs?.timeouts, daemons: ipvs?.daemons ?? [],
+                                   sysctls: sysctls, health: ctx.health)
     }
 
     @Sendable static func save(_ b: Bindings, _ ctx: ShowContext, _ options: SessionOptions) throws(LVSError) -> FileWrite {
