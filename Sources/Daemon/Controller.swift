@@ -59,8 +59,9 @@ public actor Controller {
     /// Where `metrics listen` says to serve, as the desired state has it now.
     public var metricsListen: ListenAddress? { desired?.health.metricsListen }
 
-    /// A scrape: the kernel read now, then every series as Prometheus text.
-    public func scrape() -> [UInt8] {
+    /// A scrape: the kernel read now (on the actor, which owns the netlink socket), then every
+    /// series as Prometheus text, made off the actor from a snapshot.
+    public func scrape() async -> [UInt8] {
         var table = IPVSTable()
         do throws(LVSError) {
             table = try session.control.table(.complete)
@@ -69,12 +70,12 @@ public actor Controller {
             logger.error("metrics: the kernel could not be read", metadata: ["error": "\(error.message)"])
         }
         let monitor = self.monitor
-        let text = metrics.text(table: table, desired: desired, up: { ref in
+        let text = await KernelMetrics.text(table: table, desired: desired, up: { ref in
             switch monitor.state(of: ref) {
             case .down?, .disabled?: false
             case .up?, .unknown?, nil: true
             }
-        }, daemon: counters)
+        }, daemon: counters, failures: metrics.failures, own: metrics.registry)
         // The scrape's series are gone: give their memory back rather than keep the peak.
         _ = mallocTrim(0)
         return text

@@ -1,4 +1,5 @@
 import LVSModel
+import Synchronization
 import System
 
 /// The namespace's writer lock, held once per process. Nested holders — a batch that loads a file, the
@@ -6,28 +7,37 @@ import System
 /// has instead of waiting on their own descriptor for ever (flock locks per open file description, so
 /// a second open of the same file in the same process blocks like any other process would).
 package final class WriterLock {
-    /// Per runtime folder: the kernel lock and how many holders in this process share it. lvsh runs
-    /// batches on one thread; the daemon (step 7) serialises its writers through one Transaction queue.
-    nonisolated(unsafe) private static var held: [String: (lock: NamespaceLock, holders: Int)] = [:]
+    /// Per runtime folder: the kernel lock and how many holders in this process share it. Behind a
+    /// mutex: two daemons' controllers in one process (the tests) took it from two threads at once,
+    /// and the unguarded dictionary crashed.
+    private static let held = Mutex<[String: (lock: NamespaceLock, holders: Int)]>([:])
 
     private let path: String
 
     /// Takes the namespace's lock, or joins this process's hold of it.
     package init(_ dir: RuntimeDirectory, wait: Bool = true) throws(LVSError) {
         path = dir.path
-        if let entry = Self.held[path] {
-            Self.held[path] = (entry.lock, entry.holders + 1)
-        } else {
-            Self.held[path] = (try NamespaceLock(dir, wait: wait), 1)
+        // Taken inside the mutex: another thread of this process then joins this hold instead of
+        // opening a second descriptor, whose flock would wait on this one for ever.
+        let path = dir.path
+        try Self.held.withLock { (held) throws(LVSError) in
+            if let entry = held[path] {
+                held[path] = (entry.lock, entry.holders + 1)
+            } else {
+                // Made from the path alone, so that the lock belongs to the mutex's region.
+                held[path] = (try NamespaceLock(RuntimeDirectory(path: path), wait: wait), 1)
+            }
         }
     }
 
     /// Whether this process holds the lock of `dir` now (for tests and assertions).
-    static func isHeld(_ dir: RuntimeDirectory) -> Bool { held[dir.path] != nil }
+    static func isHeld(_ dir: RuntimeDirectory) -> Bool { held.withLock { $0[dir.path] != nil } }
 
     deinit {
-        guard let entry = Self.held[path] else { return }
-        // The last holder closes the descriptor, which releases the kernel's lock.
-        Self.held[path] = entry.holders > 1 ? (entry.lock, entry.holders - 1) : nil
+        Self.held.withLock { held in
+            guard let entry = held[path] else { return }
+            // The last holder closes the descriptor, which releases the kernel's lock.
+            held[path] = entry.holders > 1 ? (entry.lock, entry.holders - 1) : nil
+        }
     }
 }

@@ -9,7 +9,7 @@ import Testing
 @Suite("Kernel series in Prometheus text")
 struct KernelMetricsTests {
     /// 3 services × 100 real servers: more than one registry shard, joined family by family.
-    func text() -> String {
+    func text() async -> String {
         var services: [ServiceStatus] = []
         for s in 0..<3 {
             let key = ServiceKey.inet(.tcp, IPAddress(v4: 0x0a00_0001 + UInt32(s)), 80)
@@ -31,12 +31,12 @@ struct KernelMetricsTests {
             metrics.record(ProbeReport(key: key, result: ProbeResult(ok: false, reason: "refused", at: HealthTime(milliseconds: 0)),
                                        durationNanoseconds: 1000, latenessNanoseconds: 0))
         }
-        let bytes = metrics.text(table: IPVSTable(services: services), desired: desired, up: { _ in true }, daemon: Controller.Counters())
+        let bytes = await metrics.text(table: IPVSTable(services: services), desired: desired, up: { _ in true }, daemon: Controller.Counters())
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    @Test func everyFamilyOnceWithAllItsSamplesTogether() {
-        let lines = text().split(separator: "\n")
+    @Test func everyFamilyOnceWithAllItsSamplesTogether() async {
+        let lines = await text().split(separator: "\n")
         let types = lines.filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] }
         #expect(types.count == Set(types).count, "a family's TYPE line appears more than once")
         #expect(lines.filter { $0.hasPrefix("lvsh_real_weight{") }.count == 300)
@@ -55,10 +55,10 @@ struct KernelMetricsTests {
     }
 
     @Test(.enabled(if: access("/usr/bin/promtool", X_OK) == 0, "needs promtool (Debian's prometheus package)"))
-    func promtoolAcceptsIt() throws {
+    func promtoolAcceptsIt() async throws {
         let path = "/tmp/lvsh-metrics-\(getpid()).txt"
         let f = try #require(fopen(path, "w"))
-        fputs(text(), f)
+        fputs(await text(), f)
         fclose(f)
         defer { unlink(path) }
         let status = system("/usr/bin/promtool check metrics < \(path) >/dev/null 2>&1")

@@ -48,8 +48,8 @@ final class KernelMetrics {
     /// Failed probes by what was probed: counted here and put into each scrape's registries, since
     /// a series added to the daemon's registry for each newly failing address costs a copy of the
     /// whole family (10,000 failing real servers stalled the daemon).
-    private var failures: [FailureKey: UInt64] = [:]
-    private struct FailureKey: Hashable {
+    private(set) var failures: [FailureKey: UInt64] = [:]
+    struct FailureKey: Hashable, Sendable {
         var kind: String
         var address: IPAddress?
         var port: UInt16
@@ -76,7 +76,15 @@ final class KernelMetrics {
 
     /// Prometheus text (swift-prometheus writes it) of the kernel's `table` against `desired`, the
     /// daemon's counters and the probes' series; `up` tells a real server's health.
-    func text(table: IPVSTable, desired: ManagedState?, up: (RealReference) -> Bool, daemon: Controller.Counters) -> [UInt8] {
+    func text(table: IPVSTable, desired: ManagedState?, up: @Sendable (RealReference) -> Bool, daemon: Controller.Counters) async -> [UInt8] {
+        await Self.text(table: table, desired: desired, up: up, daemon: daemon, failures: failures, own: registry)
+    }
+
+    /// The scrape's text from a snapshot of the daemon's state: nonisolated, so that the daemon's
+    /// actor goes on with health results while 10,000 real servers' series are made (seconds of
+    /// CPU), and it yields after each shard, so that a one-CPU machine runs the actor in between.
+    static func text(table: IPVSTable, desired: ManagedState?, up: @Sendable (RealReference) -> Bool, daemon: Controller.Counters,
+                     failures: [FailureKey: UInt64], own registry: PrometheusCollectorRegistry) async -> [UInt8] {
         // swift-prometheus copies a metric's whole family for each series it adds (quadratic: at
         // 10,000 real servers a scrape did not finish in 120 s), so the series go into registries of
         // `shard` real servers each, whose texts are then joined family by family.
@@ -100,6 +108,7 @@ final class KernelMetrics {
                 if inShard == shard {
                     scrapes.append(Scrape())
                     inShard = 0
+                    await Task.yield()
                 }
                 inShard += 1
                 let scrape = scrapes[scrapes.count - 1]
