@@ -75,7 +75,7 @@ public struct LiveValues {
 
     /// ADDRESS:PORT, with IPv6 addresses in brackets as ipvsadm writes them.
     static func text(_ address: IPAddress, _ port: UInt16) -> String {
-        address.family == .v6 ? "[\(address)]:\(port)" : "\(address):\(port)"
+        address.endpoint(port)
     }
 
     /// tcp, udp or sctp, also abbreviated as the parser accepts it.

@@ -106,7 +106,7 @@ public struct DaemonService: Service {
     }
 
     static func endpoint(_ l: ListenAddress) -> String {
-        l.address.family == .v6 ? "[\(l.address)]:\(l.port)" : "\(l.address):\(l.port)"
+        l.address.endpoint(l.port)
     }
 
     /// Runs the daemon to its end from synchronous code (the executable's main): 0 after a signal

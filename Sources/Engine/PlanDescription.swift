@@ -41,6 +41,6 @@ package enum PlanDescription {
     }
 
     package static func endpoint(_ a: IPAddress, _ port: UInt16) -> String {
-        a.family == .v6 ? "[\(a)]:\(port)" : "\(a):\(port)"
+        a.endpoint(port)
     }
 }

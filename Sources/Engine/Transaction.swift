@@ -165,25 +165,17 @@ public struct KernelState: Sendable {
     /// Nothing read (a batch of entry edits only): the backend checks those against the kernel.
     init() {}
 
-    init(reading kernel: KernelAccess, services: [ServiceStatus]) {
+    /// Reads the kernel; with `services`, those stand for the IPVS table, which is not read.
+    init(reading kernel: KernelAccess, services: [ServiceStatus]? = nil) {
         do throws(LVSError) {
             let control = try kernel.ipvs()
-            ipvs.table = IPVSTable(services: services)
-            ipvs.daemons = try control.daemons()
-            ipvs.timeouts = try control.timeouts()
-        } catch {
-            ipvsError = error
-        }
-        do throws(LVSError) {
-            groups = try kernel.marks(true).groups()
-        } catch {
-            groupsError = error
-        }
-    }
-
-    init(reading kernel: KernelAccess) {
-        do throws(LVSError) {
-            ipvs = try IPVSState(reading: kernel.ipvs())
+            if let services {
+                ipvs.table = IPVSTable(services: services)
+                ipvs.daemons = try control.daemons()
+                ipvs.timeouts = try control.timeouts()
+            } else {
+                ipvs = try IPVSState(reading: control)
+            }
         } catch {
             ipvsError = error
         }

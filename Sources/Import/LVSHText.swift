@@ -13,18 +13,11 @@ enum LVSHText {
 
     /// An address as a real server or sorry server: `10.0.0.1:80`, `[2001:db8::1]:80`.
     static func endpoint(_ a: IPAddress, _ port: UInt16) -> String {
-        a.family == .v6 ? "[\(a)]:\(port)" : "\(a):\(port)"
+        a.endpoint(port)
     }
 
     /// Milliseconds as lvsh's SECONDS: "1.5".
-    static func seconds(_ ms: UInt32) -> String {
-        let whole = ms / 1000, fraction = ms % 1000
-        guard fraction != 0 else { return String(whole) }
-        var f = String(fraction)
-        f = String(repeating: "0", count: 3 - f.count) + f
-        while f.hasSuffix("0") { f.removeLast() }
-        return "\(whole).\(f)"
-    }
+    static func seconds(_ ms: UInt32) -> String { SecondsText.text(ms) }
 
     static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef")

@@ -254,3 +254,10 @@ extension IPAddress {
         return mask == expected ? len : nil
     }
 }
+
+extension IPAddress {
+    /// ADDRESS:PORT as ipvsadm and lvsh write it, an IPv6 address in brackets: `[2001:db8::1]:80`.
+    public func endpoint(_ port: UInt16) -> String {
+        family == .v6 ? "[\(self)]:\(port)" : "\(self):\(port)"
+    }
+}

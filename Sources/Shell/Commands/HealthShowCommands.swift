@@ -108,7 +108,7 @@ enum HealthShowCommands {
         r.group.map { "\($0) (\(serviceObject(r.ref.service)))" } ?? serviceObject(r.ref.service)
     }
 
-    static func endpoint(_ a: IPAddress, _ port: UInt16) -> String { a.family == .v6 ? "[\(a)]:\(port)" : "\(a):\(port)" }
+    static func endpoint(_ a: IPAddress, _ port: UInt16) -> String { a.endpoint(port) }
 
     static func jsonQuoted(_ s: String) -> String { TextBuffer.text { $0.jsonString(s) } }
 

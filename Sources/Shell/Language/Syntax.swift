@@ -288,14 +288,7 @@ public enum Seconds {
     }
 
     /// `1500` → "1.5": the shortest text `milliseconds` reads back.
-    public static func text(_ ms: UInt32) -> String {
-        let whole = ms / 1000, fraction = ms % 1000
-        guard fraction != 0 else { return String(whole) }
-        var f = String(fraction)
-        f = String(repeating: "0", count: 3 - f.count) + f
-        while f.hasSuffix("0") { f.removeLast() }
-        return "\(whole).\(f)"
-    }
+    public static func text(_ ms: UInt32) -> String { SecondsText.text(ms) }
 }
 
 /// Bytes written as hex digits.

@@ -81,9 +81,7 @@ enum HealthText {
         return w.isEmpty ? nil : w.joined(separator: " ")
     }
 
-    static func endpoint(_ a: IPAddress, _ port: UInt16) -> String {
-        a.family == .v6 ? "[\(a)]:\(port)" : "\(a):\(port)"
-    }
+    static func endpoint(_ a: IPAddress, _ port: UInt16) -> String { a.endpoint(port) }
 
     /// A word as the tokenizer reads it back: single quotes when it holds anything it would interpret.
     static func quoted(_ word: String) -> String {
