@@ -58,7 +58,9 @@ grep -q "metrics at http://127.0.0.1:9542/metrics" daemon.log || { cat daemon.lo
 
 echo "== traffic"
 for i in $(seq 10); do tcp_get mt-client $VIP 80 >/dev/null; done
-sleep 1
+# The kernel sums its per-CPU counters at each estimator tick (every 2 s): wait past one, so that the
+# scrape and ipvsadm, a moment apart, read the same sums (with 1 s, a tick between them gave 4 and 5).
+sleep 3
 
 echo "== a scrape, checked by promtool and against ipvsadm"
 scrape >metrics.txt
