@@ -32,4 +32,18 @@ struct GroupRedefinitionTests {
         #expect(host.run("group web vip 192.0.2.1 tcp 80,443") == 0)
         #expect(host.err.isEmpty)
     }
+
+    @Test("a batch is judged by its end: entries a later line adds back are not said to go")
+    func theBatchEndDecides() {
+        let host = Host()
+        #expect(host.run("group web vip 192.0.2.1,192.0.2.2 tcp 80,443") == 0)
+        // A saved configuration re-defines with the first clause, then adds the others.
+        #expect(host.run("group web vip 192.0.2.1 tcp 80,443 mark 1000\ngroup web add vip 192.0.2.2 tcp 80,443") == 0)
+        #expect(host.err.isEmpty, "\(host.err)")
+        #expect(host.run("group web vip 192.0.2.1 tcp 80\ngroup web add vip 192.0.2.2 tcp 80") == 0)
+        #expect(host.err == "t.lvsh:1:1: warning: group web: removes tcp 443 on 192.0.2.1, 192.0.2.2 (re-defining a group replaces its entries; `group web add ...` adds to them)\n")
+        // Removing the group afterwards is no accident to warn about.
+        #expect(host.run("group web vip 192.0.2.1 tcp 22\nno group web") == 0)
+        #expect(host.err.isEmpty, "\(host.err)")
+    }
 }

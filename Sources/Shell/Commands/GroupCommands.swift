@@ -87,10 +87,7 @@ enum GroupCommands {
             + (removed.isEmpty ? [] : ["removes " + PortGroupDifference.text(removed)])
         summary += changes.isEmpty ? " (the same entries)" : ": " + changes.joined(separator: "; ")
         try c.apply(.put(group), summary)
-        if !removed.isEmpty {
-            c.warn("group \(name): removes \(PortGroupDifference.text(removed)) (re-defining a group replaces its entries; "
-                   + "`group \(name) add ...` adds to them)")
-        }
+        if c.redefinedGroups[name] == nil { c.redefinedGroups[name] = (existing.entries, c.location) }
     }
 
     @Sendable static func add(_ b: Bindings, _ c: inout Candidate) throws(LVSError) {
