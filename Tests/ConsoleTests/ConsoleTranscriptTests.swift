@@ -169,4 +169,16 @@ import Testing
         let saved = (try? String(contentsOfFile: c.home + "/.lvsh_history", encoding: .utf8)) ?? ""
         #expect(saved.replacingOccurrences(of: "\\040", with: " ").contains("set pager off"), "history: \(saved)")
     }
+
+    @Test(.enabled(if: ConsoleTerminalTests.available, "needs root, tmux, ip and the lvsh binary"))
+    func pagerIsPAGERWhenSet() throws {
+        let addresses = (1...120).map { "10.1.\($0 / 100).\($0 % 100 + 1)" }.joined(separator: ",")
+        let c = try Console(setup: [["group", "big", "vip", addresses, "tcp", "80"]], environment: ["PAGER": "sed s/^/PAGED:/"])
+        defer { c.end() }
+        let paged = try c.run("show rules")
+        #expect(paged.hasPrefix("PAGED:table inet lvsh {") && paged.hasSuffix("PAGED:}\n"), "\(paged.prefix(200))")
+        // Short output, `| no-more`: not through the pager.
+        #expect(try c.run("show groups | count") == "1\n")
+        #expect(try c.run("show rules | no-more").hasPrefix("table inet lvsh {"))
+    }
 }
