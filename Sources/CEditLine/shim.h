@@ -46,6 +46,12 @@ static inline int lvsh_terminal_columns(int fd) {
     return ioctl(fd, TIOCGWINSZ, &ws) == 0 ? ws.ws_col : 0;
 }
 
+// The terminal's height, for the console's pager (0 when unknown).
+static inline int lvsh_terminal_rows(int fd) {
+    struct winsize ws;
+    return ioctl(fd, TIOCGWINSZ, &ws) == 0 ? ws.ws_row : 0;
+}
+
 // el_init with the C library's standard streams: Swift 6 refuses to read the mutable globals stdin/stdout.
 static inline EditLine *lvsh_el_init(const char *program) { return el_init(program, stdin, stdout, stderr); }
 

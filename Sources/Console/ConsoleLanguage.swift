@@ -2,7 +2,7 @@ import LVSModel
 import Shell
 
 /// What `?` prints and what TAB offers for a line, from the one command table (STYLE.md §6) plus the
-/// `| include REGEX` output filter that the batch runner adds after shows.
+/// output filters (`| include REGEX`, OutputFilter.table) that the batch runner applies after shows.
 public struct ConsoleLanguage {
     public let table: CommandTable<CommandAction>
     public let live: LiveValues
@@ -12,25 +12,22 @@ public struct ConsoleLanguage {
         self.live = live
     }
 
-    static let pipe = Leaf.word("|", help: "filter the output: | include REGEX")
-    static let include = Leaf.word("include", help: "keep the output lines that match")
-    static let regex = Leaf.value("regex", .regex, help: "a regular expression")
+    static let pipe = Leaf.word("|", help: "filter the output: include, exclude, begin, count, no-more")
     static let end = Leaf.word("<cr>", help: "run the command")
 
-    /// What may stand where the cursor is, after `words`.
+    /// What may stand where the cursor is, after `words`: the command's grammar, then after each `|`
+    /// the output filters' (OutputFilter.table), which may follow each other.
     func leaves(after words: [String]) -> [Leaf] {
-        if let bar = words.firstIndex(of: "|") {
-            switch words.count - bar - 1 {
-            case 0: return [Self.include]
-            case 1 where !words[bar + 1].isEmpty && "include".hasPrefix(words[bar + 1]): return [Self.regex]
-            case 2: return [Self.end]
-            default: return []
-            }
+        if let bar = words.lastIndex(of: "|") {
+            let stage = Array(words[(bar + 1)...])
+            var leaves = OutputFilter.table.next(after: stage)
+            if leaves.contains(Self.end) { leaves.append(Self.pipe) }
+            return leaves
         }
         var leaves = table.next(after: words)
         if leaves.contains(Self.end), case .success(let (command, _)) = table.parse(words) {
             switch command.handler {
-            case .show, .ipvsadm: leaves.append(Self.pipe)
+            case .show, .ipvsadm, .help: leaves.append(Self.pipe)
             default: break
             }
         }
@@ -41,7 +38,9 @@ public struct ConsoleLanguage {
     /// comment, and within a regular expression (`| include colou?r`).
     public func takesQuestionMarkLiterally(_ line: LineWords) -> Bool {
         if line.quote != nil || line.inComment { return true }
-        return !line.partial.isEmpty && leaves(after: line.words).contains(Self.regex)
+        return !line.partial.isEmpty && leaves(after: line.words).contains {
+            if case .value(_, .regex, _) = $0 { true } else { false }
+        }
     }
 
     /// The `?` key: each possible next word (or the words that start with the partial one) with its help.
@@ -87,7 +86,7 @@ public struct ConsoleLanguage {
             return leaves(after: words).compactMap { leaf -> String? in
                 if case .word(let w, _) = leaf, w != "<cr>", w.hasPrefix(partial) { return w }
                 return nil
-            }
+            }.sorted()
         }
         var out = table.complete(partial, after: words, live: { live.values($0, after: words) })
         if "|".hasPrefix(partial) && leaves(after: words).contains(Self.pipe) { out.append("|") }

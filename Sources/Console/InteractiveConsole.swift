@@ -20,7 +20,7 @@ public final class InteractiveConsole {
                 historyPath: String? = HistoryFile.path()) {
         self.session = session
         language = ConsoleLanguage(live: live ?? .kernel(session))
-        promptText = prompt ?? Prompt.text(backend: session.backendName, namespace: .current())
+        promptText = prompt ?? Prompt.text(host: Prompt.hostName(), backend: session.backendName, namespace: .current())
         self.historyPath = historyPath
     }
 
@@ -32,7 +32,12 @@ public final class InteractiveConsole {
             return session.runConsole()
         }
         self.editor = editor
-        defer { self.editor = nil }
+        let state = ConsoleState()
+        session.console = state
+        defer {
+            self.editor = nil
+            session.console = nil
+        }
         // Ctrl-C reaches the editor as a key rather than as SIGINT, so that it can drop just the line.
         // (The terminal's other signal keys, Ctrl-Z and Ctrl-\, go with it while a line is edited.)
         editor.command(["setty", "-d", "-isig"])
@@ -63,11 +68,29 @@ public final class InteractiveConsole {
                 guard line.contains(where: { !$0.isWhitespace }) else { continue }
                 // A completion leaves a space at the end; history keeps the command without it.
                 editor.remember(String(line.reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed()))
+                state.hold()
                 let (code, quit) = session.runConsoleLine(line)
+                show(state.release(), pager: state.pager && !state.pagerRefused)
                 last = code
                 if quit { return last }
             }
         }
+    }
+
+    /// Writes what a line printed (the session writes through once the hold is released), in order; its standard output through the pager when that is on and
+    /// the output is taller than the terminal (standard output a terminal: never into a file or pipe).
+    private func show(_ chunks: [(toError: Bool, text: String)], pager: Bool) {
+        let text = chunks.filter { !$0.toError }.map(\.text).joined()
+        let size = Pager.terminalSize(1)
+        guard pager, isatty(1) != 0, Pager.pages(rows: Pager.rows(text, width: size.columns), height: size.rows),
+              let first = chunks.firstIndex(where: { !$0.toError }) else {
+            for chunk in chunks { chunk.toError ? session.err(chunk.text) : session.out(chunk.text) }
+            return
+        }
+        // Errors said before the output come before the pager, the others after it.
+        for chunk in chunks[..<first] { session.err(chunk.text) }
+        if !Pager.run(text, argv: Pager.argv()) { session.out(text) }
+        for chunk in chunks[first...] where chunk.toError { session.err(chunk.text) }
     }
 
     private static func of(_ el: OpaquePointer?) -> InteractiveConsole? {

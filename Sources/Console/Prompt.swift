@@ -37,10 +37,11 @@ public enum NetworkNamespace: Equatable, Sendable {
     }
 }
 
-/// The console's prompt: `lvsh(nft)> `, and `lvsh(nft netns NAME)> ` away from the host's namespace,
-/// where a change would otherwise land somewhere the user did not expect.
+/// The console's prompt: `lvsh@HOST(nft)> `, and `lvsh@HOST(nft netns NAME)> ` away from the host's
+/// namespace, where a change would otherwise land somewhere the user did not expect. The host name
+/// says which director a terminal is on, as a router's CLI does.
 public enum Prompt {
-    public static func text(backend: String?, namespace: NetworkNamespace) -> String {
+    public static func text(host: String?, backend: String?, namespace: NetworkNamespace) -> String {
         var parts: [String] = []
         if let backend { parts.append(backend) }
         switch namespace {
@@ -48,17 +49,28 @@ public enum Prompt {
         case .named(let name): parts.append("netns \(name)")
         case .anonymous(let inode): parts.append("netns net:[\(inode)]")
         }
-        return parts.isEmpty ? "lvsh> " : "lvsh(\(parts.joined(separator: " ")))> "
+        let who = host.map { $0.isEmpty ? "lvsh" : "lvsh@\($0)" } ?? "lvsh"
+        return parts.isEmpty ? "\(who)> " : "\(who)(\(parts.joined(separator: " ")))> "
+    }
+
+    /// This host's name up to its first dot (as the shell prompt escape \h shows it); nil when it has none.
+    public static func hostName() -> String? {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return nil }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let short = name.split(separator: ".").first.map(String.init) ?? ""
+        return short.isEmpty ? nil : short
     }
 }
 
-/// Where the console keeps its history: $LVSH_HISTORY (empty: no file), else ~/.lvsh_history in the
-/// home directory of the effective user, so `sudo lvsh` never writes root's history into a user's home.
+/// Where the console keeps its history: $LVSH_HISTORY (empty: no file), else .lvsh_history in $HOME,
+/// else in the effective user's home directory from the password database (when HOME is unset).
 public enum HistoryFile {
     public static func path(environment: (String) -> String? = { getenv($0).map { String(cString: $0) } },
                             home: () -> String? = passwordHome) -> String? {
         if let explicit = environment("LVSH_HISTORY") { return explicit.isEmpty ? nil : explicit }
-        guard let dir = home() ?? environment("HOME"), !dir.isEmpty else { return nil }
+        let fromEnvironment = environment("HOME").flatMap { $0.isEmpty ? nil : $0 }
+        guard let dir = fromEnvironment ?? home(), !dir.isEmpty else { return nil }
         return dir.hasSuffix("/") ? dir + ".lvsh_history" : dir + "/.lvsh_history"
     }
 

@@ -29,6 +29,10 @@ public struct Candidate {
         }
     }
     private var preferredMarkSet = Set<UInt32>()
+    /// Groups that a `group NAME ...` re-defined, with their entries before the first re-definition and
+    /// where that stood: `finish()` says what the batch removed from them in the end (a later
+    /// `group NAME add ...` may put entries back, as a saved configuration does).
+    public var redefinedGroups: [String: (entries: [PortGroupEntry], at: SourceLocation?)] = [:]
     /// Where the command being run came from; stamped on its changes.
     public var location: SourceLocation?
     /// Reads a sysctl's current value, for undo.
@@ -235,6 +239,15 @@ public struct Candidate {
     /// What the whole batch needs and did not say: forwarding for NAT (unless auto-sysctl is off).
     /// Run after the last command, so that a `sysctl` line later in the file is seen first.
     public mutating func finish() {
+        for (name, before) in redefinedGroups.sorted(by: { $0.key < $1.key }) {
+            // A group the batch removed (`no group`) was removed on purpose.
+            guard let after = groups[name] else { continue }
+            let removed = PortGroupDifference.entries(before.entries, notIn: after.entries)
+            guard !removed.isEmpty else { continue }
+            warnings.append((before.at.map { "\($0): " } ?? "") + "warning: group \(name): removes \(PortGroupDifference.text(removed)) "
+                            + "(re-defining a group replaces its entries; `group \(name) add ...` adds to them)")
+        }
+        redefinedGroups = [:]
         for family in [IPAddress.Family.v4, .v6] {
             guard let at = forwardingNeeded[family] else { continue }
             let name = family == .v4 ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding"

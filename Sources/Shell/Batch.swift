@@ -118,7 +118,10 @@ struct Batch {
         case .quit, .include, .alone:
             return
         case .help:
-            c.outputs.append(.text(Catalog.help(p.bindings.all("topic"))))
+            let text = try at(p) { () throws(LVSError) in try Catalog.help(p.bindings.all("topic")) }
+            c.outputs.append(.text(p.filter?.apply(text) ?? text))
+        case .session(let action):
+            c.outputs.append(.text(try at(p) { () throws(LVSError) in try action(p.bindings, session) }))
         case .show(let render):
             let text = try render(p.bindings, context)
             c.outputs.append(.text(p.filter?.apply(text) ?? text))
@@ -269,6 +272,14 @@ struct Batch {
                 let language = try ipvsadm(p)
                 p.embedded = try at(p) { () throws(LVSError) in try language.parse(bindings.all("args")) }
             }
+            if let filter {
+                guard Self.prints(p) else {
+                    throw .badInput(located("'|' filters what show commands, ipvsadm listings and help print; `\(command.name)` prints "
+                                            + "no listing to filter (remove the '|' and what follows it)", input, file: file,
+                                            wordIndex: words.count))
+                }
+                if filter.refusesPager { session.console?.pagerRefused = true }
+            }
             switch command.handler {
             case .quit:
                 // `quit` ends the batch: what follows it is not run, as in the console.
@@ -300,7 +311,7 @@ struct Batch {
         case .ipvsadm: return p.embedded?.changesState ?? false
         case .alone: return ["apply", "confirm"].contains(p.command.name)
         case .show: return ["show running-config", "show health", "show checks"].contains(p.command.name)
-        case .help, .quit, .include: return false
+        case .help, .quit, .include, .session: return false
         }
     }
 
@@ -340,6 +351,15 @@ struct Batch {
         switch p.command.handler {
         case .change: return true
         case .ipvsadm: return p.embedded?.changesState ?? false
+        default: return false
+        }
+    }
+
+    /// Whether a command prints a listing that `|` can filter.
+    private static func prints(_ p: Parsed) -> Bool {
+        switch p.command.handler {
+        case .show, .help: return true
+        case .ipvsadm: return !(p.embedded?.changesState ?? true) && !(p.embedded?.readsInput ?? true)
         default: return false
         }
     }

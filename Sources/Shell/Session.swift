@@ -35,8 +35,10 @@ public struct SessionOptions: Sendable {
 /// One run of lvsh: where output goes, how the kernel is reached, and the faces that feed it commands.
 public final class Session {
     public let options: SessionOptions
-    public let out: (String) -> Void
-    public let err: (String) -> Void
+    private let writeOut: (String) -> Void
+    private let writeErr: (String) -> Void
+    /// The console's settings and its hold on a line's output; nil outside the console.
+    public var console: ConsoleState?
     public let control: any IPVSControl
     private var backend: (any MarkBackend)?
     let readSysctl: (String) -> String?
@@ -69,11 +71,21 @@ public final class Session {
         self.options = options
         self.control = control
         self.backend = backend
-        self.out = out
-        self.err = err
+        writeOut = out
+        writeErr = err
         self.readSysctl = readSysctl
         self.writeSysctl = writeSysctl
         self.runtime = runtime
+    }
+
+    /// Writes to standard output (held while the console holds the line's output, for its pager).
+    public func out(_ text: String) {
+        if console?.take(text, toError: false) != true { writeOut(text) }
+    }
+
+    /// Writes to standard error (held in order with standard output while the console holds it).
+    public func err(_ text: String) {
+        if console?.take(text, toError: true) != true { writeErr(text) }
     }
 
     /// The namespace as the engine reaches it.

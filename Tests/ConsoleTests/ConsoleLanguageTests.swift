@@ -50,7 +50,7 @@ import Testing
         // A whole command: run it, or filter its output.
         #expect(small.help(for: LineWords("sh gr ")) == """
               <cr>  run the command
-              |     filter the output: | include REGEX
+              |     filter the output: include, exclude, begin, count, no-more
 
             """)
         #expect(small.help(for: LineWords("no group ")) == "  GROUP  an existing group\n")
@@ -68,8 +68,22 @@ import Testing
     }
 
     @Test func questionMarkAfterThePipe() {
-        #expect(small.help(for: LineWords("show groups | ")) == "  include  keep the output lines that match\n")
-        #expect(small.help(for: LineWords("show groups | inc ")) == "  REGEX  a regular expression\n")
+        #expect(small.help(for: LineWords("show groups | ")) == """
+              include  keep the lines that match
+              exclude  drop the lines that match
+              begin    start at the first line that matches
+              count    count the lines
+              no-more  print without the console's pager
+
+            """)
+        #expect(small.help(for: LineWords("show groups | inc ")) == "  REGEX  a regular expression (Swift Regex syntax)\n")
+        // A whole filter: run, or filter again.
+        #expect(small.help(for: LineWords("show groups | include x ")) == """
+              <cr>  run the command
+              |     filter the output: include, exclude, begin, count, no-more
+
+            """)
+        #expect(small.help(for: LineWords("show groups | count | ")).contains("  no-more  "))
         // Inside a regular expression, in quotes or in a comment, `?` is just a character.
         #expect(small.takesQuestionMarkLiterally(LineWords("show groups | include colou")))
         #expect(small.takesQuestionMarkLiterally(LineWords("no group 'a")))
@@ -84,7 +98,10 @@ import Testing
         #expect(small.completions(for: LineWords("no group web")) == ["web2", "webfarm"])
         #expect(small.completions(for: LineWords("no group \"ma")) == ["mail"])
         #expect(small.completions(for: LineWords("service 10.0.0.1:80 scheduler w")) == ["wlc", "wrr"])
-        #expect(small.completions(for: LineWords("show groups | ")) == ["include"])
+        #expect(small.completions(for: LineWords("show groups | ")) == ["begin", "count", "exclude", "include", "no-more"])
+        #expect(small.completions(for: LineWords("show groups | e")) == ["exclude"])
+        #expect(small.completions(for: LineWords("show groups | include x ")) == ["|"])
+        #expect(small.completions(for: LineWords("show groups | count | n")) == ["no-more"])
         #expect(small.completions(for: LineWords("show groups ")) == ["|"])
         #expect(small.completions(for: LineWords("show # gr")) == [])
     }

@@ -1,3 +1,4 @@
+import Console
 import Foundation
 import Testing
 
@@ -35,7 +36,7 @@ import Testing
         let command = "env LVSH_HISTORY=\(history) ip netns exec \(ns) sh -c '\(Self.lvsh); echo \"lvsh exited $?\"; sleep 60'"
         let tmux = try Tmux(socket: "lvshtest-\(tag)", command: command)
         defer { tmux.kill() }
-        let prompt = "lvsh(nft netns \(ns))> "
+        let prompt = Prompt.text(host: Prompt.hostName(), backend: "nft", namespace: .named(ns))
         func count(_ text: String, in screen: String) -> Int { screen.components(separatedBy: text).count - 1 }
         let groupLine = "group webfarm vip 10.0.0.1 tcp 80 mark 1000"
 

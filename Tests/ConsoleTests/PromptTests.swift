@@ -3,13 +3,23 @@ import Foundation
 import Testing
 
 @Suite struct PromptTests {
-    @Test func promptShowsBackendAndNamespace() {
-        #expect(Prompt.text(backend: "nft", namespace: .initial) == "lvsh(nft)> ")
-        #expect(Prompt.text(backend: "iptables", namespace: .unknown) == "lvsh(iptables)> ")
-        #expect(Prompt.text(backend: "nft", namespace: .named("blue")) == "lvsh(nft netns blue)> ")
-        #expect(Prompt.text(backend: "nft", namespace: .anonymous(4026532177)) == "lvsh(nft netns net:[4026532177])> ")
-        #expect(Prompt.text(backend: nil, namespace: .initial) == "lvsh> ")
-        #expect(Prompt.text(backend: nil, namespace: .named("blue")) == "lvsh(netns blue)> ")
+    @Test func promptShowsHostBackendAndNamespace() {
+        #expect(Prompt.text(host: "lb1", backend: "nft", namespace: .initial) == "lvsh@lb1(nft)> ")
+        #expect(Prompt.text(host: "lb1", backend: "iptables", namespace: .unknown) == "lvsh@lb1(iptables)> ")
+        #expect(Prompt.text(host: "lb1", backend: "nft", namespace: .named("blue")) == "lvsh@lb1(nft netns blue)> ")
+        #expect(Prompt.text(host: "lb1", backend: "nft", namespace: .anonymous(4026532177)) == "lvsh@lb1(nft netns net:[4026532177])> ")
+        #expect(Prompt.text(host: "lb1", backend: nil, namespace: .initial) == "lvsh@lb1> ")
+        #expect(Prompt.text(host: "lb1", backend: nil, namespace: .named("blue")) == "lvsh@lb1(netns blue)> ")
+        // A host without a name: the prompt as before.
+        #expect(Prompt.text(host: nil, backend: "nft", namespace: .initial) == "lvsh(nft)> ")
+        #expect(Prompt.text(host: "", backend: nil, namespace: .initial) == "lvsh> ")
+    }
+
+    @Test func hostNameIsTheShortName() throws {
+        let name = try #require(Prompt.hostName())
+        #expect(!name.isEmpty && !name.contains("."))
+        let uts = try String(contentsOfFile: "/proc/sys/kernel/hostname", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(uts.hasPrefix(name))
     }
 
     @Test func namespaceIsNamedByTheFileThatIsTheSameNamespace() throws {
@@ -28,11 +38,16 @@ import Testing
         }
     }
 
-    @Test func historyFileIsPerUser() {
+    @Test func historyFileFollowsHomeOrLVSHHistory() {
+        // $HOME decides, whoever the password database says the user is (sudo -H, containers, tests).
         let env: [String: String] = ["HOME": "/home/ann"]
-        #expect(HistoryFile.path(environment: { env[$0] }, home: { "/root" }) == "/root/.lvsh_history")
-        #expect(HistoryFile.path(environment: { env[$0] }, home: { nil }) == "/home/ann/.lvsh_history")
-        #expect(HistoryFile.path(environment: { ["LVSH_HISTORY": "/tmp/h"][$0] }, home: { "/root" }) == "/tmp/h")
+        #expect(HistoryFile.path(environment: { env[$0] }, home: { "/root" }) == "/home/ann/.lvsh_history")
+        #expect(HistoryFile.path(environment: { ["HOME": "/tmp/t/"][$0] }, home: { "/root" }) == "/tmp/t/.lvsh_history")
+        // Without HOME (or with an empty one): the password database's home.
+        #expect(HistoryFile.path(environment: { _ in nil }, home: { "/root" }) == "/root/.lvsh_history")
+        #expect(HistoryFile.path(environment: { ["HOME": ""][$0] }, home: { "/root" }) == "/root/.lvsh_history")
+        #expect(HistoryFile.path(environment: { _ in nil }, home: { nil }) == nil)
+        #expect(HistoryFile.path(environment: { ["LVSH_HISTORY": "/tmp/h", "HOME": "/home/ann"][$0] }, home: { "/root" }) == "/tmp/h")
         // An empty LVSH_HISTORY keeps no file.
         #expect(HistoryFile.path(environment: { ["LVSH_HISTORY": ""][$0] }, home: { "/root" }) == nil)
     }

@@ -33,6 +33,17 @@ final class Tmux {
         return lines.joined(separator: "\n")
     }
 
+    /// The pane's scrollback and screen, trailing blank lines dropped: output taller than the pane.
+    func transcript() -> String {
+        let text = (try? tmux(["capture-pane", "-p", "-S", "-", "-t", "0"])) ?? ""
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        while let last = lines.last, last.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Forgets the scrollback (tmux's clear-history).
+    func clearHistory() throws { try tmux(["clear-history", "-t", "0"]) }
+
     /// The last line on screen: where the prompt and the line being edited are.
     func lastLine() -> String { screen().split(separator: "\n").last.map(String.init) ?? "" }
 

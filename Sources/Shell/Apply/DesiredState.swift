@@ -48,7 +48,7 @@ enum DesiredState {
                     candidate.wording = ipvsadm.wording
                     defer { candidate.wording = LVSHWording() }
                     for op in parsed.operations { try candidate.apply(op, "") }
-                case .show, .help, .quit, .write, .include, .alone:
+                case .show, .help, .quit, .write, .include, .alone, .session:
                     warnings.append("\(here): warning: `\(input.source)` is not configuration; apply ignores it")
                 }
             } catch {

@@ -5,7 +5,7 @@ import LVSModel
 public enum Catalog {
     public static let table = CommandTable<CommandAction>(
         GroupCommands.commands + ServiceCommands.commands + RealServerCommands.commands + HealthCommands.commands
-            + SettingsCommands.commands + ShowCommands.commands + HealthShowCommands.commands + SystemCommands.commands + sessionCommands)
+            + SettingsCommands.commands + ConsoleCommands.commands + ShowCommands.commands + HealthShowCommands.commands + SystemCommands.commands + sessionCommands)
 
     static let sessionCommands: [Command] = [
         Command(.sequence([.word("ipvsadm", help: "an ipvsadm command line, exactly as ipvsadm takes it"),
@@ -20,23 +20,12 @@ public enum Catalog {
         Command(.word("exit", help: "leave the console"), summary: "leave the console", handler: .quit),
     ]
 
-    /// `help`: every command's grammar and summary; with words, the matching commands with examples.
-    public static func help(_ topic: [String]) -> String {
+    /// `help`: every command form and its summary; with words, the forms they name, with examples.
+    public static func help(_ topic: [String]) throws(LVSError) -> String {
         // `help reference` prints the Markdown reference (docs/commands.md is this output).
         if topic == ["reference"] { return reference() }
-        let matching = table.commands.filter { c in
-            let name = c.name.split(separator: " ").map(String.init)
-            return zip(topic, name).allSatisfy { $1.hasPrefix($0) } && topic.count <= max(name.count, 1)
-        }
-        guard !matching.isEmpty else { return "no command starts with '\(Shown.word(topic.joined(separator: " ")))'; `help` lists them all\n" }
-        if topic.isEmpty {
-            let width = min(48, matching.map { $0.name.count }.max() ?? 0)
-            return "Commands (`help WORD` for details, `?` in the console for what may come next):\n"
-                + matching.map { "  " + $0.name.padding(width) + "  " + $0.summary }.joined(separator: "\n") + "\n"
-        }
-        return matching.map { c in
-            "\(c.usage)\n    \(c.summary)\n" + c.examples.map { "    e.g. \($0)\n" }.joined()
-        }.joined(separator: "\n")
+        let help = CommandHelp(table: table, footer: OutputFilter.helpText)
+        return topic.isEmpty ? help.overview() : try help.explain(topic)
     }
 
     /// The command reference in Markdown, generated from the table (README and docs).
@@ -45,6 +34,11 @@ public enum Catalog {
             + "`?` in the console and `help WORD` show the same.\n\n| command | what it does |\n|---|---|\n"
         for c in table.commands {
             out += "| `\(c.usage.replacingBars())` | \(c.summary) |\n"
+        }
+        out += "\nOutput filters follow show commands, ipvsadm listings and help after `|`; several may follow "
+            + "each other (`show rules | include tcp | count`).\n\n| filter | what it does |\n|---|---|\n"
+        for f in OutputFilter.table.commands {
+            out += "| `\\| \(f.usage)` | \(f.summary) |\n"
         }
         return out
     }

@@ -19,6 +19,8 @@ public enum CommandAction: Sendable {
     case alone(@Sendable (Bindings, Session) throws(LVSError) -> Int32)
     /// An ipvsadm command line: a change when it changes the table, a show otherwise.
     case ipvsadm
+    /// Changes the console session itself at its place in the batch (`set pager`); returns what to print.
+    case session(@Sendable (Bindings, Session) throws(LVSError) -> String)
     case help
     case quit
 }

@@ -78,7 +78,16 @@ enum GroupCommands {
             throw .badInput("group \(name) would change its mark from \(existing.mark) to \(mark), but \(ServiceReference.describe(bound.service.key, in: c)) balances its packets; remove the service first (`no service \(name)`), or keep the mark")
         }
         let group = PortGroup(name: name, mark: mark, entries: try parseEntries(b))
-        try c.apply(.put(group), existing == nil ? "add group \(name) mark \(mark)" : "replace the entries of group \(name)")
+        guard let existing else { return try c.apply(.put(group), "add group \(name) mark \(mark)") }
+        // Re-defining replaces the entries: say what goes (a shorter list drops ports silently otherwise).
+        let removed = PortGroupDifference.entries(existing.entries, notIn: group.entries)
+        let added = PortGroupDifference.entries(group.entries, notIn: existing.entries)
+        var summary = "replace the entries of group \(name)"
+        let changes = (added.isEmpty ? [] : ["adds " + PortGroupDifference.text(added)])
+            + (removed.isEmpty ? [] : ["removes " + PortGroupDifference.text(removed)])
+        summary += changes.isEmpty ? " (the same entries)" : ": " + changes.joined(separator: "; ")
+        try c.apply(.put(group), summary)
+        if c.redefinedGroups[name] == nil { c.redefinedGroups[name] = (existing.entries, c.location) }
     }
 
     @Sendable static func add(_ b: Bindings, _ c: inout Candidate) throws(LVSError) {

@@ -41,7 +41,7 @@ public enum Privilege {
 
     static func needsKernel(_ command: Command, _ bindings: Bindings, ipvsadm: (any EmbeddedLanguage)?) -> Bool {
         switch command.handler {
-        case .help, .quit: false
+        case .help, .quit, .session: false
         // Lines that do not parse count as not needing it: their error comes first.
         case .ipvsadm: (try? ipvsadm?.parse(bindings.all("args")))?.needsKernel ?? false
         // `show sysctl` reads /proc/sys, and IPVS only if it can; a script is only printed.

@@ -47,6 +47,8 @@ public struct CommandTable<Handler: Sendable>: Sendable {
     /// Each command's leading keyword, if it has one: a line is walked only through the commands
     /// its first word can start (a 50,000-line apply file would otherwise walk every command).
     private let leadingKeywords: [String?]
+    /// Every keyword that may start a command: what a first word abbreviates is judged against these.
+    private let firstWords: [String]
 
     public init(_ commands: [CommandSpec<Handler>]) {
         self.commands = commands
@@ -57,6 +59,7 @@ public struct CommandTable<Handler: Sendable>: Sendable {
             default: nil
             }
         }
+        firstWords = Abbreviations.first(of: commands.map(\.syntax))
     }
 
     /// `parse(_:)` for one of many commands: commands of a shape parsed before cost only their value
@@ -74,7 +77,7 @@ public struct CommandTable<Handler: Sendable>: Sendable {
         }
         let (result, checks) = matches(words)
         if memo.outcomes.count > 4096 { memo.outcomes.removeAll() }
-        memo.outcomes[shape] = ParseMemo.Outcome(checks: checks, result: result)
+        if let checks { memo.outcomes[shape] = ParseMemo.Outcome(checks: checks, result: result) }
         switch result {
         case .success(let (i, bindings))?: return .success((commands[i], bindings))
         case .failure(let f)?: return .failure(f)
@@ -144,18 +147,25 @@ public struct CommandTable<Handler: Sendable>: Sendable {
     }
 
     /// A walk that only looks for matches: the command's index and bindings, an ambiguity, or nil when
-    /// nothing matched; with the value checks it made (ParseMemo).
-    private func matches(_ words: [String]) -> (result: Result<(Int, Bindings), ParseFailure>?, checks: [ValueCheck]) {
+    /// nothing matched; with the value checks it made (ParseMemo), or nil when an abbreviation was judged
+    /// (that depends on every command's words at its place, which a shape does not record).
+    private func matches(_ words: [String]) -> (result: Result<(Int, Bindings), ParseFailure>?, checks: [ValueCheck]?) {
         var checks: [ValueCheck] = []
         var complete: [(Int, Walker.State)] = []
+        let abbreviations = abbreviations(words)
         for i in candidates(words[0]) {
-            let walker = Walker(words: words, recording: false)
+            let walker = Walker(words: words, recording: false, abbreviations: abbreviations)
             for end in walker.walk(commands[i].syntax, .init(position: 0)) where end.position == words.count {
                 complete.append((i, end))
             }
             checks += walker.checks
         }
-        return (best(complete).map { r in r.map { ($0.0, $0.1.bindings) } }, checks)
+        return (best(complete).map { r in r.map { ($0.0, $0.1.bindings) } }, abbreviations.consulted ? nil : checks)
+    }
+
+    /// The judge of abbreviations for one line of words.
+    private func abbreviations(_ words: [String]) -> Abbreviations {
+        Abbreviations(words: words, grammars: commands.map(\.syntax), first: firstWords)
     }
 
     /// The best complete match: exact keywords beat abbreviations; a tie between different commands is
@@ -177,9 +187,10 @@ public struct CommandTable<Handler: Sendable>: Sendable {
         var furthest = -1
         var refusals: [(Leaf, String?)] = []
         var frontier: [Leaf] = []
+        let abbreviations = abbreviations(words)
         for i in candidates {
             let spec = commands[i]
-            let walker = Walker(words: words)
+            let walker = Walker(words: words, abbreviations: abbreviations)
             for end in walker.walk(spec.syntax, .init(position: 0)) {
                 if end.position == words.count {
                     complete.append((i, end))
@@ -207,7 +218,7 @@ public struct CommandTable<Handler: Sendable>: Sendable {
         let keywords = unique(refusals.compactMap { r -> String? in if case .word(let w, _) = r.0 { return w } else { return nil } })
         let matching = keywords.filter { $0.hasPrefix(word) }
         if matching.count > 1 {
-            return .failure(ParseFailure(message: "'\(shown)' is ambiguous: it could be \(list(matching))", wordIndex: furthest))
+            return .failure(ParseFailure(message: Abbreviations.ambiguous(word, matching), wordIndex: furthest))
         }
         if let problem = refusals.compactMap(\.1).first {
             return .failure(ParseFailure(message: problem, wordIndex: furthest))
@@ -217,20 +228,33 @@ public struct CommandTable<Handler: Sendable>: Sendable {
             return .failure(ParseFailure(message: "unexpected '\(shown)': the command ends before it (quote a value that has spaces)", wordIndex: furthest))
         }
         let what = furthest == 0 ? "unknown command '\(shown)'" : "unexpected '\(shown)'"
+        // Only keywords could stand here: name the near ones rather than all of them.
+        if refusals.allSatisfy({ if case .word = $0.0 { true } else { false } }) {
+            let near = Wording.nearMisses(word, among: keywords)
+            if !near.isEmpty {
+                return .failure(ParseFailure(message: "\(what): did you mean \(Wording.list(near))?", wordIndex: furthest))
+            }
+            if furthest == 0 {
+                return .failure(ParseFailure(message: "\(what) (`help` lists the commands, `?` what may come next)", wordIndex: furthest))
+            }
+        }
         return .failure(ParseFailure(message: "\(what): expected \(list(expected))", wordIndex: furthest))
     }
 
-    /// What may follow the given complete words, with one line of help each (the `?` key).
+    /// What may follow the given complete words, with one line of help each (the `?` key): each word
+    /// once, with the help of the first command that offers it.
     public func next(after words: [String]) -> [Leaf] {
         var leaves: [Leaf] = []
         var endsHere = false
+        let abbreviations = abbreviations(words)
         for spec in commands {
-            let walker = Walker(words: words)
+            let walker = Walker(words: words, abbreviations: abbreviations)
             let ends = walker.walk(spec.syntax, .init(position: 0))
             if ends.contains(where: { $0.position == words.count }) && !words.isEmpty { endsHere = true }
             leaves += walker.frontier
         }
-        var result = unique(leaves)
+        var seen = Set<String>()
+        var result = leaves.filter { seen.insert($0.display).inserted }
         if endsHere { result.append(.word("<cr>", help: "run the command")) }
         return result
     }
@@ -251,13 +275,7 @@ public struct CommandTable<Handler: Sendable>: Sendable {
         return unique(out).sorted()
     }
 
-    private func list(_ items: [String]) -> String {
-        switch items.count {
-        case 0: "nothing more"
-        case 1: items[0]
-        default: items.dropLast().joined(separator: ", ") + " or " + items.last!
-        }
-    }
+    private func list(_ items: [String]) -> String { Wording.list(items) }
 }
 
 /// Renders grammar as text for help and the reference.

@@ -125,9 +125,18 @@ final class Walker {
     /// everything it found (see ParseMemo).
     var checks: [ValueCheck] = []
 
-    init(words: [String], recording: Bool = true) {
+    /// Judges abbreviations by the whole table (vtysh's rule); nil: any prefix of a keyword matches it.
+    let abbreviations: Abbreviations?
+
+    init(words: [String], recording: Bool = true, abbreviations: Abbreviations? = nil) {
         self.words = words
         self.recording = recording
+        self.abbreviations = abbreviations
+    }
+
+    /// Why the word at `position`, a prefix of `keyword`, does not stand for it here; nil when it does.
+    private func abbreviationProblem(_ position: Int, _ keyword: String) -> String? {
+        abbreviations?.problem(at: position, abbreviating: keyword)
     }
 
     /// Whether a word given for a keyword matches it: the keyword itself or a prefix of it
@@ -159,6 +168,10 @@ final class Walker {
                 if recording { refuse(state.position, .word(w, help: help), nil) }
                 return
             }
+            if !exact, let problem = abbreviationProblem(state.position, w) {
+                if recording { refuse(state.position, .word(w, help: help), problem) }
+                return
+            }
             var s = state
             s.position += 1
             s.bindings.given(w)
@@ -174,6 +187,10 @@ final class Walker {
                 let exact = token == w.word
                 guard exact || Walker.abbreviates(token, w.word) else {
                     if recording { refuse(state.position, .word(w.word, help: w.help), nil) }
+                    continue
+                }
+                if !exact, let problem = abbreviationProblem(state.position, w.word) {
+                    if recording { refuse(state.position, .word(w.word, help: w.help), problem) }
                     continue
                 }
                 var s = state
