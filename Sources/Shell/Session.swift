@@ -19,6 +19,9 @@ public struct SessionOptions: Sendable {
     public var autoSysctl = true
     /// The settings file (--config).
     public var configPath = Settings.defaultPath
+    /// What `save` with no FILE writes: the boot configuration, or the daemon's FILE.
+    public var bootConfigPath = SessionOptions.defaultBootConfig
+    public static let defaultBootConfig = "/etc/lvsh/running.lvsh"
     /// --check, --diff, --prune, --drain and --confirm of `apply`.
     public var apply = ApplyOptions()
     /// ipvsadm's language, for `lvsh ipvsadm` and `ipvsadm` lines (the executable registers it).
@@ -60,6 +63,9 @@ public final class Session {
     public var forward: ((ControlRequest) throws(LVSError) -> ControlReply)?
     /// Writes a file a batch made (`save FILE`): the daemon collects them for the front instead.
     public var writeFile: (FileWrite) throws(LVSError) -> Void = { (w: FileWrite) throws(LVSError) in try AtomicFile.write(w.contents, to: w.path) }
+    /// Where this session records its committed changes (archive and log); nil on fakes and inside the
+    /// daemon's batches (the daemon records what it commits).
+    public var history: ChangeHistory?
 
     public init(options: SessionOptions = SessionOptions(), control: any IPVSControl, backend: (any MarkBackend)? = nil,
                 out: @escaping (String) -> Void, err: @escaping (String) -> Void,
@@ -90,6 +96,7 @@ public final class Session {
                               out: { StandardStream.write($0, to: 1) }, err: err,
                               readSysctl: ProcSysctl.read, writeSysctl: ProcSysctl.write)
         session.needsPrivilege = true
+        session.history = .standard()
         return session
     }
 

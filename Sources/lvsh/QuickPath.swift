@@ -11,7 +11,7 @@ struct OuterSettings {
     var config: String?
     var drain: Int?
     var confirm: Int?
-    /// Whether the command is `apply FILE`, whose --dry-run is --check.
+    /// Whether the command is `apply FILE` or `rollback N`, whose --dry-run is --check.
     var appliesFile = false
 
     /// The session options: these flags, the settings file, and LVSH_FAIL_STEP.
@@ -62,7 +62,7 @@ enum QuickPath {
                 words.append(a)
             }
         }
-        settings.appliesFile = words.first == "apply"
+        settings.appliesFile = ["apply", "rollback"].contains(words.first ?? "")
         return (words, settings)
     }
 }
