@@ -17,6 +17,8 @@ public struct SessionOptions: Sendable {
     public var failStep: Int?
     /// Whether lvsh sets the sysctls a configuration needs (setting auto-sysctl).
     public var autoSysctl = true
+    /// Whether committed changes are archived, not only logged (setting archive).
+    public var archive = true
     /// The settings file (--config).
     public var configPath = Settings.defaultPath
     /// What `save` with no FILE writes: the boot configuration, or the daemon's FILE.
@@ -97,6 +99,7 @@ public final class Session {
                               readSysctl: ProcSysctl.read, writeSysctl: ProcSysctl.write)
         session.needsPrivilege = true
         session.history = .standard()
+        session.history?.archives = options.archive
         return session
     }
 

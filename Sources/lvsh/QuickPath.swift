@@ -27,6 +27,7 @@ struct OuterSettings {
         if let config { options.configPath = config }
         let settings = try Settings.load(options.configPath)
         options.autoSysctl = settings.autoSysctl
+        options.archive = settings.archive
         if options.backend == nil { options.backend = settings.backend }
         // Fault injection for tests: make the executor's step k fail (documented in the README).
         if let k = getenv("LVSH_FAIL_STEP").flatMap({ Int(String(cString: $0)) }) { options.failStep = k }

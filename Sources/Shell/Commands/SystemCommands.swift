@@ -45,7 +45,7 @@ enum SystemCommands {
         Command(.sequence([.word("set", help: "an lvsh setting, kept in /etc/lvsh/lvsh.conf"),
                            .oneOf("setting", Settings.known.map { ($0.name, $0.help) }),
                            .value("value", .text, help: "the value")]),
-                summary: "change an lvsh setting (backend auto|nft|iptables, auto-sysctl on|off)",
+                summary: "change an lvsh setting (backend auto|nft|iptables, auto-sysctl on|off, archive on|off)",
                 examples: ["set auto-sysctl off", "set backend iptables"], handler: .write(set)),
         Command(.sequence([.word("realserver", help: "run on a real server: what DR and TUN need there"),
                            .word("prepare", help: "configure this host as a real server now"),

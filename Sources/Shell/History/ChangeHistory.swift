@@ -11,6 +11,8 @@ import System
 public struct ChangeHistory: Sendable {
     public var archive: ConfigArchive
     public var log: ChangeLogSocket
+    /// Whether committed changes go into the archive (setting archive), or only into the log.
+    public var archives = true
 
     public init(archive: ConfigArchive, log: ChangeLogSocket) {
         self.archive = archive
@@ -41,7 +43,7 @@ public struct ChangeHistory: Sendable {
     /// and logs one line either way. `warn` gets the first failure of each kind in this process.
     public func record(_ r: ChangeRecord, changes: Int, config: (() throws(LVSError) -> String)?, warn: (String) -> Void) {
         var archived = false
-        if r.result == "ok", let config {
+        if archives, r.result == "ok", let config {
             do throws(LVSError) {
                 try archive.append(r.header + config())
                 archived = true
