@@ -96,7 +96,7 @@ struct LanguageTests {
         ("real web 10.0.0.1 weight 70000", 4, "is not a number from 0 to 65535"),
         ("frob", 0, "unknown command 'frob'"),
         ("show", 1, "incomplete command: expected services"),
-        ("s", 1, "incomplete command"),
+        ("sh", 1, "incomplete command"),
         ("sysctl a b c", 3, "the command ends before it"),
     ])
     func refusesWithAPreciseMessage(line: String, index: Int, message: String) throws {
