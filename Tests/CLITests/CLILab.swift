@@ -46,17 +46,23 @@ enum CLILab {
         return path
     }()
 
+    /// This process's environment for an lvsh run: LVSH_STATE_DIR and LVSH_LOG_SOCKET the test
+    /// process's own unless set, then `extra`.
+    static func environment(_ extra: [String: String] = [:]) -> [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        if env["LVSH_STATE_DIR"] == nil { env["LVSH_STATE_DIR"] = stateDir }
+        if env["LVSH_LOG_SOCKET"] == nil { env["LVSH_LOG_SOCKET"] = stateDir + "/no-log.sock" }
+        env.merge(extra) { $1 }
+        return env
+    }
+
     /// Runs `argv` to its end with `input` on standard input (LVSH_STATE_DIR and LVSH_LOG_SOCKET
     /// set to the test process's own unless `environment` or the caller's environment names them).
     static func run(_ argv: [String], input: String = "", environment: [String: String] = [:]) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = argv
-        var env = ProcessInfo.processInfo.environment
-        if env["LVSH_STATE_DIR"] == nil { env["LVSH_STATE_DIR"] = stateDir }
-        if env["LVSH_LOG_SOCKET"] == nil { env["LVSH_LOG_SOCKET"] = stateDir + "/no-log.sock" }
-        env.merge(environment) { $1 }
-        p.environment = env
+        p.environment = Self.environment(environment)
         let inPipe = Pipe(), outPipe = Pipe(), errPipe = Pipe()
         p.standardInput = inPipe
         p.standardOutput = outPipe
