@@ -41,7 +41,10 @@ struct Batch {
     }
 
     mutating func run(_ commands: [CommandInput]) -> Int32 {
-        text = commands.map(\.source).joined(separator: "\n")
+        // Commands on one line share that line as their source: each line once.
+        var lines: [String] = []
+        for c in commands where lines.last != c.source { lines.append(c.source) }
+        text = lines.joined(separator: "\n")
         var parsed: [Parsed] = []
         do throws(LVSError) {
             try expand(commands, file: file, into: &parsed, loading: [])

@@ -156,7 +156,9 @@ public final class Session {
         var lock: WriterLock? = nil
         // `-R`'s input, read with the same limit as command files.
         var input = ""
+        var changes = false
         if let line = try? language.parse(args) {
+            changes = line.changesState && !options.dryRun
             if forward != nil && line.changesState && !options.dryRun {
                 return runIPVSAdmThroughDaemon(args, readsInput: line.readsInput)
             }
@@ -169,8 +171,18 @@ public final class Session {
             }
         }
         defer { withExtendedLifetime(lock) {} }
-        return language.run(args, control: control, stdin: { input }, out: out, err: err,
-                            readConnections: { () throws(LVSError) in try ConnectionReader.read() })
+        let code = language.run(args, control: control, stdin: { input }, out: out, err: err,
+                                readConnections: { () throws(LVSError) in try ConnectionReader.read() })
+        if changes {
+            // ipvsadm's own path plans nothing lvsh could summarise: the command line is the change
+            // (`-R`, its lines). A failure may have applied part of it, as ipvsadm does: logged, and
+            // archived only when it succeeded.
+            let command = "ipvsadm " + args.map(HealthText.quoted).joined(separator: " ")
+            let lines = input.split(separator: "\n").filter { !$0.isEmpty && !$0.hasPrefix("#") }.map { "ipvsadm " + $0 }
+            recordChange(front: "ipvsadm", source: command, steps: lines.isEmpty ? [command] : lines,
+                         failure: code == 0 ? nil : LVSError(.failed, "ipvsadm exited \(code)"))
+        }
+        return code
     }
 
     /// The daemon's check names, for TAB (asked over the control socket; none without a daemon).

@@ -165,6 +165,26 @@ struct ChangeHistoryTests {
         #expect(r.log.lines().first?.contains("archive=none") == true)
     }
 
+    @Test("commands sharing a line (-c 'a; b') give the line once as the source")
+    func oneLineOnce() throws {
+        let r = try Recorded()
+        #expect(r.run("service tcp 10.0.0.6:80 scheduler rr; service tcp 10.0.0.7:80 scheduler rr", name: "-c") == 0)
+        let header = try #require(ChangeRecord(header: Substring(try r.history.archive.text(0))))
+        #expect(header.source == "-c service tcp 10.0.0.6:80 scheduler rr; service tcp 10.0.0.7:80 scheduler rr")
+    }
+
+    @Test("lvsh ipvsadm's own path is recorded with its command line; a listing is not")
+    func ipvsadmIsRecorded() throws {
+        let r = try Recorded()
+        #expect(r.session().runIPVSAdm(["-L", "-n"]) == 0)
+        #expect(r.session().runIPVSAdm(["-A", "-t", "10.0.0.9:80", "-s", "rr"]) == 0, "\(r.host.err)")
+        let header = try #require(ChangeRecord(header: Substring(try r.history.archive.text(0))))
+        #expect(header.front == "ipvsadm" && header.source == "ipvsadm -A -t 10.0.0.9:80 -s rr")
+        #expect(try r.history.archive.text(0).contains("service tcp 10.0.0.9:80 scheduler rr"))
+        #expect(try r.history.archive.entries().count == 1)
+        #expect(r.log.lines().count == 1)
+    }
+
     @Test("save with no FILE writes the session's boot configuration")
     func saveWithoutFile() throws {
         let r = try Recorded()
