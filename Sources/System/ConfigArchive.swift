@@ -70,6 +70,22 @@ public struct ConfigArchive: Sendable {
         return try InputFile.read(all[n].path)
     }
 
+    /// The first `bytes` of an entry (its header), without reading a large configuration whole.
+    public func head(of entry: Entry, bytes: Int = 4096) -> String {
+        let fd = open(entry.path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return "" }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: bytes)
+        var filled = 0
+        while filled < bytes {
+            let n = buffer[filled...].withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            filled += n
+        }
+        return String(decoding: buffer[..<filled], as: UTF8.self)
+    }
+
     static func name(_ sequence: Int) -> String {
         let digits = String(sequence)
         return String(repeating: "0", count: max(0, 10 - digits.count)) + digits + ".lvsh"

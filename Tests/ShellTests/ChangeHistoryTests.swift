@@ -165,6 +165,23 @@ struct ChangeHistoryTests {
         #expect(r.log.lines().first?.contains("archive=none") == true)
     }
 
+    @Test("one archive serves every namespace: N counts only this namespace's entries")
+    func otherNamespacesLeftOut() throws {
+        let r = try Recorded()
+        #expect(r.run("service tcp 10.0.0.5:80 scheduler rr") == 0)
+        let other = ChangeRecord(time: "2026-12-03T10:30:00Z", user: "root", tty: "-", front: "batch", source: "x", summary: "1 change: y",
+                                 namespace: "net-1")
+        try r.history.archive.append(other.header + "service tcp 10.9.9.9:80 scheduler rr\n")
+        #expect(try r.history.archive.entries().count == 2)
+        #expect(r.line("show archive json") == 0)
+        let json = try JSONSerialization.jsonObject(with: Data(r.host.out.utf8)) as? [String: Any]
+        let rows = try #require(json?["archive"] as? [[String: Any]])
+        #expect(rows.count == 1 && rows[0]["source"] as? String == "t.lvsh", "\(rows)")
+        #expect(try !r.history.text(0).contains("10.9.9.9"))
+        #expect(r.line("rollback 1") == 2)
+        #expect(r.host.err.contains("holds 0 to 0 for this network namespace"), "\(r.host.err)")
+    }
+
     @Test("commands sharing a line (-c 'a; b') give the line once as the source")
     func oneLineOnce() throws {
         let r = try Recorded()

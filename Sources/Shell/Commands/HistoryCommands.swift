@@ -25,7 +25,7 @@ enum HistoryCommands {
     /// What `rollback N` applies: archive N's text, by its name in messages.
     static func entry(_ b: Bindings, _ session: Session) throws(LVSError) -> (name: String, text: String) {
         let n = Int(b.number("n")!)
-        return ("archive \(n)", try session.archive.text(n))
+        return ("archive \(n)", try session.changeHistory.text(n))
     }
 
     /// rollback's options: apply's, pruning (an archived configuration is everything lvsh managed then).
@@ -38,11 +38,8 @@ enum HistoryCommands {
     }
 
     @Sendable static func list(_ b: Bindings, _ session: Session) throws(LVSError) -> Int32 {
-        let archive = session.archive
-        var rows: [(Int, ChangeRecord?)] = []
-        for (n, entry) in try archive.entries().enumerated() {
-            rows.append((n, (try? InputFile.read(entry.path)).flatMap { ChangeRecord(header: Substring($0)) }))
-        }
+        let history = session.changeHistory
+        let rows = try history.entries().enumerated().map { ($0.offset, $0.element.record) }
         if session.options.json || b.has("json") {
             session.out(JSON.object([("archive", .array(rows.map { n, r in
                 JSON.object([("n", .int(n)), ("time", r.map { .string($0.time) } ?? .null), ("user", r.map { .string($0.user) } ?? .null),
@@ -52,7 +49,7 @@ enum HistoryCommands {
             return 0
         }
         guard !rows.isEmpty else {
-            session.out("the configuration archive \(archive.folder) is empty: no change was committed since it was started\n")
+            session.out("the configuration archive \(history.archive.folder) holds nothing of this network namespace: no change was committed here since it was started\n")
             return 0
         }
         var lines = [["N", "TIME", "USER", "FRONT", "CHANGE"]]
@@ -85,7 +82,7 @@ enum HistoryCommands {
 }
 
 extension Session {
-    /// The archive `show archive` and `rollback` read: this session's, else LVSH_STATE_DIR's (the
+    /// The history `show archive` and `rollback` read: this session's, else LVSH_STATE_DIR's (the
     /// daemon's batches record nothing themselves, but read the daemon's archive).
-    var archive: ConfigArchive { history?.archive ?? .standard() }
+    var changeHistory: ChangeHistory { history ?? .standard() }
 }

@@ -36,7 +36,34 @@ public struct ChangeHistory: Sendable {
     public static func record(front: String, source: String, steps: [String], user: String? = nil, tty: String? = nil) -> ChangeRecord {
         let me = caller()
         return ChangeRecord(time: HealthShowCommands.rfc3339(Int64(time(nil))), user: user ?? me.user, tty: tty ?? me.tty,
-                            front: front, source: source, summary: ChangeRecord.summary(of: steps))
+                            front: front, source: source, summary: ChangeRecord.summary(of: steps), namespace: namespace())
+    }
+
+    /// The calling thread's network namespace as /run/lvsh names it ("net-INODE"); "" when unknown.
+    public static func namespace() -> String {
+        var st = stat()
+        guard stat("/proc/thread-self/ns/net", &st) == 0 || stat("/proc/self/ns/net", &st) == 0 else { return "" }
+        return "net-\(st.st_ino)"
+    }
+
+    /// This namespace's entries, newest first (N = index): entries without a namespace count too.
+    public func entries() throws(LVSError) -> [(entry: ConfigArchive.Entry, record: ChangeRecord?)] {
+        let here = Self.namespace()
+        return try archive.entries().compactMap { entry in
+            let record = ChangeRecord(header: Substring(archive.head(of: entry)))
+            guard let ns = record?.namespace, !ns.isEmpty, !here.isEmpty, ns != here else { return (entry, record) }
+            return nil
+        }
+    }
+
+    /// The configuration of this namespace's entry `n`, or an error naming what exists.
+    public func text(_ n: Int) throws(LVSError) -> String {
+        let all = try entries()
+        guard n >= 0, n < all.count else {
+            throw .badInput(all.isEmpty ? "the configuration archive \(archive.folder) holds nothing of this network namespace: no change was committed here since it was started"
+                            : "no archived configuration \(n): the archive holds 0 to \(all.count - 1) for this network namespace (`show archive` lists them)")
+        }
+        return try InputFile.read(all[n].entry.path)
     }
 
     /// Records a change: archives `config()` (the running configuration after it) when it committed,

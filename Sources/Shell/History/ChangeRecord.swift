@@ -15,8 +15,13 @@ public struct ChangeRecord: Sendable, Hashable {
     public var summary: String
     /// "ok", or why the change failed (failed changes are logged, not archived).
     public var result = "ok"
+    /// The network namespace changed ("net-INODE", as /run/lvsh names it): one archive serves every
+    /// namespace of the host, and `rollback` takes only the current one's entries.
+    public var namespace = ""
 
-    public init(time: String, user: String, tty: String, front: String, source: String, summary: String, result: String = "ok") {
+    public init(time: String, user: String, tty: String, front: String, source: String, summary: String, result: String = "ok",
+                namespace: String = "") {
+        self.namespace = namespace
         self.time = time
         self.user = user
         self.tty = tty
@@ -27,12 +32,12 @@ public struct ChangeRecord: Sendable, Hashable {
     }
 
     /// The header's fields, in their order.
-    static let keys = ["time", "user", "tty", "front", "source", "summary"]
+    static let keys = ["time", "user", "tty", "front", "source", "summary", "namespace"]
     static let firstLine = "# lvsh configuration archive: the running configuration after this change"
 
     /// `# key: value` lines, each value on one line.
     public var header: String {
-        let values = [time, user, tty, front, source, summary]
+        let values = [time, user, tty, front, source, summary, namespace]
         return Self.firstLine + "\n" + zip(Self.keys, values).map { "# \($0): \(Self.oneLine($1))\n" }.joined()
     }
 
@@ -46,13 +51,13 @@ public struct ChangeRecord: Sendable, Hashable {
         }
         guard text.hasPrefix(Self.firstLine), let t = fields["time"] else { return nil }
         self.init(time: t, user: fields["user"] ?? "-", tty: fields["tty"] ?? "-", front: fields["front"] ?? "-",
-                  source: fields["source"] ?? "", summary: fields["summary"] ?? "")
+                  source: fields["source"] ?? "", summary: fields["summary"] ?? "", namespace: fields["namespace"] ?? "")
     }
 
     /// The log line: `lvsh change: key=value ...`, with `archive` the entry's number when archived.
     public func logLine(changes: Int, archived: Bool) -> String {
         var fields = [("front", front), ("user", user), ("tty", tty), ("source", source), ("result", result),
-                      ("changes", String(changes)), ("summary", summary)]
+                      ("changes", String(changes)), ("summary", summary), ("namespace", namespace)]
         if !archived { fields.append(("archive", "none")) }
         return "change: " + fields.map { "\($0)=\(Self.quoted(Self.oneLine($1)))" }.joined(separator: " ")
     }
