@@ -211,6 +211,15 @@ struct ChangeHistoryTests {
         #expect(r.scratch.read("running.lvsh")?.contains("service tcp 10.0.0.5:80 scheduler rr") == true)
     }
 
+    @Test("journald gets the line as MESSAGE with fields; syslog an RFC 3164 line of facility daemon")
+    func datagrams() {
+        let journal = ChangeLogSocket(path: "/x", format: .journal).datagram("change: a\nb", failed: true, fields: [("LVSH_FRONT", "console")])
+        #expect(journal == "MESSAGE=change: a | b\nPRIORITY=3\nSYSLOG_IDENTIFIER=lvsh\nSYSLOG_FACILITY=3\nLVSH_FRONT=console\n")
+        let line = ChangeLogSocket(path: "/x", format: .syslog).datagram("change: a", failed: false)
+        #expect(line.hasPrefix("<29>") && line.hasSuffix(" lvsh[\(getpid())]: change: a"), "\(line)")
+        #expect(ChangeHistory.front(ofBatch: "ipvsadm", text: "ipvsadm -A -t 10.0.0.1:80") == ("ipvsadm", "ipvsadm -A -t 10.0.0.1:80"))
+    }
+
     @Test("the header reads back as written, values on one line")
     func headerRoundTrip() {
         let record = ChangeRecord(time: "2026-12-03T10:30:00Z", user: "root (sudo from ann)", tty: "/dev/pts/1", front: "batch",

@@ -48,6 +48,8 @@ public struct ApplyRunner {
     let options: ApplyOptions
     /// How the change is recorded (ChangeRecord.front): "apply", "rollback", "confirm-rollback".
     public var front = "apply"
+    /// What the record names as the change's source; the path by default.
+    public var source: String?
 
     public init(session: Session, options: ApplyOptions) {
         self.session = session
@@ -96,7 +98,7 @@ public struct ApplyRunner {
         report.warnings = fileWarnings + (Self.healthWarning(desired.health, file: file).map { [$0] } ?? []) + report.warnings
         // Recorded while the transaction still holds the writer lock: the archived configuration is this apply's.
         if !options.check && !report.plan.isEmpty {
-            session.recordChange(front: front, source: path, steps: report.plan.map { summarized($0).summary }, failure: report.failure)
+            session.recordChange(front: front, source: source ?? path, steps: report.plan.map { summarized($0).summary }, failure: report.failure)
         }
         return report
     }

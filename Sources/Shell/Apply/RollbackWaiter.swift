@@ -44,6 +44,7 @@ public enum RollbackWaiter {
         options.prune = true
         var runner = ApplyRunner(session: session, options: options)
         runner.front = "confirm-rollback"
+        runner.source = "the state before an unconfirmed apply --confirm"
         let code = runner.run(path: dir.rollbackPath)
         unlink(dir.pendingPath)
         return code

@@ -98,6 +98,7 @@ public struct ChangeHistory: Sendable {
         case "console": ("console", text)
         case "command line": ("command-line", text)
         case "-c": ("batch", "-c " + text)
+        case "ipvsadm": ("ipvsadm", text)
         default: ("batch", name)
         }
     }
