@@ -7,6 +7,7 @@ import LVSModel
 /// syslog socket /dev/log; LVSH_LOG_SOCKET names another syslog socket (the lab's listener, tests).
 /// One datagram per line, sent without waiting: a log that cannot be written never holds up a change.
 public struct ChangeLogSocket: Sendable {
+    /// journald's native protocol, or an RFC 3164 syslog line.
     public enum Format: Sendable { case journal, syslog }
 
     public let path: String
