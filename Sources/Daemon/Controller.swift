@@ -131,6 +131,7 @@ public actor Controller {
         desired = state
         let report = try ApplyRunner(session: session, options: ApplyOptions()).apply(effective(state), label: file)
         log(report, what: "start")
+        record(report, front: "daemon-start", source: file, state: state)
         if let failure = report.failure { throw failure }
         rememberWritten()
         scheduler.update(monitor.probes)
@@ -266,7 +267,10 @@ public actor Controller {
         let info = (try? session.control.info()) ?? IPVSInfo(version: 0, connectionTableSize: 0)
         let model = DesiredKernel(before, info: info, backendName: "desired")
         let collected = Collected()
-        let front = Session(options: request.options(over: session.options), control: model, backend: model,
+        var options = request.options(over: session.options)
+        // `save` with no FILE writes the daemon's FILE (DESIGN.md).
+        options.bootConfigPath = file
+        let front = Session(options: options, control: model, backend: model,
                             out: { collected.out += $0 }, err: { collected.err += $0 },
                             readSysctl: model.readSysctl, writeSysctl: model.writeSysctl, runtime: { () throws(LVSError) in nil })
         front.health = before.health
@@ -289,12 +293,14 @@ public actor Controller {
         }
         guard code == 0, !request.dryRun, !request.check else { return reply }
         let after = model.state(health: front.health ?? before.health, before: before)
-        var options = ApplyOptions()
-        options.leaving = Leaving(from: before, to: after)
+        var applyOptions = ApplyOptions()
+        applyOptions.leaving = Leaving(from: before, to: after)
         let previous = monitor
+        let (frontName, source) = ChangeHistory.front(ofBatch: request.name, text: request.text)
         do throws(LVSError) {
             monitor = try reconfigured(after)
-            let report = try ApplyRunner(session: session, options: options).apply(effective(after), label: "the batch from \(request.name)")
+            let report = try ApplyRunner(session: session, options: applyOptions).apply(effective(after), label: "the batch from \(request.name)")
+            record(report, front: "daemon/" + frontName, source: source, state: after, user: request.user, tty: request.tty)
             if let failure = report.failure {
                 reply.code = failure.code.rawValue
                 reply.err += failure.message + "\n"
@@ -345,6 +351,7 @@ public actor Controller {
             monitor = try reconfigured(pending.previous)
             let report = try ApplyRunner(session: session, options: options).apply(effective(pending.previous), label: "the state before the unconfirmed apply")
             log(report, what: "rollback", target: "the state before the unconfirmed apply")
+            record(report, front: "confirm-rollback", source: "the state before the unconfirmed apply", state: pending.previous)
             if report.failure != nil {
                 monitor = previous
                 return
@@ -405,6 +412,7 @@ public actor Controller {
             if report.failure != nil { monitor = previous } else { desired = state; rememberWritten() }
             scheduler.update(monitor.probes)
             log(report, what: "reload")
+            record(report, front: "daemon-reload", source: file, state: state)
             if report.failure != nil {
                 counters.reloadFailures += 1
                 return false
@@ -445,6 +453,30 @@ public actor Controller {
         } catch {
             logger.error("reconcile read failed", metadata: ["error": "\(error.message)"])
         }
+    }
+
+    /// A committed (or failed) change of the desired state in the archive and the log: the daemon
+    /// records what it commits, with the front's user and terminal for a front's batch.
+    private func record(_ report: ApplyReport, front: String, source: String, state: ManagedState,
+                        user: String? = nil, tty: String? = nil) {
+        guard let history = session.history, !report.plan.isEmpty else { return }
+        let runner = ApplyRunner(session: session, options: ApplyOptions())
+        var r = ChangeHistory.record(front: front, source: source, steps: report.plan.map { runner.summary(of: $0) },
+                                     user: user.flatMap { $0.isEmpty ? nil : $0 }, tty: tty.flatMap { $0.isEmpty ? nil : $0 })
+        if let failure = report.failure { r.result = "failed: " + failure.message }
+        let logger = self.logger
+        history.record(r, changes: report.plan.count, config: { () throws(LVSError) in try self.configText(state) },
+                       warn: { logger.warning("\($0.hasSuffix("\n") ? String($0.dropLast()) : $0)") })
+    }
+
+    /// `show running-config`'s text of a desired state, as a front sees it through the daemon.
+    private func configText(_ state: ManagedState) throws(LVSError) -> String {
+        let info = (try? session.control.info()) ?? IPVSInfo(version: 0, connectionTableSize: 0)
+        let model = DesiredKernel(state, info: info, backendName: "desired")
+        let view = Session(options: session.options, control: model, backend: model, out: { _ in }, err: { _ in },
+                           readSysctl: model.readSysctl, writeSysctl: model.writeSysctl, runtime: { () throws(LVSError) in nil })
+        view.health = state.health
+        return try view.runningConfig()
     }
 
     private func read() throws(LVSError) -> (ManagedState, [String]) {

@@ -11,6 +11,8 @@ import System
 struct Batch {
     let session: Session
     let file: String
+    /// The commands as given (not the files they load), for the change's record.
+    private var text = ""
 
     /// A parsed command and where it came from.
     private struct Parsed {
@@ -39,6 +41,10 @@ struct Batch {
     }
 
     mutating func run(_ commands: [CommandInput]) -> Int32 {
+        // Commands on one line share that line as their source: each line once.
+        var lines: [String] = []
+        for c in commands where lines.last != c.source { lines.append(c.source) }
+        text = lines.joined(separator: "\n")
         var parsed: [Parsed] = []
         do throws(LVSError) {
             try expand(commands, file: file, into: &parsed, loading: [])
@@ -182,15 +188,25 @@ struct Batch {
         if !planned.isEmpty {
             let report = c.tx!.execute(planned)
             if report.failure != nil {
+                var error = Transaction.failure(of: report, before: "this batch")!
                 if c.editsOnly, report.failure?.code == .badInput, report.undoFailures.isEmpty,
-                   let error = recheck(planned[...], inputs: c.changeInputs) {
-                    return fail(error)
+                   let located = recheck(planned[...], inputs: c.changeInputs) {
+                    error = located
                 }
-                return fail(Transaction.failure(of: report, before: "this batch")!)
+                record(planned, failure: error)
+                return fail(error)
             }
+            // Recorded while the batch still holds the writer lock: the archived configuration is this batch's.
+            record(planned, failure: nil)
         }
         if session.health != nil, c.tx != nil { session.health = c.tx!.candidate.health }
         return emit(c.outputs, committed: !planned.isEmpty)
+    }
+
+    /// The batch's change in the archive and the log (sessions that keep a history).
+    private func record(_ planned: [PlannedChange], failure: LVSError?) {
+        let (front, source) = ChangeHistory.front(ofBatch: file, text: text)
+        session.recordChange(front: front, source: source, steps: planned.map(\.summary), failure: failure)
     }
 
     /// Prints the outputs and writes the files, in the batch's order, once the kernel has the changes.
@@ -309,7 +325,7 @@ struct Batch {
         switch p.command.handler {
         case .change, .write: return true
         case .ipvsadm: return p.embedded?.changesState ?? false
-        case .alone: return ["apply", "confirm"].contains(p.command.name)
+        case .alone: return ["apply", "confirm", "rollback"].contains(p.command.name)
         case .show: return ["show running-config", "show health", "show checks"].contains(p.command.name)
         case .help, .quit, .include, .session: return false
         }

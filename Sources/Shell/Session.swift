@@ -17,8 +17,13 @@ public struct SessionOptions: Sendable {
     public var failStep: Int?
     /// Whether lvsh sets the sysctls a configuration needs (setting auto-sysctl).
     public var autoSysctl = true
+    /// Whether committed changes are archived, not only logged (setting archive).
+    public var archive = true
     /// The settings file (--config).
     public var configPath = Settings.defaultPath
+    /// What `save` with no FILE writes: the boot configuration, or the daemon's FILE.
+    public var bootConfigPath = SessionOptions.defaultBootConfig
+    public static let defaultBootConfig = "/etc/lvsh/running.lvsh"
     /// --check, --diff, --prune, --drain and --confirm of `apply`.
     public var apply = ApplyOptions()
     /// ipvsadm's language, for `lvsh ipvsadm` and `ipvsadm` lines (the executable registers it).
@@ -62,6 +67,9 @@ public final class Session {
     public var forward: ((ControlRequest) throws(LVSError) -> ControlReply)?
     /// Writes a file a batch made (`save FILE`): the daemon collects them for the front instead.
     public var writeFile: (FileWrite) throws(LVSError) -> Void = { (w: FileWrite) throws(LVSError) in try AtomicFile.write(w.contents, to: w.path) }
+    /// Where this session records its committed changes (archive and log); nil on fakes and inside the
+    /// daemon's batches (the daemon records what it commits).
+    public var history: ChangeHistory?
 
     public init(options: SessionOptions = SessionOptions(), control: any IPVSControl, backend: (any MarkBackend)? = nil,
                 out: @escaping (String) -> Void, err: @escaping (String) -> Void,
@@ -102,6 +110,8 @@ public final class Session {
                               out: { StandardStream.write($0, to: 1) }, err: err,
                               readSysctl: ProcSysctl.read, writeSysctl: ProcSysctl.write)
         session.needsPrivilege = true
+        session.history = .standard()
+        session.history?.archives = options.archive
         return session
     }
 
@@ -158,7 +168,9 @@ public final class Session {
         var lock: WriterLock? = nil
         // `-R`'s input, read with the same limit as command files.
         var input = ""
+        var changes = false
         if let line = try? language.parse(args) {
+            changes = line.changesState && !options.dryRun
             if forward != nil && line.changesState && !options.dryRun {
                 return runIPVSAdmThroughDaemon(args, readsInput: line.readsInput)
             }
@@ -171,8 +183,18 @@ public final class Session {
             }
         }
         defer { withExtendedLifetime(lock) {} }
-        return language.run(args, control: control, stdin: { input }, out: out, err: err,
-                            readConnections: { () throws(LVSError) in try ConnectionReader.read() })
+        let code = language.run(args, control: control, stdin: { input }, out: out, err: err,
+                                readConnections: { () throws(LVSError) in try ConnectionReader.read() })
+        if changes {
+            // ipvsadm's own path plans nothing lvsh could summarise: the command line is the change
+            // (`-R`, its lines). A failure may have applied part of it, as ipvsadm does: logged, and
+            // archived only when it succeeded.
+            let command = "ipvsadm " + args.map(HealthText.quoted).joined(separator: " ")
+            let lines = input.split(separator: "\n").filter { !$0.isEmpty && !$0.hasPrefix("#") }.map { "ipvsadm " + $0 }
+            recordChange(front: "ipvsadm", source: command, steps: lines.isEmpty ? [command] : lines,
+                         failure: code == 0 ? nil : LVSError(.failed, "ipvsadm exited \(code)"))
+        }
+        return code
     }
 
     /// The daemon's check names, for TAB (asked over the control socket; none without a daemon).

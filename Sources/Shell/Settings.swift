@@ -13,6 +13,7 @@ public struct Settings: Hashable, Sendable {
     public static let known: [(name: String, values: [String], help: String)] = [
         ("backend", ["auto", "nft", "iptables"], "firewall-mark backend (auto: nftables where the kernel has the inet family)"),
         ("auto-sysctl", ["on", "off"], "let lvsh turn on the sysctls a configuration needs (forwarding for NAT), and say so"),
+        ("archive", ["on", "off"], "keep the configuration after each change in /var/lib/lvsh/archive (off: only log it; each archived change reads the whole state)"),
     ]
 
     public var values: [String: String] = [:]
@@ -21,6 +22,7 @@ public struct Settings: Hashable, Sendable {
 
     public var backend: String? { values["backend"].flatMap { $0 == "auto" ? nil : $0 } }
     public var autoSysctl: Bool { values["auto-sysctl"] != "off" }
+    public var archive: Bool { values["archive"] != "off" }
 
     /// Reads the file; a missing file means the defaults.
     public static func load(_ path: String) throws(LVSError) -> Settings {

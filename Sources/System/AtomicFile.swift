@@ -34,13 +34,14 @@ public enum AtomicFile {
         _ = try place.target()
     }
 
-    /// `unnamedFirst: false` takes the path of file systems without `O_TMPFILE` (for tests).
-    static func write(_ text: String, to path: String, unnamedFirst: Bool) throws(LVSError) {
+    /// `unnamedFirst: false` takes the path of file systems without `O_TMPFILE` (for tests); a new
+    /// file gets `newMode` from its creation on (the archive's are root's alone).
+    static func write(_ text: String, to path: String, unnamedFirst: Bool, newMode: mode_t = TemporaryFile.newMode) throws(LVSError) {
         let place = try TargetPlace(path)
         defer { place.close() }
         let existing = try place.target()
         place.removeStaleTemporaries()
-        let temp = try TemporaryFile.create(in: place, unnamedFirst: unnamedFirst)
+        let temp = try TemporaryFile.create(in: place, unnamedFirst: unnamedFirst, newMode: newMode)
         // Runs last: after the rename and the folder's sync, so a held-back Ctrl-C acts only then.
         defer { temp.discard() }
         if let existing { try temp.copyOwnerAndMode(of: existing) }

@@ -26,10 +26,10 @@ final class TemporaryFile {
     /// An unnamed file is named through /proc/self/fd (linkat with AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH).
     private static let canNameUnnamed = access("/proc/self/fd", X_OK) == 0
     /// New files get rw-r--r-- (less the umask): a configuration holds no secrets, and tools read it.
-    private static let newMode: mode_t = 0o644
+    static let newMode: mode_t = 0o644
 
-    /// A locked, empty file in the target's folder.
-    static func create(in place: TargetPlace, unnamedFirst: Bool) throws(LVSError) -> TemporaryFile {
+    /// A locked, empty file in the target's folder, with `newMode` (less the umask) from its creation.
+    static func create(in place: TargetPlace, unnamedFirst: Bool, newMode: mode_t = newMode) throws(LVSError) -> TemporaryFile {
         if unnamedFirst && canNameUnnamed {
             let fd = openat(place.fd, ".", unnamedFlags, newMode)
             if fd >= 0 {
@@ -39,12 +39,12 @@ final class TemporaryFile {
             // File systems without O_TMPFILE say so in one of these ways, by kernel version.
             guard [EOPNOTSUPP, EISDIR, EINVAL].contains(errno) else { throw place.failure("cannot create a file in \(place.folder)", errno) }
         }
-        return try createNamed(in: place)
+        return try createNamed(in: place, newMode: newMode)
     }
 
     /// The way without O_TMPFILE: a new hidden name, opened `O_EXCL|O_NOFOLLOW` so that nothing
     /// already there (a link, someone else's file) is written through.
-    private static func createNamed(in place: TargetPlace) throws(LVSError) -> TemporaryFile {
+    private static func createNamed(in place: TargetPlace, newMode: mode_t) throws(LVSError) -> TemporaryFile {
         let signals = HeldSignals()
         for _ in 0..<100 {
             let name = place.newTemporaryName()

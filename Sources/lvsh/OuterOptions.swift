@@ -75,7 +75,7 @@ struct OuterOptions: ParsableCommand {
 
     func run() throws {
         let settings = OuterSettings(json: json, dryRun: dryRun, check: check, diff: diff, prune: prune, exitCode: exitCode, backend: backend,
-                                     config: config, drain: drain, confirm: confirmSeconds, appliesFile: words.first == "apply")
+                                     config: config, drain: drain, confirm: confirmSeconds, appliesFile: ["apply", "rollback"].contains(words.first ?? ""))
         let options: SessionOptions
         do {
             options = try settings.sessionOptions()

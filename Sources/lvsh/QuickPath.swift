@@ -11,7 +11,7 @@ struct OuterSettings {
     var config: String?
     var drain: Int?
     var confirm: Int?
-    /// Whether the command is `apply FILE`, whose --dry-run is --check.
+    /// Whether the command is `apply FILE` or `rollback N`, whose --dry-run is --check.
     var appliesFile = false
 
     /// The session options: these flags, the settings file, and LVSH_FAIL_STEP.
@@ -27,6 +27,7 @@ struct OuterSettings {
         if let config { options.configPath = config }
         let settings = try Settings.load(options.configPath)
         options.autoSysctl = settings.autoSysctl
+        options.archive = settings.archive
         if options.backend == nil { options.backend = settings.backend }
         // Fault injection for tests: make the executor's step k fail (documented in the README).
         if let k = getenv("LVSH_FAIL_STEP").flatMap({ Int(String(cString: $0)) }) { options.failStep = k }
@@ -62,7 +63,7 @@ enum QuickPath {
                 words.append(a)
             }
         }
-        settings.appliesFile = words.first == "apply"
+        settings.appliesFile = ["apply", "rollback"].contains(words.first ?? "")
         return (words, settings)
     }
 }

@@ -37,11 +37,32 @@ enum CLILab {
         var description: String { "exit \(status)\n--- stdout:\n\(out)--- stderr:\n\(err)" }
     }
 
-    /// Runs `argv` to its end with `input` on standard input.
-    static func run(_ argv: [String], input: String = "") throws -> Result {
+    /// The state folder (the configuration archive) and the log socket of the lvsh runs of this test
+    /// process: in its own temporary folder, never the machine's /var/lib/lvsh or /dev/log (the socket
+    /// does not exist, so nothing is logged). A test that reads them passes its own.
+    static let stateDir: String = {
+        let path = NSTemporaryDirectory() + "lvsh-cli-state-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }()
+
+    /// This process's environment for an lvsh run: LVSH_STATE_DIR and LVSH_LOG_SOCKET the test
+    /// process's own unless set, then `extra`.
+    static func environment(_ extra: [String: String] = [:]) -> [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        if env["LVSH_STATE_DIR"] == nil { env["LVSH_STATE_DIR"] = stateDir }
+        if env["LVSH_LOG_SOCKET"] == nil { env["LVSH_LOG_SOCKET"] = stateDir + "/no-log.sock" }
+        env.merge(extra) { $1 }
+        return env
+    }
+
+    /// Runs `argv` to its end with `input` on standard input (LVSH_STATE_DIR and LVSH_LOG_SOCKET
+    /// set to the test process's own unless `environment` or the caller's environment names them).
+    static func run(_ argv: [String], input: String = "", environment: [String: String] = [:]) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = argv
+        p.environment = Self.environment(environment)
         let inPipe = Pipe(), outPipe = Pipe(), errPipe = Pipe()
         p.standardInput = inPipe
         p.standardOutput = outPipe
@@ -85,8 +106,8 @@ final class Netns: @unchecked Sendable {
     }
 
     /// Runs a program inside the namespace.
-    func run(_ argv: [String], input: String = "") throws -> CLILab.Result {
-        try CLILab.run(["ip", "netns", "exec", name] + argv, input: input)
+    func run(_ argv: [String], input: String = "", environment: [String: String] = [:]) throws -> CLILab.Result {
+        try CLILab.run(["ip", "netns", "exec", name] + argv, input: input, environment: environment)
     }
 
     /// `lvsh ARGS` inside the namespace.

@@ -35,6 +35,7 @@ struct DaemonCLITests {
         daemon.executableURL = URL(fileURLWithPath: ns.argv([])[0])
         daemon.arguments = Array(ns.argv([CLILab.lvsh, "daemon", folder.at("site.lvsh")]).dropFirst())
         daemon.standardError = FileHandle.nullDevice
+        daemon.environment = CLILab.environment()
         try daemon.run()
         defer {
             kill(daemon.processIdentifier, SIGKILL)
@@ -75,6 +76,7 @@ struct DaemonCLITests {
             return FileHandle(forWritingAtPath: folder.at("daemon.log"))!
         }()
         daemon.standardError = log
+        daemon.environment = CLILab.environment()
         try daemon.run()
         defer {
             kill(daemon.processIdentifier, SIGKILL)

@@ -214,6 +214,7 @@ struct NFTGroupsCLITests {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["LVSH_PAUSE_BEFORE_STEP=2:5", "ip", "netns", "exec", ns.name, CLILab.lvsh, "-c", script]
+        p.environment = CLILab.environment()
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

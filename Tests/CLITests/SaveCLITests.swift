@@ -36,7 +36,9 @@ final class UnsharedNetns: @unchecked Sendable {
     /// The command line that runs `argv` inside the namespace.
     func argv(_ argv: [String]) -> [String] { [CLILab.tool("nsenter")!, "--net=\(path)", "--"] + argv }
 
-    func run(_ args: [String], input: String = "") throws -> CLILab.Result { try CLILab.run(argv(args), input: input) }
+    func run(_ args: [String], input: String = "", environment: [String: String] = [:]) throws -> CLILab.Result {
+        try CLILab.run(argv(args), input: input, environment: environment)
+    }
 
     func lvsh(_ args: String...) throws -> CLILab.Result { try run([CLILab.lvsh] + args) }
 }

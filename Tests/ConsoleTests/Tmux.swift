@@ -73,6 +73,7 @@ final class Tmux {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = argv
+        p.environment = environment
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -90,6 +91,17 @@ final class Tmux {
     /// Runs a program with only /dev/null for descriptors and waits for it. Not Foundation's Process:
     /// it learns that a child ended when a socket the child inherited closes, and the tmux server that
     /// `new-session` forks inherits that socket and keeps it open for as long as it runs.
+    /// The tmux server's environment, which the consoles it runs inherit: lvsh's archive and log
+    /// socket in this test process's temporary folder (no socket there: nothing is logged).
+    static let environment: [String: String] = {
+        var env = ProcessInfo.processInfo.environment
+        let state = NSTemporaryDirectory() + "lvsh-console-state-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        if env["LVSH_STATE_DIR"] == nil { env["LVSH_STATE_DIR"] = state }
+        if env["LVSH_LOG_SOCKET"] == nil { env["LVSH_LOG_SOCKET"] = state + "/no-log.sock" }
+        return env
+    }()
+
     static func spawn(_ argv: [String]) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -101,7 +113,7 @@ final class Tmux {
         let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
         for fd in open.compactMap({ Int32($0) }) where fd > 2 { posix_spawn_file_actions_addclose(&actions, fd) }
         let args = argv.map { strdup($0) } + [nil]
-        let env = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        let env = Self.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (args + env).forEach { free($0) } }
         // Signals unblocked and at their defaults: the calling thread (a test runner's worker) blocks
         // most, the child would inherit that, and a tmux server that cannot receive SIGTERM ignores

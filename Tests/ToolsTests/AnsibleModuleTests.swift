@@ -13,6 +13,11 @@ struct AnsibleModuleTests {
         p.executableURL = Self.repo.appendingPathComponent("tools/ansible/test/run.sh")
         var env = ProcessInfo.processInfo.environment
         if env["LVSH_BIN"] == nil { env["LVSH_BIN"] = Self.repo.appendingPathComponent(".build/debug/lvsh").path }
+        // lvsh's archive and log stay in the test's temporary folder (no socket there: nothing is logged).
+        let state = NSTemporaryDirectory() + "lvsh-ansible-state-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        if env["LVSH_STATE_DIR"] == nil { env["LVSH_STATE_DIR"] = state }
+        if env["LVSH_LOG_SOCKET"] == nil { env["LVSH_LOG_SOCKET"] = state + "/no-log.sock" }
         p.environment = env
         let out = Pipe()
         p.standardOutput = out

@@ -46,6 +46,10 @@ public struct ApplyReport {
 public struct ApplyRunner {
     let session: Session
     let options: ApplyOptions
+    /// How the change is recorded (ChangeRecord.front): "apply", "rollback", "confirm-rollback".
+    public var front = "apply"
+    /// What the record names as the change's source; the path by default.
+    public var source: String?
 
     public init(session: Session, options: ApplyOptions) {
         self.session = session
@@ -77,11 +81,11 @@ public struct ApplyRunner {
     }
 
     /// The plan and the diff without changing anything or taking the lock (`show diff`).
-    func plan(path: String) throws(LVSError) -> ApplyReport {
+    func plan(path: String, text: String? = nil) throws(LVSError) -> ApplyReport {
         var options = self.options
         options.check = true
         options.diff = true
-        return try ApplyRunner(session: session, options: options).apply(path: path, text: nil)
+        return try ApplyRunner(session: session, options: options).apply(path: path, text: text)
     }
 
     private func apply(path: String, text given: String?) throws(LVSError) -> ApplyReport {
@@ -92,6 +96,10 @@ public struct ApplyRunner {
         let (desired, fileWarnings) = try evaluate(text, file: file, marksOf: tx.base)
         var report = try apply(desired, path: path, tx: &tx)
         report.warnings = fileWarnings + (Self.healthWarning(desired.health, file: file).map { [$0] } ?? []) + report.warnings
+        // Recorded while the transaction still holds the writer lock: the archived configuration is this apply's.
+        if !options.check && !report.plan.isEmpty {
+            session.recordChange(front: front, source: source ?? path, steps: report.plan.map { summarized($0).summary }, failure: report.failure)
+        }
         return report
     }
 

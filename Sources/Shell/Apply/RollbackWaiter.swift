@@ -42,7 +42,10 @@ public enum RollbackWaiter {
         session.err("lvsh: no `lvsh confirm` within \(seconds) s: restoring the state from before the apply\n")
         var options = ApplyOptions()
         options.prune = true
-        let code = ApplyRunner(session: session, options: options).run(path: dir.rollbackPath)
+        var runner = ApplyRunner(session: session, options: options)
+        runner.front = "confirm-rollback"
+        runner.source = "the state before an unconfirmed apply --confirm"
+        let code = runner.run(path: dir.rollbackPath)
         unlink(dir.pendingPath)
         return code
     }

@@ -5,7 +5,8 @@ import LVSModel
 public enum Catalog {
     public static let table = CommandTable<CommandAction>(
         GroupCommands.commands + ServiceCommands.commands + RealServerCommands.commands + HealthCommands.commands
-            + SettingsCommands.commands + ConsoleCommands.commands + ShowCommands.commands + HealthShowCommands.commands + SystemCommands.commands + sessionCommands)
+            + SettingsCommands.commands + ConsoleCommands.commands + ShowCommands.commands + HealthShowCommands.commands
+            + SystemCommands.commands + HistoryCommands.commands + sessionCommands)
 
     static let sessionCommands: [Command] = [
         Command(.sequence([.word("ipvsadm", help: "an ipvsadm command line, exactly as ipvsadm takes it"),

@@ -29,7 +29,7 @@ enum ShowCommands {
                 summary: "list the port groups", examples: ["show groups", "show groups json"],
                 handler: .show(groups)),
         Command(.sequence([.word("show", help: "show the kernel's state"),
-                           .word("rules", help: "lvsh's packet-filter rules (nft table inet lvsh, or the LVSH chain)")]),
+                           .word("rules", help: "lvsh's packet-filter rules (nft table inet lvsh, or the LVSH chain)"), json]),
                 summary: "show the firewall rules lvsh wrote", examples: ["show rules"],
                 handler: .show(rules)),
         Command(.sequence([.word("show", help: "show the kernel's state"),
@@ -45,7 +45,7 @@ enum ShowCommands {
                 summary: "show the IPVS connection table", examples: ["show connections"],
                 handler: .show(connections)),
         Command(.sequence([.word("show", help: "show the kernel's state"),
-                           .word("version", help: "lvsh's and the kernel's IPVS version")]),
+                           .word("version", help: "lvsh's and the kernel's IPVS version"), json]),
                 summary: "show versions", examples: ["show version"],
                 handler: .show(version)),
     ]
@@ -84,6 +84,7 @@ enum ShowCommands {
     @Sendable static func rules(_ b: Bindings, _ ctx: ShowContext) throws(LVSError) -> String {
         let marks = try ctx.marks()
         let text = try marks.rulesText()
+        if ctx.json || b.has("json") { return JSON.object([("backend", .string(marks.name)), ("rules", .string(text))]).text + "\n" }
         return text.isEmpty ? "lvsh has no \(marks.name) rules yet\n" : text
     }
 
@@ -109,6 +110,11 @@ enum ShowCommands {
     }
 
     @Sendable static func version(_ b: Bindings, _ ctx: ShowContext) throws(LVSError) -> String {
+        if ctx.json || b.has("json") {
+            let info = try? ctx.ipvs().info()
+            return JSON.object([("lvsh", .string(LVSHVersion.string)), ("ipvs", info.map { .string($0.versionString) } ?? .null),
+                                ("connection_table_size", info.map { .int($0.connectionTableSize) } ?? .null)]).text + "\n"
+        }
         var out = "lvsh \(LVSHVersion.string)\n"
         if let info = try? ctx.ipvs().info() {
             out += "IPVS \(info.versionString) (connection table size \(info.connectionTableSize))\n"

@@ -20,13 +20,13 @@ enum SystemCommands {
                 summary: "show the sysctls that matter here, with lvsh's recommendation and the reason",
                 examples: ["show sysctl"], handler: .show(showSysctl)),
         Command(.sequence([.word("show", help: "show the kernel's state"),
-                           .word("running-config", help: "everything lvsh manages, as commands")]),
+                           .word("running-config", help: "everything lvsh manages, as commands"), ShowCommands.json]),
                 summary: "show the whole state as lvsh commands (what save writes)",
                 examples: ["show running-config"], handler: .show(runningConfig)),
         Command(.sequence([.word("save", help: "write the running configuration to a file"),
-                           .value("file", .file, help: "the file (written atomically)")]),
-                summary: "save the running configuration (load or apply it to rebuild this state)",
-                examples: ["save /etc/lvsh/site.lvsh"], handler: .write(save)),
+                           .optional(.value("file", .file, help: "the file (written atomically); without it, /etc/lvsh/running.lvsh, or lvsh daemon's FILE"))]),
+                summary: "save the running configuration (load or apply it to rebuild this state); with no FILE, the boot configuration",
+                examples: ["save", "save /etc/lvsh/site.lvsh"], handler: .write(save)),
         Command(.sequence([.word("load", help: "run a file of commands as one batch"),
                            .value("file", .file, help: "the file")]),
                 summary: "run a file of commands: checked whole first, undone whole if the kernel refuses a step",
@@ -39,13 +39,13 @@ enum SystemCommands {
                 summary: "keep the state of a pending `apply --confirm` (otherwise it is rolled back)",
                 examples: ["confirm"], handler: .alone(confirm)),
         Command(.sequence([.word("show", help: "show the kernel's state"), .word("diff", help: "compare a file with the kernel"),
-                           .value("file", .file, help: "a configuration file")]),
+                           .value("file", .file, help: "a configuration file"), ShowCommands.json]),
                 summary: "show how the kernel differs from a configuration file (what apply would change)",
                 examples: ["show diff /etc/lvsh/site.lvsh"], handler: .alone(showDiff)),
         Command(.sequence([.word("set", help: "an lvsh setting, kept in /etc/lvsh/lvsh.conf"),
                            .oneOf("setting", Settings.known.map { ($0.name, $0.help) }),
                            .value("value", .text, help: "the value")]),
-                summary: "change an lvsh setting (backend auto|nft|iptables, auto-sysctl on|off)",
+                summary: "change an lvsh setting (backend auto|nft|iptables, auto-sysctl on|off, archive on|off)",
                 examples: ["set auto-sysctl off", "set backend iptables"], handler: .write(set)),
         Command(.sequence([.word("realserver", help: "run on a real server: what DR and TUN need there"),
                            .word("prepare", help: "configure this host as a real server now"),
@@ -98,7 +98,8 @@ enum SystemCommands {
 
     @Sendable static func runningConfig(_ b: Bindings, _ ctx: ShowContext) throws(LVSError) -> String {
         do throws(LVSError) {
-            return try configText(ctx)
+            let text = try configText(ctx)
+            return ctx.json || b.has("json") ? JSON.object([("config", .string(text))]).text + "\n" : text
         } catch {
             throw LVSError(error.code, "cannot show the running configuration: \(error.message)", errno: error.errno)
         }
@@ -131,7 +132,7 @@ enum SystemCommands {
     }
 
     @Sendable static func save(_ b: Bindings, _ ctx: ShowContext, _ options: SessionOptions) throws(LVSError) -> FileWrite {
-        let path = b.first("file")!
+        let path = b.first("file") ?? options.bootConfigPath
         let text: String
         do throws(LVSError) {
             text = try configText(ctx)
@@ -161,6 +162,12 @@ enum SystemCommands {
         options.check = true
         options.diff = true
         let path = b.first("file")!
+        if session.options.json || b.has("json") {
+            // apply --check --json's shape: whether anything differs, both texts, the plan.
+            options.json = true
+            options.exitCode = session.options.apply.exitCode
+            return ApplyRunner(session: session, options: options).run(path: path)
+        }
         let report = try ApplyRunner(session: session, options: options).plan(path: path)
         session.out(report.diff.isEmpty ? "no differences: the kernel matches \(path)\n" : report.diff)
         return session.options.apply.exitCode && !report.plan.isEmpty ? ApplyRunner.pendingExitCode : 0

@@ -11,10 +11,13 @@ public struct ControlRequest: Equatable, Sendable {
     public var check = false, diff = false, prune = false, exitCode = false
     public var drain: Int?
     public var confirm: Int?
+    /// Who sent the batch, from which terminal: the daemon records the change under their name.
+    public var user = "", tty = ""
 
     public init(name: String, text: String, options: SessionOptions = SessionOptions()) {
         self.name = name
         self.text = text
+        (user, tty) = ChangeHistory.caller()
         json = options.json
         dryRun = options.dryRun
         check = options.apply.check
@@ -62,12 +65,12 @@ extension FileWrite: Equatable {
 /// The control socket's frames: a 4-byte big-endian length, then fields, each a 4-byte length and its
 /// bytes. A version field first, so a daemon and a front of different builds refuse each other clearly.
 public enum ControlWire {
-    public static let version = "lvsh-control-1"
+    public static let version = "lvsh-control-2"
     /// Larger than any file lvsh reads (256 MiB) plus its commands.
     public static let maxFrame = 300 << 20
 
     public static func encode(_ r: ControlRequest) -> [UInt8] {
-        var fields = [version, r.name, r.text, flags(r), r.drain.map(String.init) ?? "", r.confirm.map(String.init) ?? ""]
+        var fields = [version, r.name, r.text, flags(r), r.drain.map(String.init) ?? "", r.confirm.map(String.init) ?? "", r.user, r.tty]
         for (path, text) in r.files.sorted(by: { $0.key < $1.key }) { fields += [path, text] }
         return frame(fields)
     }
@@ -81,7 +84,7 @@ public enum ControlWire {
     /// A request from a frame's payload (the bytes after its length).
     public static func request(_ payload: [UInt8]) throws(LVSError) -> ControlRequest {
         let f = try fields(payload)
-        guard f.count >= 6, f.count % 2 == 0 else { throw malformed }
+        guard f.count >= 8, f.count % 2 == 0 else { throw malformed }
         var r = ControlRequest(name: f[1], text: f[2])
         let flags = Set(f[3].split(separator: ",").map(String.init))
         r.json = flags.contains("json")
@@ -92,7 +95,9 @@ public enum ControlWire {
         r.exitCode = flags.contains("exit-code")
         r.drain = Int(f[4])
         r.confirm = Int(f[5])
-        var i = 6
+        r.user = f[6]
+        r.tty = f[7]
+        var i = 8
         while i < f.count {
             r.files[f[i]] = f[i + 1]
             i += 2

@@ -3,6 +3,8 @@
 # web servers, and the director), then lvsh's interactive console on the guest's console, inside the
 # director's namespace. Leaving the console (Ctrl-D or quit) halts the guest.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp TERM=${TERM:-linux}
+# lvsh archives and logs each change: into the guest's own /tmp, never the host's /var/lib/lvsh or /dev/log.
+export LVSH_STATE_DIR=/tmp/lvsh-state LVSH_LOG_SOCKET=/tmp/lvsh-log.sock
 [ $$ = 1 ] || { echo "console-init.sh: only for the user-mode-linux guest" >&2; exit 2; }
 mount -t proc proc /proc && mount -t sysfs sysfs /sys || { halt -f; }
 for d in /tmp /run; do mount -t tmpfs tmpfs "$d"; done

@@ -23,6 +23,8 @@ for i in 0:stdin 1:stdout 2:stderr; do ln -sf "/proc/self/fd/${i%%:*}" "/dev/${i
 mkdir -p /dev/shm /dev/pts && mount -t tmpfs tmpfs /dev/shm && mount -t devpts devpts /dev/pts
 [ -d "$LAB_OUT" ] || stop
 export HOME=/tmp TMPDIR=/tmp   # keep tools from writing dotfiles into the host's /
+# lvsh archives and logs each change: into the guest's own /tmp, never the host's /var/lib/lvsh or /dev/log.
+export LVSH_STATE_DIR=/tmp/lvsh-state LVSH_LOG_SOCKET=/tmp/lvsh-log.sock
 exec >>"$LAB_OUT/guest.log" 2>&1
 echo "guest: $(uname -sr), $(nproc) cpu"
 
