@@ -25,18 +25,17 @@ public enum CompletionScripts {
             while IFS= read -r out; do
                 if [[ $out == :files ]]; then files=1; else candidates+=("$out"); fi
             done < <("${words[0]}" __complete "${words[@]:1}" "$partial" 2>/dev/null)
-            # bash replaces only the part of the word after its last break character: candidates lose
-            # what comes before it.
-            local cur=${COMP_WORDS[COMP_CWORD]}
-            [[ $cur == [[:blank:]]* ]] && cur=
-            local head=${partial%"$cur"}
+            # readline replaces only what follows the word's last ':' (a COMP_WORDBREAKS character):
+            # candidates lose what comes before it.
+            local head=
+            [[ $COMP_WORDBREAKS == *:* && $partial == *:* ]] && head=${partial%"${partial##*:}"}
             COMPREPLY=()
             local c
             for c in "${candidates[@]}"; do COMPREPLY+=("${c#"$head"}"); done
             if [[ -n $files ]]; then
                 compopt -o filenames 2>/dev/null
                 local IFS=$'\n'
-                COMPREPLY+=($(compgen -f -- "$cur"))
+                COMPREPLY+=($(compgen -f -- "$partial"))
             fi
         }
         complete -F _lvsh lvsh
