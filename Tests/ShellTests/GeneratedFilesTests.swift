@@ -41,6 +41,28 @@ struct GeneratedFilesTests {
         for e in OuterInterface.examples { #expect(help.contains(e.line)) }
     }
 
+    @Test("the examples of --help and the manual parse: the language's with the command table, the rest with theirs")
+    func examplesParse() {
+        for e in OuterInterface.examples {
+            var words: [String] = []
+            var rest = e.line.split(separator: " ").map(String.init).dropFirst()
+            while let w = rest.popFirst(), w != ">" {
+                // Options are the outer command line's, not words of the language.
+                if w.hasPrefix("--") {
+                    if OuterInterface.options.first(where: { $0.names.contains(w) })?.value != nil { rest = rest.dropFirst() }
+                } else {
+                    words.append(w)
+                }
+            }
+            guard let first = words.first, first != "-c", first != "ipvsadm" else { continue }
+            let parsed: Bool
+            if case .success = Catalog.table.parse(Array(words)) { parsed = true }
+            else if case .success = OuterInterface.commands.parse(Array(words)) { parsed = true }
+            else { parsed = false }
+            #expect(parsed, "\(e.line) does not parse: \(words)")
+        }
+    }
+
     @Test("the outer commands' examples parse with their grammar")
     func outerExamplesParse() {
         for c in OuterInterface.commands.commands {
