@@ -85,8 +85,12 @@ let package = Package(
             // a page costs ≈70 µs, took 1,384 page faults instead of 1,585. GNU ld 2.40 knows the
             // option too, but the driver picks gold, which does not; lld ships with the toolchain.
             // The binary stays position-independent (ASLR).
-            linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"], .when(platforms: [.linux]))]
+            linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"], .when(platforms: [.linux]))],
+            // `lvsh --version` names the commit it was built from (see the plugin for why not here).
+            plugins: ["CommitStamp"]
         ),
+        // Writes the git commit into the executable (BuildCommit.short) when HEAD moves.
+        .plugin(name: "CommitStamp", capability: .buildTool()),
         // What several test targets share (a seeded generator); not a test target itself.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "LVSModelTests", dependencies: ["LVSModel", "TestSupport"]),

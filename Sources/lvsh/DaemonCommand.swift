@@ -14,10 +14,10 @@ struct DaemonCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .customLong("backend"), help: "Firewall-mark backend: nft or iptables.")
+    @Option(name: .customLong("backend"), help: OuterOptions.help("--backend"))
     var backend: String?
 
-    @Option(name: .customLong("config"), help: "Settings file (default /etc/lvsh/lvsh.conf).")
+    @Option(name: .customLong("config"), help: OuterOptions.help("--config"))
     var config: String?
 
     @Argument(help: "The configuration to keep.")

@@ -12,47 +12,47 @@ struct OuterOptions: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lvsh",
         abstract: "Linux load-balancer controller: IPVS services, firewall-mark port groups and their sysctls.",
-        discussion: """
-            Without -c, -f or words, lvsh reads commands from standard input (a console when it is a terminal).
-            `lvsh ipvsadm ARG...` accepts any ipvsadm command line. Exit codes: 0 ok, 1 the kernel or \
-            system refused or failed, 2 bad input or usage (nothing applied).
-            """
+        // `--help` prints HelpText (the commands and examples too), not the parser's own help.
+        helpNames: []
     )
 
-    @Option(name: .customLong("backend"), help: "Firewall-mark backend: nft or iptables.")
+    /// An option's help, from the one description of the outer command line (OuterInterface).
+    static func help(_ name: String) -> ArgumentHelp { ArgumentHelp(OuterInterface.option(name).help) }
+
+    @Option(name: .customLong("backend"), help: help("--backend"))
     var backend: String?
 
-    @Option(name: .customLong("config"), help: "Settings file (default /etc/lvsh/lvsh.conf).")
+    @Option(name: .customLong("config"), help: help("--config"))
     var config: String?
 
-    @Option(name: .customShort("c"), help: "Commands to run, separated by ';', as typed in the console.")
+    @Option(name: .customShort("c"), help: help("-c"))
     var commands: String?
 
-    @Option(name: .customShort("f"), help: "A batch file of commands ('-' for standard input).")
+    @Option(name: .customShort("f"), help: help("-f"))
     var file: String?
 
-    @Flag(help: "Machine-readable output.")
+    @Flag(help: help("--json"))
     var json = false
 
-    @Flag(name: .customLong("dry-run"), help: "Print the plan instead of applying it.")
+    @Flag(name: .customLong("dry-run"), help: help("--dry-run"))
     var dryRun = false
 
-    @Flag(help: "apply: plan only; exit 0 and report whether changes are pending.")
+    @Flag(help: help("--check"))
     var check = false
 
-    @Flag(help: "apply: show the difference between before and after.")
+    @Flag(help: help("--diff"))
     var diff = false
 
-    @Flag(help: "apply: also remove services, groups and sync daemons the file does not name.")
+    @Flag(help: help("--prune"))
     var prune = false
 
-    @Flag(name: .customLong("exit-code"), help: "apply --check, show diff: exit 3 when changes are pending, 0 when in sync.")
+    @Flag(name: .customLong("exit-code"), help: help("--exit-code"))
     var exitCode = false
 
-    @Option(help: "apply: drain real servers that leave (weight 0, delete when idle or after SECONDS).")
+    @Option(help: help("--drain"))
     var drain: Int?
 
-    @Option(name: .customLong("confirm"), help: "apply: roll back after SECONDS unless `lvsh confirm` runs.")
+    @Option(name: .customLong("confirm"), help: help("--confirm"))
     var confirmSeconds: Int?
 
     @Argument(parsing: .allUnrecognized, help: "One command, e.g. `show services`.")
@@ -175,6 +175,17 @@ enum OuterCommandLine {
     /// Whether --json is among the outer options or after the words (not inside `-c`'s text).
     static func wantsJSON(_ args: [String]) -> Bool {
         args.contains("--json")
+    }
+
+    /// Whether `flag` is one of the arguments, not as the value of an option (`-c '--help'`).
+    static func asks(_ flag: String, _ args: [String]) -> Bool {
+        var i = 0
+        while i < args.count {
+            if args[i] == flag { return true }
+            if optionsWithValue.contains(args[i]) || args[i] == "-c" || args[i] == "-f" { i += 1 }
+            i += 1
+        }
+        return false
     }
 
     static func ipvsadmSplit(_ args: [String]) -> (globals: [String], ipvsadmArguments: [String])? {

@@ -23,6 +23,14 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == RollbackWaiter.command, arguments.count == 3 {
     exit(RollbackWaiter.run(dir: arguments[1], seconds: Int(arguments[2]) ?? 0, session: Session.lvsh()))
 }
+// The shell completion scripts' question (`lvsh __complete WORD... PARTIAL`) and the generated files.
+if arguments.first == "__complete" {
+    StandardStream.write(CompleteCommand.output(Array(arguments.dropFirst())), to: 1)
+    exit(0)
+}
+if arguments.first == "__generate" {
+    exit(GenerateCommand.run(Array(arguments.dropFirst())))
+}
 let errors = ErrorOutput.shared
 let report: (String) -> Void = { errors.write($0) }
 if let rest = OuterCommandLine.daemonArguments(arguments) {
@@ -69,6 +77,16 @@ if let split = OuterCommandLine.ipvsadmSplit(arguments) {
     // listings read the kernel here (looking for a daemon would cost them a start-up's worth).
     let writes = (try? IPVSAdmLanguage().parse(split.ipvsadmArguments))?.changesState ?? false
     exit((writes ? Session.front(options) : Session.lvsh(options)).runIPVSAdm(split.ipvsadmArguments))
+}
+// `--version` and `--help` answer whatever else the command line holds (ipvsadm's, daemon's, import's
+// and adopt's own were handled above).
+if OuterCommandLine.asks("--version", arguments) {
+    StandardStream.write(VersionText.text(), to: 1)
+    exit(0)
+}
+if OuterCommandLine.asks("--help", arguments) || arguments.first == "-h" {
+    StandardStream.write(HelpText.text(), to: 1)
+    exit(0)
 }
 // With --json, a failure is one JSON object on standard error (see ErrorOutput).
 errors.holds = OuterCommandLine.wantsJSON(arguments)

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Firewall
 import IPVS
 import LVSModel
@@ -115,17 +118,24 @@ enum ShowCommands {
             return JSON.object([("lvsh", .string(LVSHVersion.string)), ("ipvs", info.map { .string($0.versionString) } ?? .null),
                                 ("connection_table_size", info.map { .int($0.connectionTableSize) } ?? .null)]).text + "\n"
         }
-        var out = "lvsh \(LVSHVersion.string)\n"
-        if let info = try? ctx.ipvs().info() {
-            out += "IPVS \(info.versionString) (connection table size \(info.connectionTableSize))\n"
-        } else {
-            out += "IPVS not available in this kernel\n"
-        }
-        return out
+        return "lvsh \(LVSHVersion.string)\n" + LVSHVersion.ipvsLine { () throws(LVSError) in try ctx.ipvs().info() }
     }
 }
 
-/// lvsh's own version.
+/// lvsh's own version, and the kernel's IPVS version as `show version` and `lvsh --version` say it.
 public enum LVSHVersion {
     public static let string = "0.1.0"
+
+    /// The IPVS line: its version, or why there is none. Never fails: a version is asked for when
+    /// something is wrong.
+    public static func ipvsLine(_ read: () throws(LVSError) -> IPVSInfo) -> String {
+        do {
+            let info = try read()
+            return "IPVS \(info.versionString) (connection table size \(info.connectionTableSize))\n"
+        } catch {
+            // IPVS answers nothing, not even its version, without CAP_NET_ADMIN.
+            if error.errno == EPERM { return "IPVS version unknown: reading it needs CAP_NET_ADMIN (run as root)\n" }
+            return "IPVS not available in this kernel\n"
+        }
+    }
 }
