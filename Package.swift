@@ -115,7 +115,7 @@ let package = Package(
         .testTarget(name: "ImportTests", dependencies: ["Import", "Shell", "IPVSAdm", "Engine", "LVSModel"]),
         .testTarget(name: "ShellTests", dependencies: ["Shell", "IPVSAdm", "Engine", "Listings", "System", "IPVS", "Firewall", "LVSModel", "TestSupport"]),
         // The lvsh binary end to end, on the machine's kernel in fresh network namespaces (spawns it).
-        .testTarget(name: "CLITests"),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         // tools/: the ansible module against a namespace of this host.
         .testTarget(name: "ToolsTests"),
         // Real-kernel scenarios, run in the user-mode-linux lab (tools/lab).

@@ -1,43 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// A syslog socket of the test's own (LVSH_LOG_SOCKET): the lines lvsh sends, one datagram each.
-final class SyslogListener {
-    let path: String
-    private let fd: Int32
-
-    init(_ path: String) throws {
-        self.path = path
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
-        let bound = withUnsafePointer(to: &address) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard fd >= 0, bound == 0 else { throw CLILab.Failure(description: "cannot bind \(path)") }
-    }
-
-    deinit {
-        close(fd)
-        unlink(path)
-    }
-
-    /// The lines received since the last call.
-    func lines() -> [String] {
-        var out: [String] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { return out }
-            out.append(String(decoding: buffer[0..<n], as: UTF8.self))
-        }
-    }
-}
 
 /// The change history of the lvsh binary in a fresh namespace, witnessed by nft: each committed change
 /// is logged and archived, `rollback 1` brings the configuration before the last change back; with
@@ -49,7 +16,7 @@ struct HistoryCLITests {
     func rollbackThroughTheBinary() throws {
         let ns = try UnsharedNetns()
         let folder = try TestFolder()
-        let log = try SyslogListener(folder.at("log.sock"))
+        let log = try DatagramListener(folder.at("log.sock"))
         let env = ["LVSH_STATE_DIR": folder.at("state"), "LVSH_LOG_SOCKET": log.path]
         func lvsh(_ args: String...) throws -> CLILab.Result { try ns.run([CLILab.lvsh] + args, environment: env) }
 
@@ -82,7 +49,7 @@ struct HistoryCLITests {
     func daemonRecords() throws {
         let ns = try UnsharedNetns()
         let folder = try TestFolder()
-        let log = try SyslogListener(folder.at("log.sock"))
+        let log = try DatagramListener(folder.at("log.sock"))
         let env = ["LVSH_STATE_DIR": folder.at("state"), "LVSH_LOG_SOCKET": log.path]
         let file = folder.at("site.lvsh")
         try "group web vip 192.0.2.10 tcp 80\n".write(toFile: file, atomically: true, encoding: .utf8)

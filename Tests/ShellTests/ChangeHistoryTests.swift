@@ -3,44 +3,11 @@ import LVSModel
 @testable import Shell
 import System
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// A syslog socket of the test's own: the lines lvsh sends, one datagram each.
-final class LogListener {
-    let path: String
-    private let fd: Int32
-
-    init(_ path: String) throws {
-        self.path = path
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
-        let bound = withUnsafePointer(to: &address) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard fd >= 0, bound == 0 else { throw LVSError.failed("cannot bind \(path): \(String(cString: strerror(errno)))") }
-    }
-
-    deinit {
-        close(fd)
-        unlink(path)
-    }
-
-    /// The datagrams received so far.
-    func lines() -> [String] {
-        var out: [String] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { return out }
-            out.append(String(decoding: buffer[0..<n], as: UTF8.self))
-        }
-    }
-}
 
 /// Committed changes recorded through a session on the in-memory namespace: the archive holds the
 /// running configuration after each, the log a line for each (failed ones too), and `rollback N`
@@ -49,12 +16,12 @@ struct ChangeHistoryTests {
     final class Recorded {
         let host = EngineTests.Host()
         let scratch: ScratchFolder
-        let log: LogListener
+        let log: DatagramListener
         let history: ChangeHistory
 
         init() throws {
             scratch = try ScratchFolder()
-            log = try LogListener(scratch.at("log.sock"))
+            log = try DatagramListener(scratch.at("log.sock"))
             history = ChangeHistory(archive: ConfigArchive(base: scratch.at("state")), log: ChangeLogSocket(path: log.path, format: .syslog))
         }
 
