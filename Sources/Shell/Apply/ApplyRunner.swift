@@ -446,7 +446,8 @@ public struct ApplyRunner {
     private func armRollback(before: String, seconds: Int) throws(LVSError) {
         guard let dir = try session.runtime() else { throw .failed("--confirm needs the namespace's runtime folder (/run/lvsh)") }
         try AtomicFile.write(before, to: dir.rollbackPath)
-        try AtomicFile.write("\(time(nil) + seconds)\n", to: dir.pendingPath)
+        // The deadline and this process: what the waiter recognises as its own arming.
+        try AtomicFile.write("\(time(nil) + seconds) \(getpid())\n", to: dir.pendingPath)
         try RollbackWaiter.spawn(dir: dir, seconds: seconds)
     }
 }

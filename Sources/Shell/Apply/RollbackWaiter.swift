@@ -33,12 +33,23 @@ public enum RollbackWaiter {
         if rc != 0 { throw .failed("cannot start the rollback timer: \(String(cString: strerror(rc)))") }
     }
 
-    /// Runs in the detached process: sleep, then roll back if still pending.
+    /// Runs in the detached process: sleep, then roll back if its own apply is still pending.
     public static func run(dir path: String, seconds: Int, session: Session) -> Int32 {
         let dir = RuntimeDirectory(path: path)
+        // The marker names the apply that armed this waiter (written before the spawn): a later
+        // `apply --confirm` rewrites it, and this waiter must then leave the rollback to that one's.
+        guard let armed = ProcFile.read(dir.pendingPath) else { return 0 }
         var remaining = UInt32(max(0, seconds))
         while remaining > 0 { remaining = sleep(remaining) }
-        guard access(dir.pendingPath, F_OK) == 0 else { return 0 }
+        // Checked and acted on under the writer lock, which `lvsh confirm` also takes: checked
+        // before it, a confirm arriving meanwhile said "confirmed" and the rollback ran anyway.
+        let lock: WriterLock
+        do { lock = try WriterLock(dir) } catch {
+            session.err("lvsh: the rollback cannot take the writer lock: \(error.message)\n")
+            return error.code.rawValue
+        }
+        defer { withExtendedLifetime(lock) {} }
+        guard ProcFile.read(dir.pendingPath) == armed else { return 0 }
         session.err("lvsh: no `lvsh confirm` within \(seconds) s: restoring the state from before the apply\n")
         var options = ApplyOptions()
         options.prune = true

@@ -4,7 +4,8 @@
 # undoes itself. Asserted with the full witness (tools/lab/uml/witness.sh): after `apply --confirm 3`
 # the new state is in the kernel; 5 s later, with no confirm, the old state is back exactly
 # (IPVS, groups, timeouts, sync daemons, sysctls); after `apply --confirm 5` and `lvsh confirm`,
-# the new state is still there 7 s later.
+# the new state is still there 7 s later; a second `apply --confirm` is not rolled back by the
+# first one's timer.
 # timeout: 120
 . "${LAB_LIB:?run via tools/lab/uml/run}"
 . "$(dirname "$LAB_LIB")/witness.sh"
@@ -65,8 +66,18 @@ assert_eq "nothing to confirm: no apply --confirm is pending here" "$("$LVSH" co
 echo "== apply --confirm 5, then lvsh confirm: the new state stays"
 "$LVSH" apply new.lvsh --prune --confirm 5 --json >confirm.json
 grep -q '"changed":true' confirm.json || fail "apply --confirm --json does not say changed"
-witness_same new.witness "the kernel just after apply --confirm 5"
+# Confirmed before the witness runs: on a loaded host the witness alone has taken 5 s.
 assert_eq "confirmed: the applied state stays" "$("$LVSH" confirm)" "lvsh confirm"
+witness_same new.witness "the kernel just after a confirmed apply --confirm 5"
 sleep 7
 witness_same new.witness "the kernel 7 s after a confirmed apply"
 echo "confirmed: the new state is still there after 7 s"
+
+echo "== a second apply --confirm takes over: the first one's timer does not roll it back"
+"$LVSH" apply old.lvsh --prune --confirm 3 >/dev/null
+"$LVSH" apply new.lvsh --prune --confirm 60 >/dev/null
+sleep 5
+witness_same new.witness "the kernel 5 s after apply --confirm 3 was followed by apply --confirm 60"
+[ -f "$rundir/pending" ] || fail "the second apply's rollback is no longer pending"
+assert_eq "confirmed: the applied state stays" "$("$LVSH" confirm)" "lvsh confirm of the second apply"
+echo "the first timer left the second apply alone"
