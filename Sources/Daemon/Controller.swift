@@ -60,7 +60,7 @@ public actor Controller {
     public var metricsListen: ListenAddress? { desired?.health.metricsListen }
 
     /// A scrape: the kernel read now (on the actor, which owns the netlink socket), then every
-    /// series as Prometheus text, made off the actor from a snapshot.
+    /// series as Prometheus text, set and written off the actor from a snapshot.
     public func scrape() async -> [UInt8] {
         var table = IPVSTable()
         do throws(LVSError) {
@@ -70,13 +70,13 @@ public actor Controller {
             logger.error("metrics: the kernel could not be read", metadata: ["error": "\(error.message)"])
         }
         let monitor = self.monitor
-        let text = await KernelMetrics.text(table: table, desired: desired, up: { ref in
+        let text = await metrics.series.text(table: table, desired: desired, up: { ref in
             switch monitor.state(of: ref) {
             case .down?, .disabled?: false
             case .up?, .unknown?, nil: true
             }
         }, daemon: counters, failures: metrics.failures, own: metrics.registry)
-        // The scrape's series are gone: give their memory back rather than keep the peak.
+        // The scrape's text is gone: give its memory back rather than keep the peak.
         _ = mallocTrim(0)
         return text
     }

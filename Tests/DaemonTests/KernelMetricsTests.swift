@@ -31,7 +31,8 @@ struct KernelMetricsTests {
             metrics.record(ProbeReport(key: key, result: ProbeResult(ok: false, reason: "refused", at: HealthTime(milliseconds: 0)),
                                        durationNanoseconds: 1000, latenessNanoseconds: 0))
         }
-        let bytes = await metrics.text(table: IPVSTable(services: services), desired: desired, up: { _ in true }, daemon: Controller.Counters())
+        let bytes = await metrics.series.text(table: IPVSTable(services: services), desired: desired, up: { _ in true },
+                                              daemon: Controller.Counters(), failures: metrics.failures, own: metrics.registry)
         return String(decoding: bytes, as: UTF8.self)
     }
 
@@ -63,5 +64,48 @@ struct KernelMetricsTests {
         defer { unlink(path) }
         let status = system("/usr/bin/promtool check metrics < \(path) >/dev/null 2>&1")
         #expect(status == 0)
+    }
+
+    /// A table of `reals` real servers behind one service, the n-th with n connections.
+    static func table(reals: Int, connections: UInt64 = 0) -> IPVSTable {
+        let key = ServiceKey.inet(.tcp, IPAddress(v4: 0x0a00_0001), 80)
+        var status = ServiceStatus(service: VirtualService(key: key))
+        for r in 0..<reals {
+            var real = RealServerStatus(server: RealServer(address: IPAddress(v4: 0x0a01_0000 + UInt32(r)), port: 80,
+                                                           forwarding: .masquerade, weight: 2))
+            real.stats.connections = connections + UInt64(r)
+            status.realServers.append(real)
+        }
+        return IPVSTable(services: [status])
+    }
+
+    @Test func seriesOutliveTheScrapeAndLeaveWithTheirRealServer() async {
+        let metrics = KernelMetrics(registry: PrometheusCollectorRegistry())
+        func scrape(_ table: IPVSTable, desired: ManagedState? = nil) async -> [Substring] {
+            let text = await metrics.series.text(table: table, desired: desired, up: { _ in true }, daemon: Controller.Counters(),
+                                                 failures: metrics.failures, own: metrics.registry)
+            return String(decoding: text, as: UTF8.self).split(separator: "\n")
+        }
+        var desired = ManagedState()
+        desired.services = Self.table(reals: 100).services
+        let first = await scrape(Self.table(reals: 100, connections: 1000), desired: desired)
+        #expect(first.filter { $0.hasPrefix("lvsh_real_desired_weight{") }.count == 100)
+        #expect(first.contains("lvsh_real_connections_total{service=\"tcp 10.0.0.1:80\",address=\"10.1.0.99\",port=\"80\"} 1099"))
+        // The kernel's counter fell (ipvsadm -Z): the series says so (Prometheus reads a reset).
+        // 30 real servers left, and the configuration no longer has any.
+        let second = await scrape(Self.table(reals: 70))
+        #expect(await metrics.series.realCount == 70)
+        #expect(second.filter { $0.hasPrefix("lvsh_real_weight{") }.count == 70)
+        #expect(second.filter { $0.hasPrefix("lvsh_real_connections_total{") }.count == 70)
+        #expect(!second.contains { $0.hasPrefix("lvsh_real_desired_weight") })
+        #expect(second.contains("lvsh_real_connections_total{service=\"tcp 10.0.0.1:80\",address=\"10.1.0.69\",port=\"80\"} 69"))
+        #expect(!second.contains { $0.contains("address=\"10.1.0.70\"") })
+        let types = second.filter { $0.hasPrefix("# TYPE ") }
+        #expect(types.count == Set(types).count)
+        // They come back into the shards' free room, still one family each.
+        let third = await scrape(Self.table(reals: 200))
+        #expect(third.filter { $0.hasPrefix("lvsh_real_up{") }.count == 200)
+        #expect(third.filter { $0.hasPrefix("# TYPE lvsh_real_up ") }.count == 1)
+        #expect(await scrape(IPVSTable()).allSatisfy { !$0.hasPrefix("lvsh_real_") && !$0.hasPrefix("lvsh_service_") })
     }
 }

@@ -3,12 +3,8 @@ import Health
 import LVSModel
 import Prometheus
 
-/// Prometheus series of the IPVS table and the daemon. The kernel's series are made at each scrape
-/// in a registry of their own and let go after it: between scrapes the daemon holds nothing per real
-/// server for them (at 10,000 real servers, a dozen series each were most of its memory). The kernel's
-/// 64-bit counters go out with the kernel's values; when the kernel's value falls (`ipvsadm -Z`)
-/// Prometheus reads it as a counter reset. The probes' histograms and failure counters are the
-/// daemon's own counts and live in `registry` for the daemon's life.
+/// Prometheus series of the daemon: the probes' histograms in `registry` and their failure counts,
+/// recorded on the daemon's actor, and the kernel's series (`KernelSeries`), set at each scrape.
 final class KernelMetrics {
     let registry: PrometheusCollectorRegistry
 
@@ -45,8 +41,8 @@ final class KernelMetrics {
     private var durations: [String: DurationHistogram] = [:]
     private lazy var lateness = registry.makeDurationHistogram(descriptor: Self.descriptor("lvsh_check_lateness_seconds"),
                                                                buckets: Self.durationBuckets)
-    /// Failed probes by what was probed: counted here and put into each scrape's registries, since
-    /// a series added to the daemon's registry for each newly failing address costs a copy of the
+    /// Failed probes by what was probed: counted here, on the daemon's actor, and handed to each
+    /// scrape, since a series added to a registry for each newly failing address costs a copy of the
     /// whole family (10,000 failing real servers stalled the daemon).
     private(set) var failures: [FailureKey: UInt64] = [:]
     struct FailureKey: Hashable, Sendable {
@@ -74,129 +70,8 @@ final class KernelMetrics {
         self.registry = registry
     }
 
-    /// Prometheus text (swift-prometheus writes it) of the kernel's `table` against `desired`, the
-    /// daemon's counters and the probes' series; `up` tells a real server's health.
-    func text(table: IPVSTable, desired: ManagedState?, up: @Sendable (RealReference) -> Bool, daemon: Controller.Counters) async -> [UInt8] {
-        await Self.text(table: table, desired: desired, up: up, daemon: daemon, failures: failures, own: registry)
-    }
-
-    /// The scrape's text from a snapshot of the daemon's state: nonisolated, so that the daemon's
-    /// actor goes on with health results while 10,000 real servers' series are made (seconds of
-    /// CPU), and it yields after each shard, so that a one-CPU machine runs the actor in between.
-    static func text(table: IPVSTable, desired: ManagedState?, up: @Sendable (RealReference) -> Bool, daemon: Controller.Counters,
-                     failures: [FailureKey: UInt64], own registry: PrometheusCollectorRegistry) async -> [UInt8] {
-        // swift-prometheus copies a metric's whole family for each series it adds (quadratic: at
-        // 10,000 real servers a scrape did not finish in 120 s), so the series go into registries of
-        // `shard` real servers each, whose texts are then joined family by family.
-        let shard = 64
-        var scrapes = [Scrape()]
-        var inShard = 0
-        let wanted = desired.map { d in
-            Dictionary(d.services.map { ($0.service.key, Dictionary($0.realServers.map { ($0.server.identity, $0.server.weight) }, uniquingKeysWith: { a, _ in a })) },
-                       uniquingKeysWith: { a, _ in a })
-        } ?? [:]
-        for s in table.services {
-            let service = PlanDescription.name(s.service.key)
-            let sl = [("service", service)]
-            let scrape = scrapes[scrapes.count - 1]
-            scrape.counter("lvsh_service_connections", sl, s.stats.connections)
-            scrape.counter("lvsh_service_packets_in", sl, s.stats.packetsIn)
-            scrape.counter("lvsh_service_packets_out", sl, s.stats.packetsOut)
-            scrape.counter("lvsh_service_bytes_in", sl, s.stats.bytesIn)
-            scrape.counter("lvsh_service_bytes_out", sl, s.stats.bytesOut)
-            for r in s.realServers {
-                if inShard == shard {
-                    scrapes.append(Scrape())
-                    inShard = 0
-                    await Task.yield()
-                }
-                inShard += 1
-                let scrape = scrapes[scrapes.count - 1]
-                let rl = sl + [("address", r.server.address.description), ("port", String(r.server.port))]
-                scrape.counter("lvsh_real_connections", rl, r.stats.connections)
-                scrape.counter("lvsh_real_packets_in", rl, r.stats.packetsIn)
-                scrape.counter("lvsh_real_packets_out", rl, r.stats.packetsOut)
-                scrape.counter("lvsh_real_bytes_in", rl, r.stats.bytesIn)
-                scrape.counter("lvsh_real_bytes_out", rl, r.stats.bytesOut)
-                scrape.gauge("lvsh_real_active_connections", rl, Double(r.activeConnections))
-                scrape.gauge("lvsh_real_inactive_connections", rl, Double(r.inactiveConnections))
-                scrape.gauge("lvsh_real_weight", rl, Double(r.server.weight))
-                if let w = wanted[s.service.key]?[r.server.identity] { scrape.gauge("lvsh_real_desired_weight", rl, Double(w)) }
-                scrape.gauge("lvsh_real_up", rl, up(RealReference(service: s.service.key, real: r.server.identity)) ? 1 : 0)
-            }
-        }
-        for (n, (key, count)) in failures.enumerated() {
-            if n % (shard * 10) == 0 { scrapes.append(Scrape()) }
-            scrapes[scrapes.count - 1].counter("lvsh_check_failures", [("kind", key.kind), ("address", key.address?.description ?? ""),
-                                                                        ("port", String(key.port))], count)
-        }
-        let scrape = scrapes[0]
-        scrape.counter("lvsh_reconcile_runs", [], UInt64(daemon.reconcileRuns))
-        scrape.counter("lvsh_drift_corrected", [], UInt64(daemon.driftCorrected))
-        scrape.counter("lvsh_drift_seen", [], UInt64(daemon.driftSeen))
-        scrape.counter("lvsh_config_reloads", [("result", "success")], UInt64(daemon.reloads - daemon.reloadFailures))
-        scrape.counter("lvsh_config_reloads", [("result", "failure")], UInt64(daemon.reloadFailures))
-        scrape.counter("lvsh_kernel_writes", [], UInt64(daemon.writes))
-        scrape.gauge("lvsh_config_last_reload_success_timestamp_seconds", [], Double(daemon.lastReloadSuccess))
-        var texts: [[UInt8]] = scrapes.map { s in
-            var out: [UInt8] = []
-            s.registry.emit(into: &out)
-            return out
-        }
-        var own: [UInt8] = []
-        registry.emit(into: &own)
-        texts.append(own)
-        return Self.joined(texts)
-    }
-
-    /// Prometheus texts of several registries as one: each family's HELP and TYPE once, then its
-    /// samples from every text in turn (the format wants a family's lines together).
-    static func joined(_ texts: [[UInt8]]) -> [UInt8] {
-        if texts.count == 1 { return texts[0] }
-        var order: [Substring] = []
-        var families: [Substring: (header: [Substring], samples: [Substring])] = [:]
-        for text in texts {
-            var current: Substring = ""
-            for line in String(decoding: text, as: UTF8.self).split(separator: "\n") {
-                if line.hasPrefix("# ") {
-                    // "# HELP name …" or "# TYPE name …": the family's name is the third word.
-                    current = line.split(separator: " ", maxSplits: 3).dropFirst(2).first ?? ""
-                }
-                if families[current] == nil {
-                    families[current] = ([], [])
-                    order.append(current)
-                }
-                if line.hasPrefix("# ") {
-                    if !families[current]!.header.contains(where: { $0.prefix(7) == line.prefix(7) }) { families[current]!.header.append(line) }
-                } else {
-                    families[current]!.samples.append(line)
-                }
-            }
-        }
-        var out: [UInt8] = []
-        for name in order {
-            let f = families[name]!
-            for line in f.header + f.samples {
-                out += line.utf8
-                out.append(UInt8(ascii: "\n"))
-            }
-        }
-        return out
-    }
-
-    /// One scrape's registry of the kernel's series.
-    private struct Scrape {
-        let registry = PrometheusCollectorRegistry()
-
-        func counter(_ base: String, _ labels: [(String, String)], _ value: UInt64) {
-            let c = registry.makeCounter(descriptor: KernelMetrics.descriptor(base + "_total"), labels: labels)
-            if value > 0 { c.increment(by: Int64(clamping: value)) }
-        }
-
-        func gauge(_ name: String, _ labels: [(String, String)], _ value: Double) {
-            registry.makeGauge(descriptor: KernelMetrics.descriptor(name), labels: labels).set(to: value)
-        }
-    }
+    /// The kernel's series, kept between scrapes.
+    let series = KernelSeries()
 
     /// The whole name as the metric name: the unit is part of it already (`_total`, `_seconds`).
     static func descriptor(_ name: String) -> MetricNameDescriptor {
