@@ -8,6 +8,8 @@ import Prometheus
 /// /metrics stopped answering in a busy one-CPU guest.
 actor KernelSeries {
     private struct ServiceSeries {
+        /// The `service` label, made once.
+        let name: String
         var counters: [ShardedFamily<Counter>.Handle]
         var generation: Int
     }
@@ -72,9 +74,9 @@ actor KernelSeries {
         generation += 1
         for s in table.services {
             let key = s.service.key
-            let name = PlanDescription.name(key)
-            let service = self.service(key, name: name)
-            set(service, s.stats)
+            let service = self.service(key)
+            let name = service.name
+            set(service.counters, s.stats)
             let wantedHere = wanted[key]
             for r in s.realServers {
                 let ref = RealReference(service: key, real: r.server.identity)
@@ -120,8 +122,11 @@ actor KernelSeries {
         return out
     }
 
-    private func service(_ key: ServiceKey, name: String) -> ServiceSeries {
-        var series = services[key] ?? ServiceSeries(counters: serviceCounters.map { $0.add([("service", name)]) }, generation: 0)
+    private func service(_ key: ServiceKey) -> ServiceSeries {
+        var series = services[key] ?? {
+            let name = PlanDescription.name(key)
+            return ServiceSeries(name: name, counters: serviceCounters.map { $0.add([("service", name)]) }, generation: 0)
+        }()
         series.generation = generation
         services[key] = series
         return series
@@ -141,8 +146,6 @@ actor KernelSeries {
     private static func labels(_ service: String, _ real: RealServerKey) -> [(String, String)] {
         [("service", service), ("address", real.address.description), ("port", String(real.port))]
     }
-
-    private func set(_ service: ServiceSeries, _ stats: Stats) { set(service.counters, stats) }
 
     private func set(_ counters: [ShardedFamily<Counter>.Handle], _ stats: Stats) {
         counters[0].metric.set(stats.connections)
