@@ -95,7 +95,8 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "LVSModelTests", dependencies: ["LVSModel", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Shell", "Engine", "LVSModel", "Health", "IPVS", "Firewall", "System",
-                                                    .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio")]),
+                                                    .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+                                                    .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "IPVSTests", dependencies: ["IPVS", "LVSModel", "System", "TestSupport"], exclude: ["Captures"]),
         .testTarget(name: "FirewallTests", dependencies: ["Firewall", "LVSModel", "System"]),
         // The check state machine on a virtual clock, probe de-duplication, the probes' wire formats, the scheduler.

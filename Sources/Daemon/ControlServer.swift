@@ -125,7 +125,7 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
             return
         }
         let handle = self.handle
-        Task {
+        Task(priority: DaemonService.priority) {
             let reply = await handle(request)
             try? await channel.writeAndFlush(ByteBuffer(bytes: ControlWire.encode(reply)))
             try? await channel.close()

@@ -105,6 +105,12 @@ public struct DaemonService: Service {
         logger.notice("lvsh daemon stopping; the kernel is left as it is")
     }
 
+    /// The priority of every task of the daemon. Swift runs only the highest-priority jobs it has
+    /// queued, so a task of lower priority waits while the others have work: a scrape started from
+    /// the metrics server's event loop (.medium, where the daemon's tasks were .high, as main's are)
+    /// got no answer in 120 s while 1,000 checks a second kept the probes' results coming.
+    static let priority = TaskPriority.high
+
     static func endpoint(_ l: ListenAddress) -> String {
         l.address.endpoint(l.port)
     }
@@ -122,7 +128,7 @@ public struct DaemonService: Service {
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         let done = DispatchSemaphore(value: 0)
         let result = ExitBox()
-        Task {
+        Task(priority: priority) {
             do {
                 try await group.run()
             } catch let e as LVSError {

@@ -35,7 +35,7 @@ final class MetricsServer: Sendable {
 }
 
 /// One HTTP request at a time: the head decides, the end answers.
-private final class ScrapeHandler: ChannelInboundHandler, @unchecked Sendable {
+final class ScrapeHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
     private let scrape: @Sendable () async -> [UInt8]
@@ -63,7 +63,7 @@ private final class ScrapeHandler: ChannelInboundHandler, @unchecked Sendable {
             }
             let headOnly = head.method == .HEAD
             let scrape = self.scrape
-            Task {
+            Task(priority: DaemonService.priority) {
                 let body = await scrape()
                 Self.respond(channel, version: version, keepAlive: keepAlive, status: .ok,
                              type: "text/plain; version=0.0.4; charset=utf-8", body: body, headOnly: headOnly)
