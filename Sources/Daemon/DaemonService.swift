@@ -29,8 +29,11 @@ public struct DaemonService: Service {
     public func run() async throws {
         try await controller.start()
         let controller = self.controller
+        // The fronts and /metrics get a loop of their own: on the probes' loop, an operator's
+        // console and the scrape waited behind thousands of probes whenever that loop was behind.
+        let controlPlane = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let server = try await ControlServer.start(path: try await controller.controlSocketPath(),
-                                                   group: MultiThreadedEventLoopGroup.singleton) { request in
+                                                   group: controlPlane) { request in
             await controller.handle(request)
         }
         notifier.ready(status: "managing \(controller.file)")
@@ -75,7 +78,7 @@ public struct DaemonService: Service {
                             server = nil
                             if let wanted {
                                 do {
-                                    server = try await MetricsServer.start(wanted, group: MultiThreadedEventLoopGroup.singleton) {
+                                    server = try await MetricsServer.start(wanted, group: controlPlane) {
                                         await controller.scrape()
                                     }
                                     logger.notice("metrics at http://\(Self.endpoint(wanted))/metrics")
@@ -100,6 +103,7 @@ public struct DaemonService: Service {
         }
         notifier.stopping()
         await server.stop()
+        try? await controlPlane.shutdownGracefully()
         await controller.stop()
         await controller.shutdownProbes()
         logger.notice("lvsh daemon stopping; the kernel is left as it is")
