@@ -70,8 +70,6 @@ public actor Controller {
             logger.error("metrics: the kernel could not be read", metadata: ["error": "\(error.message)"])
         }
         let monitor = self.monitor
-        var counters = self.counters
-        counters.startsSkipped = scheduler.skippedRuns
         let text = await metrics.series.text(table: table, desired: desired, up: { ref in
             switch monitor.state(of: ref) {
             case .down?, .disabled?: false
@@ -98,8 +96,6 @@ public actor Controller {
         public var reloadFailures = 0
         public var lastReloadSuccess: Int = 0
         public var writes = 0
-        /// Probe starts the scheduler shed (read from it at each scrape).
-        public var startsSkipped = 0
     }
 
     /// `runner` runs the probes: the network's by default; tests pass one of their own.

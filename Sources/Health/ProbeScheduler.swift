@@ -10,13 +10,6 @@ import Synchronization
 /// 20 ms grid (`slotNanoseconds`), so that probes share their event loop's turns. First starts
 /// are spread over the interval by a hash of the probe, so 10,000 probes added at once do not fire at
 /// once. `update` adds and removes probes and changes intervals without touching the others.
-///
-/// A start more than `shedAfterNanoseconds` late is skipped (the probe's next start keeps its phase):
-/// the loop is behind. NIO's loop runs every task that is due before it looks at sockets again, so
-/// when starts kept coming due faster than the loop ran them (1,000 HTTP checks a second on one
-/// busy CPU), it never read a socket again: every probe timed out and every real server went down,
-/// and /metrics never answered. Shedding starts instead keeps the loop reading its sockets, and the
-/// results it reports honest; `skippedRuns` counts what it shed.
 public final class ProbeScheduler: Sendable {
     private struct Entry {
         var generation: UInt64
@@ -28,7 +21,6 @@ public final class ProbeScheduler: Sendable {
         var entries: [ProbeKey: Entry] = [:]
         var nextGeneration: UInt64 = 0
         var stopped = false
-        var skipped = 0
     }
 
     private let group: any EventLoopGroup
@@ -78,13 +70,6 @@ public final class ProbeScheduler: Sendable {
                                        gather: .nanoseconds(slotNanoseconds)) { batches.add($0) }
         return (scheduler, batches)
     }
-
-    /// Starts skipped because their loop was behind, since the scheduler began.
-    public var skippedRuns: Int { state.withLock { $0.skipped } }
-
-    /// How late a start may be before it is skipped: twice the p99 lateness the daemon aims for
-    /// (100 ms), so a loop that merely jitters sheds nothing.
-    public static let shedAfterNanoseconds: Int64 = 10 * slotNanoseconds
 
     /// The probes running and their intervals in milliseconds.
     public var probes: [ProbeKey: UInt32] { state.withLock { $0.entries.mapValues(\.interval) } }
@@ -138,21 +123,8 @@ public final class ProbeScheduler: Sendable {
     }
 
     private func fire(_ key: ProbeKey, generation: UInt64, due: NIODeadline, on loop: any EventLoop) {
-        let started = loop.now
-        let late = (started - due).nanoseconds
-        if late > Self.shedAfterNanoseconds {
-            let interval = state.withLock { s -> UInt32? in
-                guard let entry = s.entries[key], entry.generation == generation else { return nil }
-                s.skipped += 1
-                return entry.interval
-            }
-            guard let interval else { return }
-            // The first start of its own phase that is still ahead: the probes stay spread over the interval.
-            let step = Int64(interval) * 1_000_000
-            schedule(key, generation: generation, due: due + .nanoseconds((late / step + 1) * step), on: loop)
-            return
-        }
         guard isCurrent(key, generation) else { return }
+        let started = loop.now
         runner.run(key, on: loop).whenComplete { outcome in
             guard let interval = self.state.withLock({ $0.entries[key]?.generation == generation ? $0.entries[key]!.interval : nil })
             else { return }

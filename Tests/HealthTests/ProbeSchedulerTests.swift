@@ -4,7 +4,6 @@ import LVSModel
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
-import NIOPosix
 import Testing
 
 /// A runner that answers after `delay` of the loop's (virtual) time, and counts its runs.
@@ -54,24 +53,6 @@ struct ProbeSchedulerTests {
         #expect(all.count == 7)
         #expect(all.allSatisfy { $0.durationNanoseconds == 5_000_000 && $0.latenessNanoseconds == 0 && $0.result.milliseconds == 5 })
         #expect(all.first { $0.key == key(2) }?.result.at == HealthTime(milliseconds: Int64(loop.now.uptimeNanoseconds / 1_000_000) - 2005 + 305))
-    }
-
-    /// A loop that is behind sheds starts instead of running them all late: NIO runs every due
-    /// task before it reads a socket again, so late starts piling up kept it from ever reading one.
-    /// A real loop, stalled for a second by a long task (10 times the shedding limit).
-    @Test func startsDueWhileTheLoopStalledAreShed() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let runner = FakeRunner(delay: .milliseconds(1))
-        let s = ProbeScheduler(group: group, runner: runner, phase: { _, _ in 0 }) { _ in }
-        let keys = (1...20).map(key)
-        s.update(Dictionary(uniqueKeysWithValues: keys.map { ($0, 100) }))
-        try await Task.sleep(for: .milliseconds(250))
-        _ = try await group.next().submit { usleep(1_000_000) }.get()
-        try await Task.sleep(for: .milliseconds(250))
-        s.stop()
-        #expect(s.skippedRuns >= keys.count, "each probe's start that came due in the stall is shed")
-        #expect(keys.allSatisfy { runner.count($0) >= 2 }, "and the probes run again after it")
-        try await group.shutdownGracefully()
     }
 
     @Test func anOverrunningProbeStartsAgainAtOnce() {

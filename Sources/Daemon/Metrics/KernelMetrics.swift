@@ -34,7 +34,6 @@ final class KernelMetrics {
         "lvsh_check_duration_seconds": "How long health probes took, by kind.",
         "lvsh_check_failures_total": "Failed health probes, by kind and probed address and port.",
         "lvsh_check_lateness_seconds": "How late health probes started after their due time.",
-        "lvsh_check_starts_skipped_total": "Probe starts skipped because the probes' event loop was too far behind to run them on time.",
     ]
 
     /// Probe durations by kind; failures by kind, address and port. These are the daemon's own

@@ -45,7 +45,6 @@ actor KernelSeries {
     private lazy var reloadsFailed = daemonRegistry.makeCounter(descriptor: KernelMetrics.descriptor("lvsh_config_reloads_total"),
                                                                 labels: [("result", "failure")])
     private lazy var kernelWrites = daemonRegistry.makeCounter(descriptor: KernelMetrics.descriptor("lvsh_kernel_writes_total"))
-    private lazy var startsSkipped = daemonRegistry.makeCounter(descriptor: KernelMetrics.descriptor("lvsh_check_starts_skipped_total"))
     private lazy var lastReload = daemonRegistry.makeGauge(descriptor: KernelMetrics.descriptor("lvsh_config_last_reload_success_timestamp_seconds"))
 
     /// How many real servers have series now (for tests).
@@ -111,7 +110,6 @@ actor KernelSeries {
         reloadsOK.set(UInt64(daemon.reloads - daemon.reloadFailures))
         reloadsFailed.set(UInt64(daemon.reloadFailures))
         kernelWrites.set(UInt64(daemon.writes))
-        startsSkipped.set(UInt64(daemon.startsSkipped))
         lastReload.set(to: Double(daemon.lastReloadSuccess))
 
         var out: [UInt8] = []
