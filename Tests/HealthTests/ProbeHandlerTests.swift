@@ -2,6 +2,7 @@ import Glibc
 @testable import Health
 import LVSModel
 import NIOCore
+import NIOPosix
 import NIOEmbedded
 import NIOHTTP1
 import Testing
@@ -53,6 +54,25 @@ struct ProbeHandlerTests {
         #expect(!attempt.isDone)
         channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
         #expect(try await verdict(attempt) == .failed("no verdict within 700 ms"))
+    }
+
+    /// A timeout that runs late because the loop was busy gives the loop as long again to read what
+    /// came meanwhile: on a real loop, a task blocks it past the deadline, and the answer, read just
+    /// after, still counts. A timeout on time ends the attempt.
+    @Test func aTimeoutRunLateWaitsForWhatCameMeanwhile() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        let late = try await loop.flatSubmit { () -> EventLoopFuture<ProbeVerdict> in
+            let attempt = ProbeAttempt(loop: loop, timeoutMilliseconds: 100)
+            let bound = NIOLoopBound(attempt, eventLoop: loop)
+            loop.scheduleTask(in: .milliseconds(50)) { usleep(400_000) }
+            loop.scheduleTask(in: .milliseconds(460)) { bound.value.finish(.passed("answered")) }
+            return attempt.futureResult
+        }.get()
+        #expect(late == .passed("answered"))
+        let onTime = try await loop.flatSubmit { ProbeAttempt(loop: loop, timeoutMilliseconds: 100).futureResult }.get()
+        #expect(onTime == .failed("no verdict within 100 ms"))
+        try await group.shutdownGracefully()
     }
 
     @Test func httpClosedBeforeAnAnswerFails() async throws {

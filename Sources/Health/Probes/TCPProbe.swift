@@ -7,7 +7,7 @@ enum TCPProbe {
     static func run(address: IPAddress, port: UInt16, source: IPAddress?, timeoutMilliseconds: UInt32,
                     on loop: any EventLoop) -> EventLoopFuture<ProbeVerdict> {
         connect(address: address, port: port, source: source, timeoutMilliseconds: timeoutMilliseconds, on: loop,
-                timed: false, handlers: { _, _ in },
+                onTimeout: .failed("no connection within \(timeoutMilliseconds) ms"), handlers: { _, _ in },
                 connected: { $0.finish(.passed("connected")) })
     }
 
@@ -15,10 +15,10 @@ enum TCPProbe {
     /// `handlers` fills the new channel's pipeline (with the attempt to report to), and the connected
     /// channel is attached to the attempt, which the timeout or a handler ends.
     static func connect(address: IPAddress, port: UInt16, source: IPAddress?, timeoutMilliseconds: UInt32, on loop: any EventLoop,
-                        timed: Bool = true,
+                        onTimeout: ProbeVerdict? = nil,
                         handlers: @escaping @Sendable (ChannelPipeline.SynchronousOperations, ProbeAttempt) throws -> Void,
                         connected: @escaping @Sendable (ProbeAttempt) -> Void = { _ in }) -> EventLoopFuture<ProbeVerdict> {
-        let attempt = ProbeAttempt(loop: loop, timeoutMilliseconds: timeoutMilliseconds, timed: timed)
+        let attempt = ProbeAttempt(loop: loop, timeoutMilliseconds: timeoutMilliseconds, onTimeout: onTimeout)
         let bound = NIOLoopBound(attempt, eventLoop: loop)
         do {
             try connectionBootstrap(loop: loop, source: source, timeoutMilliseconds: timeoutMilliseconds)
@@ -41,9 +41,10 @@ enum TCPProbe {
         return attempt.futureResult
     }
 
-    /// A client bootstrap bound to `source` when given, with the connect timeout of the check.
+    /// A client bootstrap bound to `source` when given. The attempt's timeout decides; NIO's connect
+    /// timeout, past the longest the attempt can wait, only lets go of a connect nobody waits for.
     static func connectionBootstrap(loop: any EventLoop, source: IPAddress?, timeoutMilliseconds: UInt32) throws -> ClientBootstrap {
-        var bootstrap = ClientBootstrap(group: loop).connectTimeout(.milliseconds(Int64(timeoutMilliseconds)))
+        var bootstrap = ClientBootstrap(group: loop).connectTimeout(.milliseconds(3 * Int64(timeoutMilliseconds)))
         if let source { bootstrap = try bootstrap.bind(to: source.socketAddress(port: 0)) }
         return bootstrap
     }
