@@ -23,8 +23,9 @@ final class ProbeAttempt {
     /// The timeout. NIO's loop runs every due task before it reads its sockets again, so when a turn
     /// of the loop runs long (a busy machine), a timeout can come due while an answer that came in time
     /// waits unread: the TCP handshakes completed, yet 1,000 checks a second in a one-CPU guest all
-    /// ended "no connection within 1000 ms". A timeout that runs late by L therefore waits L more
-    /// (at most once, and at most the timeout again), so that the loop reads what came meanwhile.
+    /// ended "no connection within 1000 ms". A timeout that runs late by L therefore waits L more,
+    /// once, so that the loop reads what came meanwhile (a connect still ends at NIO's connect
+    /// timeout, three times the check's: a loop more than twice the timeout behind fails it there).
     private func arm(deadline: NIODeadline, extended: Bool) {
         let bound = NIOLoopBound(self, eventLoop: loop)
         timer = loop.scheduleTask(deadline: deadline) {
