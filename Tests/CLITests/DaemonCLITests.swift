@@ -45,7 +45,9 @@ struct DaemonCLITests {
         for _ in 0..<100 {
             let inode = try ns.run(["stat", "-L", "-c", "%i", "/proc/self/ns/net"]).out.trimmingCharacters(in: .whitespacesAndNewlines)
             socket = "/run/lvsh/net-\(inode)/control.sock"
-            if FileManager.default.fileExists(atPath: socket) { break }
+            // Listening, not merely there: a namespace's inode comes back after it is freed, and a
+            // socket an earlier test's killed daemon left there refuses connections until ours replaces it.
+            if Self.accepts(socket) { break }
             usleep(100_000)
         }
         // Each frame on its own connection; `timeout` fails the test if the daemon keeps one open.
@@ -61,6 +63,21 @@ struct DaemonCLITests {
         #expect(abuse.out.contains("larger than lvsh accepts") && abuse.out.hasSuffix("b''\n"), "\(abuse.out)")
         let front = try ns.lvsh("group", "after", "vip", "192.0.2.77", "tcp", "80")
         #expect(front.status == 0, "the daemon stopped answering after the abuse: \(front.err)")
+    }
+
+    /// Whether something listens on the Unix socket at `path`.
+    static func accepts(_ path: String) -> Bool {
+        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 }
+        }
     }
 
     func drift(reconcile: String?) throws {
