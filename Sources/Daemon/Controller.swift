@@ -428,8 +428,17 @@ public actor Controller {
     }
 
     /// One periodic read: what differs from the desired state is drift made by another program. It is
-    /// logged, and restored unless the configuration says `set reconcile log`.
-    public func reconcile() {
+    /// logged, and restored unless the configuration says `set reconcile log`. Returns how long the
+    /// read and repair took, without the time spent waiting for the actor.
+    @discardableResult
+    public func reconcile() -> Duration {
+        let clock = ContinuousClock()
+        let start = clock.now
+        reconcileOnce()
+        return clock.now - start
+    }
+
+    private func reconcileOnce() {
         guard let desired else { return }
         counters.reconcileRuns += 1
         var options = ApplyOptions()
