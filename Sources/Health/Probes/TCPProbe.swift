@@ -42,7 +42,8 @@ enum TCPProbe {
     }
 
     /// A client bootstrap bound to `source` when given. The attempt's timeout decides; NIO's connect
-    /// timeout, past the longest the attempt can wait, only lets go of a connect nobody waits for.
+    /// timeout, three times the check's, lets go of a connect nobody waits for any more (and ends one
+    /// whose loop fell more than twice the timeout behind).
     static func connectionBootstrap(loop: any EventLoop, source: IPAddress?, timeoutMilliseconds: UInt32) throws -> ClientBootstrap {
         var bootstrap = ClientBootstrap(group: loop).connectTimeout(.milliseconds(3 * Int64(timeoutMilliseconds)))
         if let source { bootstrap = try bootstrap.bind(to: source.socketAddress(port: 0)) }
