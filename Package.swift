@@ -92,7 +92,7 @@ let package = Package(
         // Writes the git commit into the executable (BuildCommit.short) when HEAD moves.
         .plugin(name: "CommitStamp", capability: .buildTool()),
         // What several test targets share (a seeded generator); not a test target itself.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["System"], path: "Tests/TestSupport"),
         .testTarget(name: "LVSModelTests", dependencies: ["LVSModel", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Shell", "Engine", "LVSModel", "Health", "IPVS", "Firewall", "System",
                                                     .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
@@ -116,7 +116,7 @@ let package = Package(
         .testTarget(name: "ImportTests", dependencies: ["Import", "Shell", "IPVSAdm", "Engine", "LVSModel"]),
         .testTarget(name: "ShellTests", dependencies: ["Shell", "IPVSAdm", "Engine", "Listings", "System", "IPVS", "Firewall", "LVSModel", "TestSupport"]),
         // The lvsh binary end to end, on the machine's kernel in fresh network namespaces (spawns it).
-        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "System"]),
         // tools/: the ansible module against a namespace of this host.
         .testTarget(name: "ToolsTests"),
         // Real-kernel scenarios, run in the user-mode-linux lab (tools/lab).

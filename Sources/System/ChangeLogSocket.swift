@@ -53,22 +53,12 @@ public struct ChangeLogSocket: Sendable {
     /// logger runs here (a container, a test): nothing to tell, so that is no error.
     public func send(_ message: String, failed: Bool = false, fields: [(String, String)] = []) throws(LVSError) {
         let bytes = Array(datagram(message, failed: failed, fields: fields).utf8)
-        guard path.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) else {
-            throw .badInput("the log socket path \(path) is too long")
-        }
+        guard let address = UnixSocketAddress(path) else { throw .badInput("the log socket path \(path) is too long") }
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .failed("cannot open a socket for the log: \(String(cString: strerror(errno)))", errno: errno) }
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (i, b) in path.utf8.enumerated() { raw[i] = b }
-        }
-        let length = socklen_t(MemoryLayout<sa_family_t>.size + path.utf8.count + 1)
-        let sent = withUnsafePointer(to: &address) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                bytes.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT), sa, length) }
-            }
+        let sent = address.withSockaddr { sa, length in
+            bytes.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT), sa, length) }
         }
         guard sent == bytes.count else {
             if errno == ENOENT { return }

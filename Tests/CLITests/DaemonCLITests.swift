@@ -1,4 +1,5 @@
 import Foundation
+import System
 import Testing
 
 #if canImport(Glibc)
@@ -70,14 +71,7 @@ struct DaemonCLITests {
         let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 }
-        }
+        return UnixSocketAddress(path)?.withSockaddr { connect(fd, $0, $1) == 0 } ?? false
     }
 
     func drift(reconcile: String?) throws {

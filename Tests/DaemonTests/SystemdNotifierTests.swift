@@ -3,6 +3,7 @@ import Glibc
 #endif
 @testable import Daemon
 import Logging
+import System
 import Testing
 
 /// sd_notify's datagrams, read back from a socket of the test's own, and the journal's line format.
@@ -13,13 +14,8 @@ struct SystemdNotifierTests {
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
         try #require(fd >= 0)
         defer { close(fd); unlink(path) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
-        let bound = withUnsafePointer(to: &address) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        try #require(bound == 0)
+        let address = try #require(UnixSocketAddress(path))
+        try #require(address.withSockaddr { bind(fd, $0, $1) } == 0)
         let n = SystemdNotifier(environment: ["NOTIFY_SOCKET": path, "WATCHDOG_USEC": "4000000"])
         #expect(n.watchdogInterval == .seconds(2))
         n.ready(status: "managing /etc/lvsh/running.lvsh")

@@ -148,16 +148,9 @@ struct AtomicFileTests {
         let dir = try ScratchFolder()
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
         let path = dir.at("sock")
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (i, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[i] = byte }
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        try #require(bound == 0)
+        let address = try #require(UnixSocketAddress(path))
+        try #require(address.withSockaddr { bind(fd, $0, $1) } == 0)
         let error = refusal { () throws(LVSError) in try write("x\n", path) }
         #expect(error?.code == .badInput)
         #expect(error?.message.contains("it is a socket") == true)

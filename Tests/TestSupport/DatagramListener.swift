@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import System
 
 /// A syslog socket of the test's own (what LVSH_LOG_SOCKET or ChangeLogSocket names): the lines lvsh
 /// sends, one datagram each.
@@ -16,12 +17,8 @@ public final class DatagramListener {
     public init(_ path: String) throws {
         self.path = path
         fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
-        let bound = withUnsafePointer(to: &address) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
+        guard let address = UnixSocketAddress(path) else { throw Failure(description: "\(path) is too long for a socket") }
+        let bound = address.withSockaddr { bind(fd, $0, $1) }
         guard fd >= 0, bound == 0 else { throw Failure(description: "cannot bind \(path): \(String(cString: strerror(errno)))") }
     }
 
