@@ -3,8 +3,8 @@ import Synchronization
 
 /// Runs every distinct probe on its own interval on one event loop group, and reports each result.
 ///
-/// Each probe lives on one loop of the group (handed out in turn) as a chain of scheduled tasks:
-/// its next start is its last due time plus its interval, so a run that ends in time does not make it
+/// Each probe lives on one loop of the group (handed out in turn) as a chain of starts in that
+/// loop's `LoopTimers`: its next start is its last due time plus its interval, so a run that ends in time does not make it
 /// drift; a run that overruns its interval (a timeout as long as the interval) starts again at once,
 /// so that a dead server's failures come one timeout apart and not two intervals. Starts fall on a
 /// 20 ms grid (`slotNanoseconds`), so that probes share their event loop's turns. First starts
@@ -15,7 +15,6 @@ public final class ProbeScheduler: Sendable {
         var generation: UInt64
         var interval: UInt32
         var loop: any EventLoop
-        var task: Scheduled<Void>?
     }
     private struct State {
         var entries: [ProbeKey: Entry] = [:]
@@ -81,10 +80,8 @@ public final class ProbeScheduler: Sendable {
         var starts: [(ProbeKey, UInt64, any EventLoop, UInt32)] = []
         state.withLock { s in
             guard !s.stopped else { return }
-            for (key, entry) in s.entries where probes[key] == nil {
-                entry.task?.cancel()
-                s.entries[key] = nil
-            }
+            // A removed probe's pending start finds it gone and does nothing.
+            for key in s.entries.keys where probes[key] == nil { s.entries[key] = nil }
             for (key, interval) in probes {
                 let interval = max(interval, 1)
                 if s.entries[key] != nil {
@@ -93,7 +90,7 @@ public final class ProbeScheduler: Sendable {
                 }
                 s.nextGeneration += 1
                 let loop = group.next()
-                s.entries[key] = Entry(generation: s.nextGeneration, interval: interval, loop: loop, task: nil)
+                s.entries[key] = Entry(generation: s.nextGeneration, interval: interval, loop: loop)
                 starts.append((key, s.nextGeneration, loop, interval))
             }
         }
@@ -107,19 +104,12 @@ public final class ProbeScheduler: Sendable {
     public func stop() {
         state.withLock { s in
             s.stopped = true
-            for entry in s.entries.values { entry.task?.cancel() }
             s.entries = [:]
         }
     }
 
     private func schedule(_ key: ProbeKey, generation: UInt64, due: NIODeadline, on loop: any EventLoop) {
-        let task = loop.scheduleTask(deadline: due) { self.fire(key, generation: generation, due: due, on: loop) }
-        let current = state.withLock { s -> Bool in
-            guard s.entries[key]?.generation == generation else { return false }
-            s.entries[key]!.task = task
-            return true
-        }
-        if !current { task.cancel() }
+        LoopTimers.of(loop).schedule(at: due) { _ in self.fire(key, generation: generation, due: due, on: loop) }
     }
 
     private func fire(_ key: ProbeKey, generation: UInt64, due: NIODeadline, on loop: any EventLoop) {

@@ -4,6 +4,8 @@
 public indirect enum Probe: Hashable, Sendable {
     /// A TCP connection that completes (TCP_CHECK).
     case tcp
+    /// A SYN answered with a SYN-ACK; the handshake is never completed (`handshake half`).
+    case tcpHalfOpen
     /// An HTTP or HTTPS request whose answer passes (HTTP_GET, SSL_GET).
     case http(HTTPProbe)
     /// A datagram, and an answer that starts with `expect` when one is given (UDP_CHECK).
@@ -22,7 +24,7 @@ public indirect enum Probe: Hashable, Sendable {
     /// The word of the kind in the language: `tcp`, `http`, `https`, ...
     public var kindWord: String {
         switch self {
-        case .tcp: "tcp"
+        case .tcp, .tcpHalfOpen: "tcp"
         case .http(let h): h.tls == nil ? "http" : "https"
         case .udp: "udp"
         case .dns: "dns"
@@ -36,7 +38,7 @@ public indirect enum Probe: Hashable, Sendable {
     /// Whether the probe talks to a port of the real server (ping, script and file do not).
     public var usesPort: Bool {
         switch self {
-        case .tcp, .http, .udp, .dns, .smtp: true
+        case .tcp, .tcpHalfOpen, .http, .udp, .dns, .smtp: true
         case .script, .ping, .file: false
         }
     }

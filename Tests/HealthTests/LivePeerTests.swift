@@ -35,6 +35,26 @@ struct LivePeerTests {
         #expect(try await run(.tcp, port: 8099) == .failed("connection refused"))
     }
 
+    /// `handshake half`: SYN-ACK up, RST down, over IPv4 and IPv6, and bound to a source; the
+    /// listener never sees a connection (the kernel answers the SYN-ACK with a RST).
+    @Test func tcpHalfOpen() async throws {
+        #expect(try await run(.tcpHalfOpen, port: 8080) == .passed("SYN-ACK"))
+        #expect(try await run(.tcpHalfOpen, address: IPAddress("::1"), port: 8081) == .passed("SYN-ACK"))
+        #expect(try await run(.tcpHalfOpen, port: 8099) == .failed("connection refused"))
+        #expect(try await run(.tcpHalfOpen, address: IPAddress("::1"), port: 8099) == .failed("connection refused"))
+        let bound = ProbeKey(probe: .tcpHalfOpen, address: IPAddress("127.0.0.2"), port: 9000, source: lo, timeoutMilliseconds: 1000)
+        #expect(try await runner.run(bound, on: Self.group.next()).get() == .passed("SYN-ACK"))
+        // Many at once to many addresses, all answered (one socket, batched sends).
+        let verdicts = try await withThrowingTaskGroup(of: ProbeVerdict.self) { group in
+            for n in 1...300 {
+                let key = ProbeKey(probe: .tcpHalfOpen, address: IPAddress(v4: 0x7f00_0000 | UInt32(n)), port: 9000, timeoutMilliseconds: 3000)
+                group.addTask { try await self.runner.run(key, on: Self.group.next()).get() }
+            }
+            return try await group.reduce(into: [ProbeVerdict]()) { $0.append($1) }
+        }
+        #expect(verdicts.count == 300 && verdicts.allSatisfy { $0 == .passed("SYN-ACK") })
+    }
+
     @Test func httpStatusBodyAndDigest() async throws {
         #expect(try await run(http { $0.path = "/health.txt" }, port: 8080) == .passed("status 200"))
         #expect(try await run(http { $0.path = "/missing" }, port: 8080) == .failed("status 404, expected 200-299"))

@@ -20,6 +20,7 @@ struct HealthLanguageTests {
         check web-http http path /health status 200-299,302 interval 1 timeout 0.5 rise 2 fall 2 host www.example.net expect 'ok|fine'
         check web-tls https port 443 sni www.example.net verify on digest 0123456789ABCDEF0123456789abcdef
         check plain tcp
+        check syn tcp handshake half port 8080 timeout 0.5
         check mail-smtp smtp port 25 helo director.example.net
         check ns dns query example.net type AAAA interval 5 timeout 2
         check echo udp payload 68656c6c6f expect 6f6b
@@ -44,7 +45,7 @@ struct HealthLanguageTests {
     @Test("a file's checks, bindings, policies, maintenance and metrics make the daemon's part of its state")
     func fileMakesHealth() throws {
         let h = try Self.evaluate(Self.site).health
-        #expect(h.checks.map(\.name) == ["web-http", "web-tls", "plain", "mail-smtp", "ns", "echo", "db", "alive", "drained"])
+        #expect(h.checks.map(\.name) == ["web-http", "web-tls", "plain", "syn", "mail-smtp", "ns", "echo", "db", "alive", "drained"])
         let http = try #require(h.check(named: "web-http"))
         guard case .http(let p) = http.probe else { Issue.record("web-http is \(http.probe)"); return }
         #expect(p.path == "/health" && p.host == "www.example.net" && p.expect == "ok|fine" && p.tls == nil)
@@ -52,6 +53,8 @@ struct HealthLanguageTests {
         #expect((http.intervalMilliseconds, http.timeoutMilliseconds, http.rise, http.fall) == (1000, 500, 2, 2))
         guard case .http(let tls) = try #require(h.check(named: "web-tls")).probe else { return }
         #expect(tls.tls?.verify == true && tls.tls?.sni == "www.example.net" && tls.digest == "0123456789abcdef0123456789abcdef")
+        #expect(h.check(named: "plain")?.probe == .tcp)
+        #expect(h.check(named: "syn")?.probe == .tcpHalfOpen && h.check(named: "syn")?.port == 8080)
         #expect(h.check(named: "ns")?.probe == .dns(name: "example.net", type: .aaaa))
         #expect(h.check(named: "echo")?.probe == .udp(payload: Array("hello".utf8), expect: Array("ok".utf8)))
         #expect(h.check(named: "db")?.probe == .script(["/usr/local/bin/check-db", "--quick", "a b"]))
@@ -147,7 +150,7 @@ struct HealthLanguageTests {
         try Self.site.write(toFile: file, atomically: true, encoding: .utf8)
         let host = EngineTests.Host()
         #expect(host.run("apply \(file)") == 0, "\(host.err) \(host.out)")
-        #expect(host.err.contains("9 checks, 1 real server in maintenance, metrics, daemon settings need `lvsh daemon \(file)`; apply sets the written weights"), "\(host.err)")
+        #expect(host.err.contains("10 checks, 1 real server in maintenance, metrics, daemon settings need `lvsh daemon \(file)`; apply sets the written weights"), "\(host.err)")
         #expect(host.ipvs.saved.contains("-a -f 1000 -r 198.51.100.1:0 -m -w 2"), "\(host.ipvs.saved)")
         #expect(!host.ipvs.saved.contains("198.51.100.9"), "the sorry server is the daemon's to add")
     }

@@ -6,7 +6,6 @@ import NIOCore
 final class ProbeAttempt {
     let loop: any EventLoop
     private let promise: EventLoopPromise<ProbeVerdict>
-    private var timer: Scheduled<Void>?
     private var channel: (any Channel)?
     private(set) var isDone = false
     /// Said when the timeout ends the run: a failure for most kinds, a success for a UDP check
@@ -20,17 +19,18 @@ final class ProbeAttempt {
         arm(deadline: loop.now + .milliseconds(Int64(timeoutMilliseconds)), extended: false)
     }
 
-    /// The timeout. NIO's loop runs every due task before it reads its sockets again, so when a turn
-    /// of the loop runs long (a busy machine), a timeout can come due while an answer that came in time
-    /// waits unread: the TCP handshakes completed, yet 1,000 checks a second in a one-CPU guest all
-    /// ended "no connection within 1000 ms". A timeout that runs late by L therefore waits L more,
-    /// once, so that the loop reads what came meanwhile (a connect still ends at NIO's connect
-    /// timeout, three times the check's: a loop more than twice the timeout behind fails it there).
+    /// The timeout, in the loop's `LoopTimers` (never cancelled: once the run has ended it returns).
+    /// NIO's loop runs every due task before it reads its sockets again, so when a turn of the loop
+    /// runs long (a busy machine), a timeout can come due while an answer that came in time waits
+    /// unread: the TCP handshakes completed, yet 1,000 checks a second in a one-CPU guest all ended
+    /// "no connection within 1000 ms". A timeout that runs late by L therefore waits L more, once,
+    /// so that the loop reads what came meanwhile (a connect still ends at NIO's connect timeout,
+    /// three times the check's: a loop more than twice the timeout behind fails it there).
     private func arm(deadline: NIODeadline, extended: Bool) {
         let bound = NIOLoopBound(self, eventLoop: loop)
-        timer = loop.scheduleTask(deadline: deadline) {
+        LoopTimers.of(loop).schedule(at: deadline) { late in
             let attempt = bound.value
-            let late = attempt.loop.now - deadline
+            guard !attempt.isDone else { return }
             if !extended, late > Self.lateTimeout {
                 attempt.arm(deadline: attempt.loop.now + late, extended: true)
             } else {
@@ -53,8 +53,6 @@ final class ProbeAttempt {
         loop.preconditionInEventLoop()
         guard !isDone else { return }
         isDone = true
-        timer?.cancel()
-        timer = nil
         channel?.close(promise: nil)
         channel = nil
         promise.succeed(verdict)

@@ -23,7 +23,11 @@ enum HealthCommands {
     ]
 
     static let kinds: [Syntax] = [
-        .sequence([.word("tcp", help: "a TCP connection that completes"), .anyOrder(common + [port])]),
+        .sequence([.word("tcp", help: "a TCP connection that completes"),
+                   .anyOrder(common + [port,
+                                       .sequence([.word("handshake", help: "how much of the TCP handshake the check makes"),
+                                                  .oneOf("handshake", [("full", "connect and close, as keepalived's TCP_CHECK (default)"),
+                                                                       ("half", "SYN, then SYN-ACK up or RST down; the application never sees it (root)")])])])]),
         .sequence([.word("http", help: "an HTTP request whose answer passes"), .anyOrder(common + [port] + httpOptions)]),
         .sequence([.word("https", help: "an HTTPS request whose answer passes"),
                    .anyOrder(common + [port] + httpOptions + [
@@ -88,7 +92,7 @@ enum HealthCommands {
     static func build(_ name: String, _ b: Bindings) throws(LVSError) -> HealthCheck {
         let probe: Probe
         if b.has("tcp") {
-            probe = .tcp
+            probe = b.first("handshake") == "half" ? .tcpHalfOpen : .tcp
         } else if b.has("http") || b.has("https") {
             var h = HTTPProbe()
             if let p = b.first("path") {

@@ -43,6 +43,8 @@ enum HealthText {
         switch c.probe {
         case .tcp, .ping:
             break
+        case .tcpHalfOpen:
+            w += ["handshake", "half"]
         case .http(let h):
             if h.path != "/" { w += ["path", quoted(h.path)] }
             if let host = h.host { w += ["host", host] }
