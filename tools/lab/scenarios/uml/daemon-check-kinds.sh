@@ -2,7 +2,7 @@
 # Every check kind of lvsh daemon against a real peer from Debian's packages, each peer in the
 # real servers' namespace: tcp and http (python3's servers), https (openssl s_server with a
 # certificate made here), udp (an echo), dns (dnsmasq), smtp (a small responder), script, ping
-# (the namespace's own ICMP), file. Witness: ipvsadm -S -n.
+# (the namespace's own ICMP), file, and tcp with `handshake half` (a raw SYN). Witness: ipvsadm -S -n.
 # Probes get 2 s and two failures: the guest is slow to start a process (script) when busy.
 # Asserted: with every peer answering, every real server gets its written weight (alpha: only after
 # its check passed); with each peer stopped (or the script and the file saying so), each goes to
@@ -71,8 +71,9 @@ check k-smtp smtp helo director.lab interval 2 timeout 2 rise 1 fall 2
 check k-script script interval 2 timeout 2 rise 1 fall 2 $PWD/probe.sh
 check k-ping ping interval 2 timeout 2 rise 1 fall 2
 check k-file file path $PWD/drain-file interval 2 timeout 2 rise 1 fall 2
+check k-syn tcp handshake half port 22 interval 2 timeout 2 rise 1 fall 2
 EOF
-kinds=(tcp:tcp:22 http:tcp:80 https:tcp:443 udp:udp:5000 dns:udp:53 smtp:tcp:25 script:tcp:8001 ping:tcp:8002 file:tcp:8003)
+kinds=(tcp:tcp:22 http:tcp:80 https:tcp:443 udp:udp:5000 dns:udp:53 smtp:tcp:25 script:tcp:8001 ping:tcp:8002 file:tcp:8003 syn:tcp:8004)
 for k in "${kinds[@]}"; do
     IFS=: read -r kind proto port <<<"$k"
     printf 'service %s 10.0.0.100:%s scheduler rr\nreal %s 10.0.0.100:%s %s nat weight 7\nservice %s 10.0.0.100:%s check k-%s\n' \
@@ -111,9 +112,9 @@ echo "== every peer stops (ping: later): weight 0, and show health says why"
 kill "${peers[@]}"
 echo 1 >script-exit
 echo 1 >drain-file
-all_weights 0 20 "${kinds[@]:0:7}" "${kinds[8]}"
+all_weights 0 20 "${kinds[@]:0:7}" "${kinds[8]}" "${kinds[9]}"
 "$LVSH" show health | tee health.txt
-for kind in tcp http https udp dns smtp script file; do
+for kind in tcp http https udp dns smtp script file syn; do
     grep -q "k-$kind .* down .* failed" health.txt || fail "show health does not say k-$kind failed"
 done
 [ "$(weight -t 8002)" = 7 ] || fail "ping went down while the real server still answers ICMP"
