@@ -43,6 +43,19 @@ final class HalfOpenProber: @unchecked Sendable {
         case failed(String)
     }
 
+    private var sequences: UInt64 = 0
+
+    /// A SYN's sequence number, which an answer must acknowledge: SipHash (Swift's `Hasher`, keyed at
+    /// random per process) of a counter and the target, so that one who sees some SYNs cannot
+    /// predict the next and forge an answer; `UInt32.random` costs a getrandom(2) each time.
+    private func nextSequence(for target: Target) -> UInt32 {
+        sequences &+= 1
+        var h = Hasher()
+        h.combine(sequences)
+        h.combine(target)
+        return UInt32(truncatingIfNeeded: h.finalize())
+    }
+
     /// How long a looked-up source address is trusted; a probe that fails looks it up again.
     static let routeLifetime = TimeAmount.seconds(60)
 
@@ -67,7 +80,7 @@ final class HalfOpenProber: @unchecked Sendable {
         case .opening(let port, _), .open(let port, _):
             ourPort = port
         }
-        let sequence = UInt32.random(in: 0...UInt32.max)
+        let sequence = nextSequence(for: target)
         let syn = TCPSegment.syn(source: from, sourcePort: ourPort, destination: address, port: port, sequence: sequence)
         pending[target, default: []].append(Pending(sequence: sequence, attempt: attempt))
         send(syn, to: address, on: key)
@@ -97,7 +110,10 @@ final class HalfOpenProber: @unchecked Sendable {
         let remote = try address.socketAddress(port: 9)
         guard remote.withSockAddr({ connect(fd, $0, socklen_t($1)) }) == 0 else { throw IOError(errnoCode: errno, reason: "connect") }
         let source = try Self.localAddress(fd).address
-        routes[address] = (source, loop.now + Self.routeLifetime)
+        // Spread over half a lifetime more, so that 1,000 destinations looked up together do not all
+        // expire together.
+        let spread = Int64(nextSequence(for: Target(address: address, port: 0)) % 30_000)
+        routes[address] = (source, loop.now + Self.routeLifetime + .milliseconds(spread))
         return source
     }
 

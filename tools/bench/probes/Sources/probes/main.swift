@@ -4,11 +4,14 @@ import LVSModel
 import NIOCore
 import NIOPosix
 
-// probes COUNT INTERVAL_MS SECONDS: COUNT TCP probes of 127.0.0.0/8 port 9000 (60,000 addresses a
-// port, then 9001...), each every INTERVAL_MS, for SECONDS; prints what the run cost.
+// probes COUNT INTERVAL_MS SECONDS [tcp|half|http]: COUNT probes of 127.0.0.0/8 port 9000 (60,000
+// addresses a port, then 9001...), each every INTERVAL_MS, for SECONDS; prints what the run cost.
+// tcp: a full connect; half: `handshake half`; http: GET /.
 let arguments = CommandLine.arguments
-guard arguments.count == 4, let count = Int(arguments[1]), let interval = UInt32(arguments[2]), let seconds = Int64(arguments[3]) else {
-    print("usage: probes COUNT INTERVAL_MS SECONDS")
+let kinds: [String: Probe] = ["tcp": .tcp, "half": .tcpHalfOpen, "http": .http(HTTPProbe())]
+guard arguments.count == 4 || arguments.count == 5, let count = Int(arguments[1]), let interval = UInt32(arguments[2]),
+      let seconds = Int64(arguments[3]), let probe = kinds[arguments.count == 5 ? arguments[4] : "tcp"] else {
+    print("usage: probes COUNT INTERVAL_MS SECONDS [tcp|half|http]")
     exit(2)
 }
 
@@ -26,7 +29,7 @@ let (scheduler, reports) = ProbeScheduler.withBatches(group: group, runner: runn
 var probes: [ProbeKey: UInt32] = [:]
 for n in 0..<count {
     let address = IPAddress(v4: 0x7f00_0000 | UInt32(n % 60_000 + 1))
-    probes[ProbeKey(probe: .tcp, address: address, port: UInt16(9000 + n / 60_000), timeoutMilliseconds: 900)] = interval
+    probes[ProbeKey(probe: probe, address: address, port: UInt16(9000 + n / 60_000), timeoutMilliseconds: 900)] = interval
 }
 let cpuBefore = cpuSeconds()
 let start = NIODeadline.now()
@@ -47,7 +50,7 @@ var usage = rusage()
 getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
 lateness.sort()
 let p50 = lateness[lateness.count / 2] / 1000, p99 = lateness[lateness.count * 99 / 100] / 1000
-print("\(count) probes every \(interval) ms for \(seconds) s: \(lateness.count) results, \(failed) failed; "
+print("\(count) \(arguments.count == 5 ? arguments[4] : "tcp") probes every \(interval) ms for \(seconds) s: \(lateness.count) results, \(failed) failed; "
       + "CPU \(Int(cpu * 1000)) ms (user \(Int(user * 1000)), system \(Int(system * 1000)); \(Int(cpu / Double(seconds) * 1000)) ‰ of a core); lateness p50 \(p50) µs, p99 \(p99) µs; "
       + "max RSS \(usage.ru_maxrss / 1024) MiB")
 try await runner.shutdown()
