@@ -44,6 +44,8 @@ struct LivePeerTests {
         #expect(try await run(.tcpHalfOpen, address: IPAddress("::1"), port: 8099) == .failed("connection refused"))
         let bound = ProbeKey(probe: .tcpHalfOpen, address: IPAddress("127.0.0.2"), port: 9000, source: lo, timeoutMilliseconds: 1000)
         #expect(try await runner.run(bound, on: Self.group.next()).get() == .passed("SYN-ACK"))
+        let foreign = ProbeKey(probe: .tcpHalfOpen, address: lo, port: 8080, source: IPAddress("192.0.2.1"), timeoutMilliseconds: 1000)
+        #expect(try await runner.run(foreign, on: Self.group.next()).get() == .failed("half-open check: source address not available"))
         // Many at once to many addresses, all answered (one socket, batched sends).
         let verdicts = try await withThrowingTaskGroup(of: ProbeVerdict.self) { group in
             for n in 1...300 {

@@ -152,9 +152,10 @@ final class HalfOpenProber: @unchecked Sendable {
                 .whenComplete { result in self.opened(key, port: port, result) }
             return made
         } catch {
-            let why = "half-open check: \(ProbeErrors.describe(error)) (it needs root: CAP_NET_RAW)"
-            sockets[key] = .failed(why)
-            return .failed(why)
+            // Not kept: a source address configured later, or the capability given later, serves the
+            // next run.
+            let refused = (error as? IOError).map { [EPERM, EACCES].contains($0.errnoCode) } ?? false
+            return .failed("half-open check: \(ProbeErrors.describe(error))" + (refused ? " (it needs root: CAP_NET_RAW)" : ""))
         }
     }
 
