@@ -1,5 +1,4 @@
 import NIOCore
-import Synchronization
 
 /// The probes' timers of one event loop, on the scheduler's 20 ms grid and out of NIO's heap.
 ///
@@ -23,19 +22,10 @@ final class LoopTimers: @unchecked Sendable {
 
     private init(loop: any EventLoop) { self.loop = loop }
 
-    private static let registry = Mutex<[ObjectIdentifier: LoopTimers]>([:])
+    private static let registry = LoopLocal { LoopTimers(loop: $0) }
 
-    /// The timers of `loop` (the registry keeps the loop, so that no other loop ever takes its
-    /// identity).
-    static func of(_ loop: any EventLoop) -> LoopTimers {
-        registry.withLock { r in
-            let id = ObjectIdentifier(loop)
-            if let t = r[id] { return t }
-            let t = LoopTimers(loop: loop)
-            r[id] = t
-            return t
-        }
-    }
+    /// The timers of `loop`.
+    static func of(_ loop: any EventLoop) -> LoopTimers { registry(loop) }
 
     /// Runs `body` in the first slot of the grid at or after `deadline` (on `loop`).
     func schedule(at deadline: NIODeadline, _ body: @escaping Callback) {

@@ -31,7 +31,7 @@ public final class ProbeScheduler: Sendable {
     /// How long a loop gathers results before it hands them on (zero: each at once).
     private let gather: TimeAmount
     /// Each loop's gathered results, touched only on that loop.
-    private let outboxes = Mutex<[ObjectIdentifier: Outbox]>([:])
+    private let outboxes = LoopLocal { _ in Outbox() }
 
     /// Results one event loop gathered; used only on that loop.
     private final class Outbox: @unchecked Sendable {
@@ -141,21 +141,13 @@ public final class ProbeScheduler: Sendable {
 
     /// The first slot at or after `deadline`.
     static func slot(_ deadline: NIODeadline) -> NIODeadline {
-        let ns = deadline.uptimeNanoseconds
-        let step = UInt64(slotNanoseconds)
-        return .uptimeNanoseconds((ns + step - 1) / step * step)
+        LoopTimers.deadline(of: LoopTimers.slot(atOrAfter: deadline))
     }
 
     /// Hands a result on, at once or with the others its loop gathers within `gather`.
     private func hand(_ r: ProbeReport, on loop: any EventLoop) {
         guard gather > .zero else { return report(r) }
-        let id = ObjectIdentifier(loop)
-        let box = outboxes.withLock { o in
-            if let b = o[id] { return b }
-            let b = Outbox()
-            o[id] = b
-            return b
-        }
+        let box = outboxes(loop)
         box.reports.append(r)
         guard !box.flushing else { return }
         box.flushing = true

@@ -40,7 +40,12 @@ final class HalfOpenProber: @unchecked Sendable {
     private enum RawSocket {
         case opening(port: UInt16, waiting: [(IPAddress, [UInt8])])
         case open(port: UInt16, channel: any Channel)
-        case failed(String)
+
+        var port: UInt16 {
+            switch self {
+            case .opening(let port, _), .open(let port, _): port
+            }
+        }
     }
 
     private var sequences: UInt64 = 0
@@ -65,34 +70,34 @@ final class HalfOpenProber: @unchecked Sendable {
                                    onTimeout: .failed("no SYN-ACK within \(timeoutMilliseconds) ms"))
         let target = Target(address: address, port: port)
         let key = SocketKey(family: address.family, source: source)
-        let from: IPAddress
+        let from: IPAddress, ourPort: UInt16
         do {
             from = try source ?? route(to: address)
         } catch {
             attempt.fail(error)
             return attempt.futureResult
         }
-        let ourPort: UInt16
-        switch socket(key) {
-        case .failed(let why):
-            attempt.finish(.failed(why))
+        do {
+            ourPort = try socket(key).port
+        } catch {
+            // Not kept: a source address configured later, or the capability given later, serves the
+            // next run.
+            let refused = (error as? IOError).map { [EPERM, EACCES].contains($0.errnoCode) } ?? false
+            attempt.finish(.failed("half-open check: \(ProbeErrors.describe(error))" + (refused ? " (it needs root: CAP_NET_RAW)" : "")))
             return attempt.futureResult
-        case .opening(let port, _), .open(let port, _):
-            ourPort = port
         }
         let sequence = nextSequence(for: target)
         let syn = TCPSegment.syn(source: from, sourcePort: ourPort, destination: address, port: port, sequence: sequence)
         pending[target, default: []].append(Pending(sequence: sequence, attempt: attempt))
         send(syn, to: address, on: key)
+        let bound = NIOLoopBound(attempt, eventLoop: loop)
         // The kernel's connect sends the SYN again after 1 s and 3 s; so does this.
         for after in [1000, 3000] where after < timeoutMilliseconds {
-            let bound = NIOLoopBound(attempt, eventLoop: loop)
             LoopTimers.of(loop).schedule(at: loop.now + .milliseconds(Int64(after))) { _ in
                 guard !bound.value.isDone else { return }
                 self.send(syn, to: address, on: key)
             }
         }
-        let bound = NIOLoopBound(attempt, eventLoop: loop)
         return attempt.futureResult.map { verdict in
             self.pending[target]?.removeAll { $0.attempt === bound.value }
             if self.pending[target]?.isEmpty == true { self.pending[target] = nil }
@@ -117,46 +122,35 @@ final class HalfOpenProber: @unchecked Sendable {
         return source
     }
 
-    private func socket(_ key: SocketKey) -> RawSocket {
+    /// The raw socket for `key`, opening it on first use (its SYNs wait until NIO has it).
+    private func socket(_ key: SocketKey) throws -> RawSocket {
         if let s = sockets[key] { return s }
-        let made: RawSocket
+        let v6 = key.family == .v6
+        let port = try reservePort(key)
+        let fd = try PingProbe.rawSocket(family: v6 ? AF_INET6 : AF_INET, protocol: CInt(IPPROTO_TCP),
+                                         source: key.source.map { try $0.socketAddress(port: 0) })
         do {
-            let v6 = key.family == .v6
-            let port = try reservePort(key)
-            let fd = Glibc.socket(v6 ? AF_INET6 : AF_INET, CInt(SOCK_RAW.rawValue) | CInt(SOCK_CLOEXEC.rawValue), CInt(IPPROTO_TCP))
-            guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "socket(SOCK_RAW)") }
-            do {
-                try Self.attachFilter(fd, TCPSegment.filter(port: port, includesIPHeader: !v6))
-                if let source = key.source {
-                    let local = try source.socketAddress(port: 0)
-                    guard local.withSockAddr({ bind(fd, $0, socklen_t($1)) }) == 0 else { throw IOError(errnoCode: errno, reason: "bind") }
-                }
-            } catch {
-                close(fd)
-                throw error
-            }
-            made = .opening(port: port, waiting: [])
-            sockets[key] = made
-            DatagramBootstrap(group: loop)
-                // NIO splits one receive buffer among a vector read's messages: 32 of 128 bytes
-                // hold any answer's IP and TCP headers (at most 60 bytes each).
-                .channelOption(.datagramVectorReadMessageCount, value: 32)
-                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 128))
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(HalfOpenHandler(prober: self, port: port, v6: v6))
-                    }
-                }
-                .withBoundSocket(fd)
-                .hop(to: loop)
-                .whenComplete { result in self.opened(key, port: port, result) }
-            return made
+            try Self.attachFilter(fd, TCPSegment.filter(port: port, includesIPHeader: !v6))
         } catch {
-            // Not kept: a source address configured later, or the capability given later, serves the
-            // next run.
-            let refused = (error as? IOError).map { [EPERM, EACCES].contains($0.errnoCode) } ?? false
-            return .failed("half-open check: \(ProbeErrors.describe(error))" + (refused ? " (it needs root: CAP_NET_RAW)" : ""))
+            close(fd)
+            throw error
         }
+        let made = RawSocket.opening(port: port, waiting: [])
+        sockets[key] = made
+        DatagramBootstrap(group: loop)
+            // NIO splits one receive buffer among a vector read's messages: 32 of 128 bytes
+            // hold any answer's IP and TCP headers (at most 60 bytes each).
+            .channelOption(.datagramVectorReadMessageCount, value: 32)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 128))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(HalfOpenHandler(prober: self, port: port, v6: v6))
+                }
+            }
+            .withBoundSocket(fd)
+            .hop(to: loop)
+            .whenComplete { result in self.opened(key, port: port, result) }
+        return made
     }
 
     private func opened(_ key: SocketKey, port: UInt16, _ result: Result<any Channel, any Error>) {
@@ -190,7 +184,7 @@ final class HalfOpenProber: @unchecked Sendable {
                 self.flushScheduled.remove(key)
                 channel.flush()
             }
-        case .failed, nil:
+        case nil:
             break
         }
     }
@@ -241,21 +235,17 @@ final class HalfOpenProber: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
         guard rc == 0 else { throw IOError(errnoCode: errno, reason: "getsockname") }
-        let family = CInt(storage.ss_family)
-        return try withUnsafeBytes(of: &storage) { raw in
-            switch family {
-            case AF_INET:
-                let a = raw.load(as: sockaddr_in.self)
-                return (IPAddress(v4: UInt32(bigEndian: a.sin_addr.s_addr)), UInt16(bigEndian: a.sin_port))
-            case AF_INET6:
-                var a = raw.load(as: sockaddr_in6.self)
-                let bytes = withUnsafeBytes(of: &a.sin6_addr) { Array($0) }
-                guard let address = IPAddress(bytes: bytes) else { throw IOError(errnoCode: EAFNOSUPPORT, reason: "getsockname") }
-                return (address, UInt16(bigEndian: a.sin6_port))
-            default:
-                throw IOError(errnoCode: EAFNOSUPPORT, reason: "getsockname")
-            }
+        let address: SocketAddress
+        switch CInt(storage.ss_family) {
+        case AF_INET:
+            address = SocketAddress(withUnsafeBytes(of: &storage) { $0.load(as: sockaddr_in.self) }, host: "")
+        case AF_INET6:
+            address = SocketAddress(withUnsafeBytes(of: &storage) { $0.load(as: sockaddr_in6.self) }, host: "")
+        default:
+            throw IOError(errnoCode: EAFNOSUPPORT, reason: "getsockname")
         }
+        guard let ip = IPAddress(address), let port = address.port else { throw IOError(errnoCode: EAFNOSUPPORT, reason: "getsockname") }
+        return (ip, UInt16(port))
     }
 
     /// linux/filter.h's sock_fprog, which Glibc's module does not bring: a length and a pointer to
@@ -296,7 +286,7 @@ final class HalfOpenHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
-        guard let address = envelope.remoteAddress.ipAddress.flatMap(IPAddress.init),
+        guard let address = IPAddress(envelope.remoteAddress),
               let reply = TCPSegment.reply(envelope.data.readableBytesView, includesIPHeader: !v6),
               reply.destinationPort == port else { return }
         prober.answer(address: address, reply: reply)

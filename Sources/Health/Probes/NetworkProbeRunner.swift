@@ -10,7 +10,8 @@ public final class NetworkProbeRunner: ProbeRunner {
     private let pool: NIOThreadPool
     /// TLS contexts load the system's roots once, not once per check: one per `verify` setting.
     private let tlsContexts = Mutex<[Bool: NIOSSLContext]>([:])
-    private let halfOpenProbers = Mutex<[ObjectIdentifier: HalfOpenProber]>([:])
+    /// Each loop's half-open prober.
+    private let halfOpen = LoopLocal { HalfOpenProber(loop: $0) }
 
     /// A runner with a thread pool of its own: `threads` scripts and file reads may block at once.
     /// Call `shutdown()` before letting it go (NIO asserts when a running pool is released).
@@ -68,16 +69,6 @@ public final class NetworkProbeRunner: ProbeRunner {
             return PingProbe.run(address: address, source: key.source, timeoutMilliseconds: timeout, on: loop)
         case .file(let path, let weight):
             return FileProbe.run(path: path, weight: weight, timeoutMilliseconds: timeout, pool: pool, on: loop)
-        }
-    }
-
-    /// Each loop's half-open prober (it keeps its loop, so no other loop takes its identity).
-    private func halfOpen(_ loop: any EventLoop) -> HalfOpenProber {
-        halfOpenProbers.withLock { probers in
-            if let p = probers[ObjectIdentifier(loop)] { return p }
-            let p = HalfOpenProber(loop: loop)
-            probers[ObjectIdentifier(loop)] = p
-            return p
         }
     }
 

@@ -27,4 +27,15 @@ extension IPAddress {
     func socketAddress(port: UInt16) throws -> SocketAddress {
         try SocketAddress(packedIPAddress: ByteBuffer(bytes: bytes), port: Int(port))
     }
+
+    /// The address of an IPv4 or IPv6 socket address (nil for a Unix one), without going through text.
+    init?(_ address: SocketAddress) {
+        switch address {
+        case .v4(let a): self.init(v4: UInt32(bigEndian: a.address.sin_addr.s_addr))
+        case .v6(let a):
+            var sin6 = a.address
+            self.init(bytes: withUnsafeBytes(of: &sin6.sin6_addr) { Array($0) })
+        case .unixDomainSocket: return nil
+        }
+    }
 }
