@@ -31,7 +31,9 @@ extension Candidate {
     /// Ends a desired state's health part: bindings of services and real servers that were removed go,
     /// and every real server's checks must have a port to probe.
     public mutating func finishHealth() throws(LVSError) {
-        guard !health.isEmpty else { return }
+        // Only bindings, maintenance and policies name services and real servers (a metrics listener
+        // alone must not cost a 10,000-service reload a pass over every real server).
+        guard health.actsOnWeights else { return }
         let table = self.table
         var reals = Set<RealReference>()
         for s in table.services {
@@ -39,10 +41,16 @@ extension Candidate {
         }
         let services = Set(table.services.map(\.service.key))
         health.prune { ref, key in ref.map(reals.contains) ?? services.contains(key) }
-        for ref in reals.sorted() {
+        // The first real server in order that has a check without a port, found without sorting them all.
+        var refusal: (ref: RealReference, error: LVSError)?
+        for ref in reals where refusal.map({ ref < $0.ref }) ?? true {
             for check in health.checks(of: ref) {
-                if case .failure(let e) = probePort(of: check, for: ref) { throw e }
+                if case .failure(let e) = probePort(of: check, for: ref) {
+                    refusal = (ref, e)
+                    break
+                }
             }
         }
+        if let refusal { throw refusal.error }
     }
 }

@@ -14,7 +14,9 @@ extension HealthMonitor {
                                      groupPorts: [UInt32: [ClosedRange<UInt16>]] = [:],
                                      adopting kernel: [ServiceStatus] = [], at now: HealthTime) -> HealthChanges {
         var changes = HealthChanges()
-        let before = Dictionary(services.map { ($0.service.key, effectiveService($0.service.key)!) }, uniquingKeysWith: { a, _ in a })
+        // The monitor as it was (a copy on write): each service's effective table before, made only
+        // when compared at the end rather than kept in a dictionary of them all.
+        let before = self
         let newPlan = ProbePlan(services: newServices, config: newConfig, groupPorts: groupPorts)
         var kernelWeights: [RealReference: Int32] = [:]
         for s in kernel {
@@ -54,8 +56,8 @@ extension HealthMonitor {
         quorumUp = quorumUp.filter { serviceIndex[$0.key] != nil }
         for s in newServices { updateQuorum(s.service.key, at: now, into: &changes) }
 
-        for s in newServices where before[s.service.key] != effectiveService(s.service.key) { changes.services.insert(s.service.key) }
-        for key in before.keys where serviceIndex[key] == nil { changes.services.insert(key) }
+        for s in newServices where before.effectiveService(s.service.key) != effectiveService(s.service.key) { changes.services.insert(s.service.key) }
+        for s in before.services where serviceIndex[s.service.key] == nil { changes.services.insert(s.service.key) }
         return changes
     }
 }

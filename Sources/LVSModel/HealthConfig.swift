@@ -192,6 +192,12 @@ public struct HealthConfig: Hashable, Sendable {
     /// Whether the configuration says anything only a daemon can act on.
     public var isEmpty: Bool { self == HealthConfig() }
 
+    /// Whether it can make the kernel's weights differ from the written ones: checks bound to real
+    /// servers, maintenance or service policies (the metrics listener and the reconcile mode cannot).
+    public var actsOnWeights: Bool {
+        !serviceChecks.isEmpty || !realChecks.isEmpty || !policies.isEmpty || !disabled.isEmpty
+    }
+
     public func check(named name: String) -> HealthCheck? { checks.first { $0.name == name } }
 
     /// Defines or redefines a check; a redefinition keeps its place in the order.

@@ -8,4 +8,10 @@ public enum SecondsText {
         while f.hasSuffix("0") { f.removeLast() }
         return "\(whole).\(f)"
     }
+
+    /// A duration the same way, to the millisecond.
+    public static func text(_ d: Duration) -> String {
+        let (seconds, attoseconds) = d.components
+        return text(UInt32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+    }
 }

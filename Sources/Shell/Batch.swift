@@ -43,7 +43,11 @@ struct Batch {
     mutating func run(_ commands: [CommandInput]) -> Int32 {
         // Commands on one line share that line as their source: each line once.
         var lines: [String] = []
-        for c in commands where lines.last != c.source { lines.append(c.source) }
+        var lastLine = 0
+        for c in commands where c.line != lastLine {
+            lines.append(c.source)
+            lastLine = c.line
+        }
         text = lines.joined(separator: "\n")
         var parsed: [Parsed] = []
         do throws(LVSError) {

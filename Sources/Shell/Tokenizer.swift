@@ -18,9 +18,21 @@ public struct Token: Hashable, Sendable {
 public struct CommandInput: Hashable, Sendable {
     public var tokens: [Token]
     public var line: Int
+    /// The command's first line as read; `source` shows it. Only a message needs it shown, and making
+    /// that text for each of a 20,000-line file's commands was a sixth of a daemon's reload.
+    private var firstLine: Substring
+    private var firstLineIsShown: Bool
+
     /// The physical source text of the command's first line, for error carets: as errors show it
     /// (Shown.line: control characters escaped, a long line cut).
-    public var source: String
+    public var source: String { firstLineIsShown ? String(firstLine) : Shown.line(firstLine) }
+
+    init(tokens: [Token], line: Int, firstLine: Substring, isShown: Bool = false) {
+        self.tokens = tokens
+        self.line = line
+        self.firstLine = firstLine
+        firstLineIsShown = isShown
+    }
 
     public var words: [String] { tokens.map(\.text) }
 }
@@ -78,7 +90,7 @@ public enum Tokenizer {
         func flushCommand() throws(LVSError) {
             flushWord()
             if !current.isEmpty {
-                try body(CommandInput(tokens: current, line: startLine, source: Shown.line(lines[startLine - 1])))
+                try body(CommandInput(tokens: current, line: startLine, firstLine: lines[startLine - 1]))
             }
             current.removeAll(keepingCapacity: true)
             startLine = 0
@@ -193,6 +205,6 @@ extension CommandInput {
             tokens.append(Token(text: word, line: 1, column: column))
             column += seen.count + 1
         }
-        return CommandInput(tokens: tokens, line: 1, source: shown.joined(separator: " "))
+        return CommandInput(tokens: tokens, line: 1, firstLine: Substring(shown.joined(separator: " ")), isShown: true)
     }
 }

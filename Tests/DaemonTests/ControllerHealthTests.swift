@@ -52,10 +52,10 @@ struct ControllerHealthTests {
         service tcp 10.0.0.1:80 check t
         """
 
-    func controller(_ kernel: CountingKernel) throws -> (Controller, String) {
+    func controller(_ kernel: CountingKernel, file: String = Self.file) throws -> (Controller, String) {
         let dir = try #require(mkdtemp(strdup("/tmp/lvsh-controller-XXXXXX")).map { String(cString: $0) })
         let path = dir + "/running.lvsh"
-        try #require(FileManagerless.write(Self.file, to: path))
+        try #require(FileManagerless.write(file, to: path))
         let runtime = RuntimeDirectory(path: dir)
         let session = Session(control: kernel, backend: kernel, out: { _ in }, err: { _ in },
                               runtime: { () throws(LVSError) in runtime })
@@ -125,6 +125,45 @@ struct ControllerHealthTests {
         #expect(await controller.reload())
         let real = try kernel.inner.table(.complete).services.first?.realServers.first { $0.server.address == IPAddress("10.1.0.2") }
         #expect(real?.server.weight == 7)
+        await controller.stop()
+    }
+
+    @Test func checksAReloadAddsStartFromTheWeightsTheDaemonWrote() async throws {
+        // No check, maintenance or policy: the monitor is left empty (only the metrics listener is
+        // a daemon's setting here).
+        let unchecked = """
+            service tcp 10.0.0.1:80 scheduler wlc
+            real tcp 10.0.0.1:80 10.1.0.1 nat weight 3
+            real tcp 10.0.0.1:80 10.1.0.2 nat weight 5
+            metrics listen 127.0.0.1:9100
+            """
+        let kernel = CountingKernel()
+        let (controller, dir) = try controller(kernel, file: unchecked)
+        try await controller.start()
+        #expect(await controller.healthStatus().isEmpty)
+        let batches = kernel.batches.count
+        // A check comes with alpha (the default): known real servers keep their weight until their
+        // first result, as at a start over a kernel that has them; only a new one waits for rise.
+        #expect(FileManagerless.write(unchecked + """
+
+            real tcp 10.0.0.1:80 10.1.0.3 nat weight 7
+            check t tcp interval 60 timeout 1 fall 2 rise 1
+            service tcp 10.0.0.1:80 check t
+            """, to: dir + "/running.lvsh"))
+        #expect(await controller.reload())
+        let health = await controller.healthStatus().sorted { $0.ref.real.address < $1.ref.real.address }
+        #expect(health.map(\.state) == [.unknown, .unknown, .down])
+        #expect(health.map(\.weight) == [3, 5, 0])
+        let written = kernel.batches.dropFirst(batches).flatMap { $0 }
+        #expect(written.count == 1, "only the new real server is written: \(written)")
+        if case .addRealServer(_, let r)? = written.first { #expect(r.address == IPAddress("10.1.0.3") && r.weight == 0) }
+        else { Issue.record("expected the new real server, got \(written)") }
+        // Checks gone again: the written weights, and the monitor empty.
+        #expect(FileManagerless.write(unchecked, to: dir + "/running.lvsh"))
+        #expect(await controller.reload())
+        #expect(await controller.healthStatus().isEmpty)
+        let table = try kernel.inner.table(.complete).services.first?.realServers.map(\.server.weight)
+        #expect(table == [3, 5])
         await controller.stop()
     }
 

@@ -87,13 +87,14 @@ public struct CommandTable<Handler: Sendable>: Sendable {
 
     /// The values of a remembered shape's value words when each check answers as it did; nil when one
     /// answers otherwise (the command is then walked afresh).
-    private static func recheck(_ checks: [ValueCheck], _ words: [String]) -> [ValueAt: Value]? {
-        var values: [ValueAt: Value] = [:]
+    private static func recheck(_ checks: [ValueCheck], _ words: [String]) -> ValuesAt? {
+        var values = ValuesAt()
         for check in checks {
             let at = ValueAt(position: check.position, kind: check.kind)
-            let value = values[at] ?? check.kind.value(of: words[check.position])
+            let known = values[at]
+            let value = known ?? check.kind.value(of: words[check.position])
             guard (value != nil) == check.accepted else { return nil }
-            if let value { values[at] = value }
+            if known == nil, let value { values.append(value, at: at) }
         }
         return values
     }

@@ -30,7 +30,7 @@ public struct Bindings: Sendable, Hashable {
 
     /// The same bindings for a command of the same shape: each word taken from `words` where its
     /// word stood, with the value made of it by the memo's checks (see ParseMemo).
-    func reading(_ words: [String], values: [ValueAt: Value]) -> Bindings {
+    func reading(_ words: [String], values: ValuesAt) -> Bindings {
         var b = self
         for i in b.entries.indices where b.entries[i].position >= 0 {
             let position = b.entries[i].position
@@ -277,13 +277,23 @@ final class Walker {
     }
 }
 
-/// One check of a word against a value kind, and its answer.
 /// A value word's place and kind: where a remembered parse finds a value again.
 struct ValueAt: Hashable, Sendable {
     let position: Int
     let kind: ValueKind
 }
 
+/// The values a remembered parse made of a command's value words. A command has a handful, and a
+/// dictionary made and hashed for each of a 20,000-line file's commands cost more than the scan.
+struct ValuesAt {
+    private var found: [(at: ValueAt, value: Value)] = []
+
+    subscript(_ at: ValueAt) -> Value? { found.first { $0.at == at }?.value }
+
+    mutating func append(_ value: Value, at: ValueAt) { found.append((at, value)) }
+}
+
+/// One check of a word against a value kind, and its answer.
 struct ValueCheck: Sendable {
     let position: Int
     let kind: ValueKind
