@@ -338,7 +338,10 @@ struct Batch {
     /// Sends the batch, `load`ed files read here and in place, to the daemon; prints its answer and
     /// writes the files it made (paths are the front's).
     private func forwarded(_ parsed: [Parsed], to forward: (ControlRequest) throws(LVSError) -> ControlReply) -> Int32 {
-        var request = ControlRequest(name: file, text: parsed.map(\.input.source).joined(separator: "\n") + "\n", options: session.options)
+        // Each command once, as its words: a source line is shown text (escaped, cut after 256
+        // bytes) and holds every command of the line, so sending lines repeated `a; b` and cut long ones.
+        let text = parsed.map { $0.input.words.map(HealthText.quoted).joined(separator: " ") }.joined(separator: "\n") + "\n"
+        var request = ControlRequest(name: file, text: text, options: session.options)
         if let apply = parsed.first, case .alone = apply.command.handler, apply.command.name == "apply" {
             let path = apply.bindings.first("file")!
             do throws(LVSError) {
