@@ -12,7 +12,7 @@
 #  - SIGTERM ends the daemon with exit 0 and leaves the kernel as it is;
 #  - under a NOTIFY_SOCKET (systemd's Type=notify) it says READY=1, feeds WATCHDOG=1, says
 #    RELOADING=1 then READY=1 on SIGHUP and STOPPING=1 on SIGTERM.
-# timeout: 180
+# timeout: 300
 . "${LAB_LIB:?run via tools/lab/uml/run}"
 need_lvsh
 
@@ -83,11 +83,13 @@ ipvsadm -S -n | grep -q -- "-A -t 10.0.0.100:81 -s wrr" || fail "a reload after 
 
 echo "== drift: ipvsadm -e behind the daemon's back"
 ipvsadm -e -t 10.0.0.100:80 -r 10.0.11.11:80 -m -w 9
-wait_log "drift: restoring: edit-real tcp 10.0.0.100:80 -> 10.0.11.11:80: nat weight 2" 15
-wait_log "drift repaired" 15
+# The pause between reads is at least 20 times the read (DaemonService); with --backend iptables a
+# read runs iptables-legacy-save twice, which took 0.75 s in a slow guest: 15 s between reads.
+wait_log "drift: restoring: edit-real tcp 10.0.0.100:80 -> 10.0.11.11:80: nat weight 2" 45
+wait_log "drift repaired" 45
 ipvsadm -S -n | grep -q -- "-r 10.0.11.11:80 -m -w 2" || fail "the weight was not restored"
 ipvsadm -D -f 1000
-wait_log "drift: restoring: add-service fwm 1000" 15
+wait_log "drift: restoring: add-service fwm 1000" 45
 for _ in $(seq 50); do ipvsadm -S -n | grep -q -- "-a -f 1000 -r 10.0.11.11:0 -g -w 1" && break; sleep 0.2; done
 ipvsadm -S -n | grep -q -- "-a -f 1000 -r 10.0.11.11:0 -g -w 1" || fail "the deleted service was not restored with its real server"
 
