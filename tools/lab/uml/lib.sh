@@ -39,6 +39,10 @@ assert_file_eq() {
     diff -u --label expected --label actual "$1" "$2" >&2 || fail "${3:-$2} differs (see diff above)"
 }
 
+# first_line TEXT: its first line, without a pipe. Under pipefail, `printf ... | head -n 1` fails
+# with SIGPIPE (141) when head is gone before the writer's last write (bash writes line by line).
+first_line() { printf '%s\n' "${1%%$'\n'*}"; }
+
 # need_lvsh: fail clearly when the lvsh binary was not built or passed in.
 need_lvsh() { [ -x "$LVSH" ] || fail "lvsh binary not found at '$LVSH' (build it, or set LVSH_BIN)"; }
 

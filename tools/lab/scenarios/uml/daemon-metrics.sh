@@ -47,7 +47,7 @@ scrape() {
     local response
     response=$(cat <&3)
     exec 3<&-
-    printf '%s\n' "$response" | head -n 1 | tr -d '\r' >status.txt
+    first_line "$response" | tr -d '\r' >status.txt
     printf '%s\n' "$response" | sed '1,/^\r$/d'
 }
 

@@ -73,9 +73,7 @@ expect_bad() {
     local expected=$1 rc=0 err
     shift
     err=$(lvsh "$@" 2>&1 >/dev/null) || rc=$?
-    # The first line without a pipe: bash writes a multi-line echo line by line, and a `head -n 1`
-    # that has gone by the second write kills it with SIGPIPE (rc 141 under pipefail).
-    echo "   lvsh $*: ${err%%$'\n'*}"
+    echo "   lvsh $*: $(first_line "$err")"
     [ "$rc" = 2 ] || fail "lvsh $* exited $rc, not 2: $err"
     [[ $err == *"$expected"* ]] || fail "lvsh $*: no '$expected' in: $err"
     assert_eq "$before4" "$(save4)" "iptables-legacy-save after lvsh $*"

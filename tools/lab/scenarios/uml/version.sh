@@ -11,7 +11,6 @@ version=$(echo "$header" | sed -n 's/^IP Virtual Server version \([0-9.]*\) (siz
 [ -n "$version" ] || fail "ipvsadm's header is not as expected: $header"
 set -- $version
 assert_eq "IPVS $1 (connection table size $2)" "$(echo "$out" | sed -n 2p)" "lvsh --version's IPVS line"
-# The first line without a pipe: a multi-line echo into `head -n 1` can die of SIGPIPE (rc 141).
-first=${out%%$'\n'*}
+first=$(first_line "$out")
 [[ $first =~ ^lvsh\ [0-9.]+\ \(commit\ [0-9a-f]{12}\)$ ]] || fail "first line: $out"
 echo "$out"
