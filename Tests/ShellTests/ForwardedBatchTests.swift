@@ -33,4 +33,11 @@ struct ForwardedBatchTests {
         #expect(commands.first == ["group", "big", "vip", vips, "tcp", "80,443"])
         #expect(commands.last == ["check", "h", "http", "path", "/a b", "expect", "ok;#\\$"])
     }
+
+    @Test("a word holding a single quote survives the quoting")
+    func singleQuote() throws {
+        let sent = forwarded("check h http path / expect \"it's\"")
+        let commands = try Tokenizer.commands(in: try #require(sent.first)).map(\.words)
+        #expect(commands == [["check", "h", "http", "path", "/", "expect", "it's"]])
+    }
 }
