@@ -58,7 +58,8 @@ struct QuotedWordsTests {
 
     @Test func oneShotErrorsEscapeTheEchoedLine() {
         var err = ""
-        let session = Session(control: FakeIPVS(), backend: FakeMarks(), out: { _ in }, err: { err += $0 })
+        let session = Session(control: FakeIPVS(), backend: FakeMarks(), out: { _ in }, err: { err += $0 },
+                              runtime: { () throws(LVSError) in nil })
         #expect(session.runCommandLine(["group", "we\u{1b}[2Jb", "vip", "10.0.0.1", "tcp", "80"]) == 2)
         #expect(!err.contains(escape), "\(err)")
         #expect(err.contains("command line:1:7: 'we\\x1b[2Jb' is not a valid name"), "\(err)")

@@ -1,5 +1,6 @@
 import Testing
 @testable import Shell
+import LVSModel
 
 /// The tokenizer's sh-like rules, and its byte fast path agreeing with the general one.
 struct TokenizerTests {
@@ -46,7 +47,8 @@ struct CommandLineInputTests {
 
     @Test func theCaretStandsUnderTheOffendingWord() {
         var err = ""
-        let session = Session(control: FakeIPVS(), backend: FakeMarks(), out: { _ in }, err: { err += $0 })
+        let session = Session(control: FakeIPVS(), backend: FakeMarks(), out: { _ in }, err: { err += $0 },
+                              runtime: { () throws(LVSError) in nil })
         #expect(session.runCommandLine(["group", "web", "vip", "1.2.3.999", "tcp", "80"]) == 2)
         #expect(err == """
             command line:1:15: '1.2.3.999' is not an IPv4 or IPv6 address (give ADDRESS[,ADDRESS...] or any)
@@ -75,7 +77,8 @@ struct BatchInputTests {
 
     @Test func aBatchFromStandardInputStopsAtQuit() {
         let marks = FakeMarks()
-        let session = Session(control: FakeIPVS(), backend: marks, out: { _ in }, err: { _ in })
+        let session = Session(control: FakeIPVS(), backend: marks, out: { _ in }, err: { _ in },
+                              runtime: { () throws(LVSError) in nil })
         #expect(session.runBatch("group a vip 192.0.2.1 tcp 80\nquit\ngroup b vip 192.0.2.2 tcp 81\n", name: "<stdin>") == 0)
         #expect(marks.stored.map(\.name) == ["a"])
     }
