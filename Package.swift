@@ -111,14 +111,14 @@ let package = Package(
             ]
         ),
         // Pure parts of the console, and the console itself driven through tmux in a fresh namespace.
-        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Shell", "Engine", "LVSModel"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Shell", "Engine", "LVSModel", "TestSupport"]),
         // lvsh import: keepalived's parser and mapping, each output read back by lvsh's own evaluator.
         .testTarget(name: "ImportTests", dependencies: ["Import", "Shell", "IPVSAdm", "Engine", "LVSModel"]),
         .testTarget(name: "ShellTests", dependencies: ["Shell", "IPVSAdm", "Engine", "Listings", "System", "IPVS", "Firewall", "LVSModel", "TestSupport"]),
         // The lvsh binary end to end, on the machine's kernel in fresh network namespaces (spawns it).
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "System"]),
         // tools/: the ansible module against a namespace of this host.
-        .testTarget(name: "ToolsTests"),
+        .testTarget(name: "ToolsTests", dependencies: ["TestSupport"]),
         // Real-kernel scenarios, run in the user-mode-linux lab (tools/lab).
         .testTarget(name: "LabTests"),
     ]

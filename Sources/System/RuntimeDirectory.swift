@@ -14,16 +14,37 @@ public struct RuntimeDirectory {
     /// folder must be root's folders, not links, and writable by root alone (0700 or 0755): the lock
     /// and the rollback state in them decide what lvsh applies as root, so lvsh refuses a folder that
     /// someone else could have prepared.
-    public static func current(base: String = "/run/lvsh") throws(LVSError) -> RuntimeDirectory {
+    public static func current(base: String = defaultBase) throws(LVSError) -> RuntimeDirectory {
+        let name = "net-\(try namespaceInode())"
+        let dir = RuntimeDirectory(path: "\(base)/\(name)")
+        let baseFD = try checkedFolder(base, in: AT_FDCWD, mode: 0o755, shown: base)
+        defer { close(baseFD) }
+        close(try checkedFolder(name, in: baseFD, mode: 0o700, shown: dir.path))
+        return dir
+    }
+
+    /// The folder of the calling thread's network namespace when it exists (checked as `current`
+    /// checks it), nil when it does not: a front that only looks for a running daemon creates nothing.
+    public static func existing(base: String = defaultBase) throws(LVSError) -> RuntimeDirectory? {
+        let path = "\(base)/net-\(try namespaceInode())"
+        var st = stat()
+        guard lstat(path, &st) == 0 || errno != ENOENT else { return nil }
+        return try current(base: base)
+    }
+
+    private static func namespaceInode() throws(LVSError) -> UInt {
         var st = stat()
         guard stat("/proc/thread-self/ns/net", &st) == 0 || stat("/proc/self/ns/net", &st) == 0 else {
             throw .failed("cannot identify the network namespace: \(String(cString: strerror(errno)))")
         }
-        let dir = RuntimeDirectory(path: "\(base)/net-\(st.st_ino)")
-        let baseFD = try checkedFolder(base, in: AT_FDCWD, mode: 0o755, shown: base)
-        defer { close(baseFD) }
-        close(try checkedFolder("net-\(st.st_ino)", in: baseFD, mode: 0o700, shown: dir.path))
-        return dir
+        return UInt(st.st_ino)
+    }
+
+    /// LVSH_RUNTIME_DIR when set, else /run/lvsh: tests run lvsh in namespaces of their own, and
+    /// the machine's /run is not theirs to write.
+    public static var defaultBase: String {
+        if let dir = getenv("LVSH_RUNTIME_DIR"), dir.pointee != 0 { return String(cString: dir) }
+        return "/run/lvsh"
     }
 
     /// `O_PATH`, hidden from Swift by Glibc (it needs _GNU_SOURCE). A folder opened with it needs no

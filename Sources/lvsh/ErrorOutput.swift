@@ -61,7 +61,7 @@ extension Session {
     /// A front's session: when `lvsh daemon` runs in this namespace, its writing batches go to it.
     static func front(_ options: SessionOptions = SessionOptions()) -> Session {
         let session = lvsh(options)
-        if let dir = try? RuntimeDirectory.current(), let forward = ControlClient.forwarder(dir) { session.forward = forward }
+        if let dir = try? RuntimeDirectory.existing(), let forward = ControlClient.forwarder(dir) { session.forward = forward }
         return session
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The lvsh executable as users run it, on the machine's own kernel, each test in a fresh named network
@@ -40,20 +41,12 @@ enum CLILab {
     /// The state folder (the configuration archive) and the log socket of the lvsh runs of this test
     /// process: in its own temporary folder, never the machine's /var/lib/lvsh or /dev/log (the socket
     /// does not exist, so nothing is logged). A test that reads them passes its own.
-    static let stateDir: String = {
-        let path = NSTemporaryDirectory() + "lvsh-cli-state-\(getpid())"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }()
+    static let spawned = SpawnEnvironment.make(kind: "cli")
 
-    /// This process's environment for an lvsh run: LVSH_STATE_DIR and LVSH_LOG_SOCKET the test
+    /// This process's environment for an lvsh run: archive, log socket and runtime folders the test
     /// process's own unless set, then `extra`.
     static func environment(_ extra: [String: String] = [:]) -> [String: String] {
-        var env = ProcessInfo.processInfo.environment
-        if env["LVSH_STATE_DIR"] == nil { env["LVSH_STATE_DIR"] = stateDir }
-        if env["LVSH_LOG_SOCKET"] == nil { env["LVSH_LOG_SOCKET"] = stateDir + "/no-log.sock" }
-        env.merge(extra) { $1 }
-        return env
+        spawned.merging(extra) { $1 }
     }
 
     /// Runs `argv` to its end with `input` on standard input (LVSH_STATE_DIR and LVSH_LOG_SOCKET

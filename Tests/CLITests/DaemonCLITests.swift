@@ -45,7 +45,7 @@ struct DaemonCLITests {
         var socket = ""
         for _ in 0..<100 {
             let inode = try ns.run(["stat", "-L", "-c", "%i", "/proc/self/ns/net"]).out.trimmingCharacters(in: .whitespacesAndNewlines)
-            socket = "/run/lvsh/net-\(inode)/control.sock"
+            socket = CLILab.spawned["LVSH_RUNTIME_DIR"]! + "/net-\(inode)/control.sock"
             // Listening, not merely there: a namespace's inode comes back after it is freed, and a
             // socket an earlier test's killed daemon left there refuses connections until ours replaces it.
             if Self.accepts(socket) { break }

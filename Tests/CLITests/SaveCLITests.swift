@@ -110,8 +110,10 @@ struct SaveCLITests {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var args: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for a in args { free(a) } }
+        var env: [UnsafeMutablePointer<CChar>?] = CLILab.environment().map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for e in env { free(e) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, argv[0], &actions, &attributes, &args, environ)
+        let rc = posix_spawn(&pid, argv[0], &actions, &attributes, &args, &env)
         guard rc == 0 else { throw CLILab.Failure(description: "posix_spawn \(argv[0]): \(String(cString: strerror(rc)))") }
         return pid
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// A tmux server of the test's own (`tmux -L NAME`, no configuration file) with one pane, driven by
@@ -93,14 +94,7 @@ final class Tmux {
     /// `new-session` forks inherits that socket and keeps it open for as long as it runs.
     /// The tmux server's environment, which the consoles it runs inherit: lvsh's archive and log
     /// socket in this test process's temporary folder (no socket there: nothing is logged).
-    static let environment: [String: String] = {
-        var env = ProcessInfo.processInfo.environment
-        let state = NSTemporaryDirectory() + "lvsh-console-state-\(getpid())"
-        try? FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-        if env["LVSH_STATE_DIR"] == nil { env["LVSH_STATE_DIR"] = state }
-        if env["LVSH_LOG_SOCKET"] == nil { env["LVSH_LOG_SOCKET"] = state + "/no-log.sock" }
-        return env
-    }()
+    static let environment = SpawnEnvironment.make(kind: "console")
 
     static func spawn(_ argv: [String]) throws {
         var actions = posix_spawn_file_actions_t()

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The ansible module end to end (tools/ansible/test/run.sh): a playbook against a network namespace of
@@ -11,13 +12,8 @@ struct AnsibleModuleTests {
     @Test(.timeLimit(.minutes(10))) func playbookIsIdempotentAndCheckModeShowsTheDiff() throws {
         let p = Process()
         p.executableURL = Self.repo.appendingPathComponent("tools/ansible/test/run.sh")
-        var env = ProcessInfo.processInfo.environment
+        var env = SpawnEnvironment.make(kind: "ansible")
         if env["LVSH_BIN"] == nil { env["LVSH_BIN"] = Self.repo.appendingPathComponent(".build/debug/lvsh").path }
-        // lvsh's archive and log stay in the test's temporary folder (no socket there: nothing is logged).
-        let state = NSTemporaryDirectory() + "lvsh-ansible-state-\(getpid())"
-        try? FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-        if env["LVSH_STATE_DIR"] == nil { env["LVSH_STATE_DIR"] = state }
-        if env["LVSH_LOG_SOCKET"] == nil { env["LVSH_LOG_SOCKET"] = state + "/no-log.sock" }
         p.environment = env
         let out = Pipe()
         p.standardOutput = out

@@ -110,6 +110,7 @@ public enum OuterInterface {
 
     public static let environment: [(name: String, meaning: String)] = [
         ("LVSH_STATE_DIR", "where the configuration archive lives (default /var/lib/lvsh)"),
+        ("LVSH_RUNTIME_DIR", "where the per-namespace runtime folders live (default /run/lvsh)"),
         ("LVSH_HISTORY", "the console's history file (default ~/.lvsh_history of the effective user; empty: no history file)"),
     ]
 
