@@ -33,8 +33,10 @@ let package = Package(
         .target(name: "LVSModel"),
         // The edges to the system: atomic files, /proc and /sys, /run/lvsh, standard streams.
         .target(name: "System", dependencies: ["LVSModel"]),
+        // A small io_uring: many sockets' requests in one system call (IPVS dumps, health probes).
+        .target(name: "IOURing", dependencies: ["CNetlink"]),
         // Generic-netlink IPVS client.
-        .target(name: "IPVS", dependencies: ["CNetlink", "LVSModel", "System"]),
+        .target(name: "IPVS", dependencies: ["CNetlink", "IOURing", "LVSModel", "System"]),
         // Firewall-mark backends: nftables (libnftnl) and iptables.
         .target(name: "Firewall", dependencies: ["CNetlink", "LVSModel", "System"], exclude: ["README.md"]),
         // One Transaction for every front: writer lock, kernel read, candidate, executor with undo, plans.
@@ -43,7 +45,7 @@ let package = Package(
         .target(
             name: "Health",
             dependencies: [
-                "LVSModel", "System",
+                "LVSModel", "System", "IOURing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CNetlink
+import IOURing
 import LVSModel
 
 /// The real servers of many services, each its own GET_DEST dump, with few system calls: the
@@ -41,7 +42,7 @@ enum RingDumps {
     /// Without `counters` their stats are left zero (see `IPVSDecoding.service(_:counters:)`).
     static func realServers(of keys: [ServiceKey], family: UInt16, counters: Bool = true) -> [[RealServerStatus]?] {
         var results = [[RealServerStatus]?](repeating: nil, count: keys.count)
-        guard !keys.isEmpty, let ring = Ring(entries: UInt32(3 * width)) else { return results }
+        guard !keys.isEmpty, let ring = IOURing(entries: UInt32(3 * width)) else { return results }
         defer { ring.close() }
         let w = min(width, keys.count)
         var sockets = [Int32](repeating: -1, count: w)
@@ -84,12 +85,12 @@ enum RingDumps {
                     requestLengths[j] = request.count
                     let fd = sockets[j]
                     if leftDone[j] != nil {
-                        ring.push(opcode: Ring.recv, fd: fd, buffer: slots + slot, length: doneSlot, flags: Ring.hardLink, data: UInt64(3 * j))
+                        ring.push(opcode: IOURing.Op.recv, fd: fd, buffer: slots + slot, length: doneSlot, flags: IOURing.Flag.hardLink, data: UInt64(3 * j))
                         submitted += 1
                     }
-                    ring.push(opcode: Ring.send, fd: fd, buffer: slots + slot + doneSlot, length: request.count,
-                              flags: Ring.hardLink, data: UInt64(3 * j + 1))
-                    ring.push(opcode: Ring.recv, fd: fd, buffer: slots, length: slot, flags: 0, data: UInt64(3 * j + 2))
+                    ring.push(opcode: IOURing.Op.send, fd: fd, buffer: slots + slot + doneSlot, length: request.count,
+                              flags: IOURing.Flag.hardLink, data: UInt64(3 * j + 1))
+                    ring.push(opcode: IOURing.Op.recv, fd: fd, buffer: slots, length: slot, flags: 0, data: UInt64(3 * j + 2))
                     submitted += 2
                 }
                 if ring.submitAndWait(submitted, { data, res in results3[Int(data)] = res }) { return true }
@@ -142,128 +143,5 @@ enum RingDumps {
         let length = p.loadUnaligned(as: UInt32.self)
         return Int(length) == Int(res) && p.loadUnaligned(fromByteOffset: 4, as: UInt16.self) == NetlinkConstant.done
             && p.loadUnaligned(fromByteOffset: 8, as: UInt32.self) == sequence
-    }
-}
-
-/// A small io_uring: submission and completion rings mapped once, entries pushed and waited for.
-private final class Ring {
-    static let send: UInt8 = 26      // IORING_OP_SEND
-    static let recv: UInt8 = 27      // IORING_OP_RECV
-    static let hardLink: UInt8 = 8   // IOSQE_IO_HARDLINK: the next entry runs after this one, whatever its result
-
-    private let fd: Int32
-    private let sqRing: UnsafeMutableRawPointer, sqRingSize: Int
-    private let cqRing: UnsafeMutableRawPointer, cqRingSize: Int
-    private let sqes: UnsafeMutableRawPointer, sqesSize: Int
-    private let sqTail: Int, sqMask: UInt32, sqArray: Int
-    private let cqHead: Int, cqTail: Int, cqMask: UInt32, cqes: Int
-    private let singleMap: Bool
-    private var tail: UInt32
-
-    init?(entries: UInt32) {
-        var params = [UInt8](repeating: 0, count: 120)
-        let fd = params.withUnsafeMutableBytes { lvsh_io_uring_setup(entries, $0.baseAddress) }
-        guard fd >= 0 else { return nil }
-        func u32(_ offset: Int) -> UInt32 { params.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self) } }
-        let sqEntries = u32(0), cqEntries = u32(4), features = u32(20)
-        // Without IORING_FEAT_EXT_ARG a wait cannot time out: then do without the ring.
-        guard features & (1 << 8) != 0 else {
-            Glibc.close(fd)
-            return nil
-        }
-        singleMap = features & 1 != 0
-        sqRingSize = Int(u32(40 + 24)) + Int(sqEntries) * 4
-        cqRingSize = Int(u32(80 + 20)) + Int(cqEntries) * 16
-        let mapSize = singleMap ? max(sqRingSize, cqRingSize) : sqRingSize
-        func map(_ size: Int, _ offset: Int) -> UnsafeMutableRawPointer? {
-            guard let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, off_t(offset)),
-                  p != UnsafeMutableRawPointer(bitPattern: -1) else { return nil }
-            return p
-        }
-        guard let sq = map(mapSize, 0) else {
-            Glibc.close(fd)
-            return nil
-        }
-        guard let cq = singleMap ? sq : map(cqRingSize, 0x800_0000) else {
-            munmap(sq, mapSize)
-            Glibc.close(fd)
-            return nil
-        }
-        sqesSize = Int(sqEntries) * 64
-        guard let e = map(sqesSize, 0x1000_0000) else {
-            munmap(sq, mapSize)
-            if !singleMap { munmap(cq, cqRingSize) }
-            Glibc.close(fd)
-            return nil
-        }
-        self.fd = fd
-        sqRing = sq
-        cqRing = cq
-        sqes = e
-        sqTail = Int(u32(40 + 4))
-        // The params give where the masks are in the rings, not the masks.
-        sqMask = sq.load(fromByteOffset: Int(u32(40 + 8)), as: UInt32.self)
-        sqArray = Int(u32(40 + 24))
-        cqHead = Int(u32(80))
-        cqTail = Int(u32(80 + 4))
-        cqMask = cq.load(fromByteOffset: Int(u32(80 + 8)), as: UInt32.self)
-        cqes = Int(u32(80 + 20))
-        tail = sq.load(fromByteOffset: sqTail, as: UInt32.self)
-    }
-
-    func close() {
-        munmap(sqes, sqesSize)
-        munmap(sqRing, singleMap ? max(sqRingSize, cqRingSize) : sqRingSize)
-        if !singleMap { munmap(cqRing, cqRingSize) }
-        Glibc.close(fd)
-    }
-
-    /// Queues one send or receive of `length` bytes at `buffer`; MSG_TRUNC makes a receive report
-    /// the datagram's whole length.
-    func push(opcode: UInt8, fd socket: Int32, buffer: UnsafeMutableRawPointer, length: Int, flags: UInt8, data: UInt64) {
-        let index = tail & sqMask
-        let e = sqes + Int(index) * 64
-        e.initializeMemory(as: UInt8.self, repeating: 0, count: 64)
-        e.storeBytes(of: opcode, as: UInt8.self)
-        e.storeBytes(of: flags, toByteOffset: 1, as: UInt8.self)
-        e.storeBytes(of: socket, toByteOffset: 4, as: Int32.self)
-        e.storeBytes(of: UInt64(UInt(bitPattern: buffer)), toByteOffset: 16, as: UInt64.self)
-        e.storeBytes(of: UInt32(length), toByteOffset: 24, as: UInt32.self)
-        e.storeBytes(of: opcode == Self.recv ? UInt32(MSG_TRUNC) : 0, toByteOffset: 28, as: UInt32.self)
-        e.storeBytes(of: data, toByteOffset: 32, as: UInt64.self)
-        sqRing.storeBytes(of: index, toByteOffset: sqArray + Int(index) * 4, as: UInt32.self)
-        tail &+= 1
-    }
-
-    /// Submits what was pushed and waits (at most a second) until `count` entries completed, handing
-    /// each completion to `body`; false if they did not all complete.
-    func submitAndWait(_ count: Int, _ body: (UInt64, Int32) -> Void) -> Bool {
-        sqRing.storeBytes(of: tail, toByteOffset: sqTail, as: UInt32.self)
-        // struct io_uring_getevents_arg { sigmask, sigmask_sz, pad, ts } and a __kernel_timespec.
-        var timeout: (Int64, Int64) = (1, 0)
-        var done = 0
-        var rounds = 0
-        var toSubmit = UInt32(count)
-        while done < count && rounds < 4 {
-            rounds += 1
-            let rc = withUnsafeMutablePointer(to: &timeout) { ts -> Int32 in
-                var arg: (UInt64, UInt32, UInt32, UInt64) = (0, 0, 0, UInt64(UInt(bitPattern: ts)))
-                return withUnsafeMutablePointer(to: &arg) {
-                    lvsh_io_uring_enter(fd, toSubmit, UInt32(count - done), 1 | 8 /* GETEVENTS | EXT_ARG */, $0, 24)
-                }
-            }
-            if rc < 0 && errno != EINTR && errno != ETIME { return false }
-            if rc > 0 { toSubmit -= min(toSubmit, UInt32(rc)) }
-            var head = cqRing.load(fromByteOffset: cqHead, as: UInt32.self)
-            let cqTailNow = cqRing.load(fromByteOffset: cqTail, as: UInt32.self)
-            while head != cqTailNow {
-                let c = cqRing + cqes + Int(head & cqMask) * 16
-                body(c.load(as: UInt64.self), c.load(fromByteOffset: 8, as: Int32.self))
-                head &+= 1
-                done += 1
-            }
-            cqRing.storeBytes(of: head, toByteOffset: cqHead, as: UInt32.self)
-        }
-        return done == count && toSubmit == 0
     }
 }

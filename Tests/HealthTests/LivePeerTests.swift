@@ -29,10 +29,32 @@ struct LivePeerTests {
         return .http(h)
     }
 
+    /// A full connect (io_uring's socket and connect; the channel when bound to a source): up,
+    /// refused, silent (health-peers.sh drops what reaches 198.51.100.2),
+    /// and many at once, three rounds, so that slots are reused and some probes overflow into NIO's
+    /// channel (the slots are a quarter of the open-file limit).
     @Test func tcp() async throws {
-        #expect(try await run(.tcp, port: 8080).ok)
-        #expect(try await run(.tcp, address: IPAddress("::1"), port: 8081).ok)
+        #expect(try await run(.tcp, port: 8080) == .passed("connected"))
+        #expect(try await run(.tcp, address: IPAddress("::1"), port: 8081) == .passed("connected"))
         #expect(try await run(.tcp, port: 8099) == .failed("connection refused"))
+        #expect(try await run(.tcp, address: IPAddress("::1"), port: 8099) == .failed("connection refused"))
+        #expect(try await run(.tcp, address: IPAddress("198.51.100.2"), port: 80, timeout: 300) == .failed("no connection within 300 ms"))
+        let bound = ProbeKey(probe: .tcp, address: IPAddress("127.0.0.2"), port: 9000, source: lo, timeoutMilliseconds: 1000)
+        #expect(try await runner.run(bound, on: Self.group.next()).get() == .passed("connected"))
+        for _ in 0..<3 {
+            let verdicts = try await withThrowingTaskGroup(of: ProbeVerdict.self) { group in
+                for n in 1...600 {
+                    let key = ProbeKey(probe: .tcp, address: IPAddress(v4: 0x7f00_0000 | UInt32(n)), port: n % 2 == 0 ? 9000 : 8099,
+                                       timeoutMilliseconds: 3000)
+                    group.addTask { try await self.runner.run(key, on: Self.group.next()).get() }
+                }
+                return try await group.reduce(into: [ProbeVerdict]()) { $0.append($1) }
+            }
+            #expect(verdicts.filter { $0 == .passed("connected") }.count == 300)
+            #expect(verdicts.filter { $0 == .failed("connection refused") }.count == 300)
+        }
+        // The silent ones' connects were cancelled and their slots serve again.
+        #expect(try await run(.tcp, port: 8080) == .passed("connected"))
     }
 
     /// `handshake half`: SYN-ACK up, RST down, over IPv4 and IPv6, and bound to a source; the

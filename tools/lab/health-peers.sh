@@ -13,6 +13,9 @@ export WORK=$work REPO=$PWD
 unshare -n bash -uo pipefail -c '
     trap "kill \$(jobs -p) 2>/dev/null" EXIT
     ip link set lo up
+    # An address whose packets are dropped on arrival: a connect there times out.
+    ip addr add 198.51.100.2/32 dev lo
+    nft "add table inet sink; add chain inet sink in { type filter hook input priority 0; }; add rule inet sink in ip daddr 198.51.100.2 drop"
     cd "$WORK"
     printf "all ok\n" > health.txt
     python3 -m http.server 8080 --bind 127.0.0.1 >/dev/null 2>&1 &

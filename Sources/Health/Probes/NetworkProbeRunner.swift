@@ -12,6 +12,8 @@ public final class NetworkProbeRunner: ProbeRunner {
     private let tlsContexts = Mutex<[Bool: NIOSSLContext]>([:])
     /// Each loop's half-open prober.
     private let halfOpen = LoopLocal { HalfOpenProber(loop: $0) }
+    /// Each loop's io_uring connector for tcp probes without a source address.
+    private let connectors = LoopLocal { RingConnector(loop: $0) }
 
     /// A runner with a thread pool of its own: `threads` scripts and file reads may block at once.
     /// Call `shutdown()` before letting it go (NIO asserts when a running pool is released).
@@ -42,6 +44,9 @@ public final class NetworkProbeRunner: ProbeRunner {
         }
         switch key.probe {
         case .tcp:
+            if key.source == nil, let probe = connectors(loop).run(address: address, port: key.port, timeoutMilliseconds: timeout) {
+                return probe
+            }
             return TCPProbe.run(address: address, port: key.port, source: key.source, timeoutMilliseconds: timeout, on: loop)
         case .tcpHalfOpen:
             return halfOpen(loop).run(address: address, port: key.port, source: key.source, timeoutMilliseconds: timeout)

@@ -44,6 +44,9 @@ final class ProbeAttempt {
 
     var futureResult: EventLoopFuture<ProbeVerdict> { promise.futureResult }
 
+    /// Run once when the run ends (a probe outside NIO's channels lets go of its socket there).
+    var onFinish: (() -> Void)?
+
     /// The channel to close when the run ends.
     func attach(_ channel: any Channel) {
         if isDone { channel.close(promise: nil) } else { self.channel = channel }
@@ -55,6 +58,8 @@ final class ProbeAttempt {
         isDone = true
         channel?.close(promise: nil)
         channel = nil
+        onFinish?()
+        onFinish = nil
         promise.succeed(verdict)
     }
 
