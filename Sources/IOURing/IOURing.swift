@@ -50,7 +50,7 @@ public final class IOURing {
     private let sqRing: UnsafeMutableRawPointer, sqRingSize: Int
     private let cqRing: UnsafeMutableRawPointer, cqRingSize: Int
     private let sqes: UnsafeMutableRawPointer, sqesSize: Int
-    private let sqHead: Int, sqTail: Int, sqMask: UInt32, sqArray: Int
+    private let sqHead: Int, sqTail: Int, sqFlags: Int, sqMask: UInt32, sqArray: Int
     /// How many entries the submission ring holds.
     public let capacity: UInt32
     private let cqHead: Int, cqTail: Int, cqMask: UInt32, cqes: Int
@@ -110,6 +110,7 @@ public final class IOURing {
         capacity = sqEntries
         sqHead = Int(u32(40))
         sqTail = Int(u32(40 + 4))
+        sqFlags = Int(u32(40 + 16))
         // The params give where the masks are in the rings, not the masks.
         sqMask = sq.load(fromByteOffset: Int(u32(40 + 8)), as: UInt32.self)
         sqArray = Int(u32(40 + 24))
@@ -181,21 +182,29 @@ public final class IOURing {
         }
     }
 
-    /// Hands every completion already posted to `body` (user data, result); no system call.
+    /// Hands every completion already posted to `body` (user data, result). No system call, unless
+    /// the completion ring overflowed: the kernel then keeps completions aside, and posts them (and
+    /// accepts submissions) again only when asked to by an io_uring_enter with GETEVENTS.
     @discardableResult
     public func reap(_ body: (UInt64, Int32) -> Void) -> Int {
-        var head = cqRing.load(fromByteOffset: cqHead, as: UInt32.self)
-        let end = lvsh_load_acquire(cqRing + cqTail)
         var n = 0
-        while head != end {
-            let c = cqRing + cqes + Int(head & cqMask) * 16
-            body(c.load(as: UInt64.self), c.load(fromByteOffset: 8, as: Int32.self))
-            head &+= 1
-            n += 1
+        while true {
+            var head = cqRing.load(fromByteOffset: cqHead, as: UInt32.self)
+            let end = lvsh_load_acquire(cqRing + cqTail)
+            while head != end {
+                let c = cqRing + cqes + Int(head & cqMask) * 16
+                body(c.load(as: UInt64.self), c.load(fromByteOffset: 8, as: Int32.self))
+                head &+= 1
+                n += 1
+            }
+            lvsh_store_release(cqRing + cqHead, head)
+            guard overflowed else { return n }
+            guard lvsh_io_uring_enter(fd, 0, 0, 1 /* GETEVENTS */, nil, 0) >= 0 || errno == EINTR else { return n }
         }
-        lvsh_store_release(cqRing + cqHead, head)
-        return n
     }
+
+    /// IORING_SQ_CQ_OVERFLOW: completions wait outside the ring.
+    private var overflowed: Bool { lvsh_load_acquire(sqRing + sqFlags) & 2 != 0 }
 
     /// Submits what was pushed and waits (at most a second) until `count` entries completed, handing
     /// each completion to `body`; false if they did not all complete.

@@ -75,8 +75,9 @@ final class RingConnector: @unchecked Sendable {
     }
 
     private static func openRing(capacity: UInt32) -> IOURing? {
-        // Two entries per probe started in one turn; completions: a connect each, and failures.
-        guard let ring = IOURing(entries: capacity, completions: 2 * capacity) else { return nil }
+        // Two entries per probe started in one turn; completions: a connect each and, after a
+        // timeout, its cancel's and close's failures (the kernel keeps any overflow aside: `reap`).
+        guard let ring = IOURing(entries: capacity, completions: 4 * capacity) else { return nil }
         guard ring.registerEmptyFiles(capacity) else {
             ring.close()
             return nil
