@@ -57,6 +57,29 @@ struct LivePeerTests {
         #expect(try await run(.tcp, port: 8080) == .passed("connected"))
     }
 
+    /// Plain http goes over io_uring like tcp: refused, silent, closed without an answer, an answer
+    /// of many receives (200,000 bytes, judged by its digest), and many at once.
+    @Test func httpOverTheRing() async throws {
+        #expect(try await run(http { $0.path = "/health.txt" }, port: 8099) == .failed("connection refused"))
+        #expect(try await run(http { $0.path = "/" }, address: IPAddress("198.51.100.2"), port: 80, timeout: 300)
+                == .failed("no verdict within 300 ms"))
+        // The accept-and-close server: a FIN before the request, or a RST after it reached the closed socket.
+        let closedEarly: Set<ProbeVerdict> = [.failed("connection closed before an answer"), .failed("connection reset")]
+        #expect(closedEarly.contains(try await run(http { $0.path = "/" }, port: 9000)))
+        let big = HTTPExpectation.md5Hex(Array(repeating: UInt8(ascii: "x"), count: 200_000))
+        #expect(try await run(http { $0.path = "/big.txt"; $0.digest = big }, port: 8080) == .passed("status 200"))
+        let verdicts = try await withThrowingTaskGroup(of: ProbeVerdict.self) { group in
+            for n in 1...300 {
+                let key = ProbeKey(probe: http { $0.path = "/" }, address: IPAddress(v4: 0x7f00_0000 | UInt32(n)), port: 9000,
+                                   timeoutMilliseconds: 3000)
+                group.addTask { try await self.runner.run(key, on: Self.group.next()).get() }
+            }
+            return try await group.reduce(into: [ProbeVerdict]()) { $0.append($1) }
+        }
+        #expect(verdicts.count == 300 && verdicts.allSatisfy { closedEarly.contains($0) })
+        #expect(try await run(http { $0.path = "/health.txt" }, port: 8080) == .passed("status 200"))
+    }
+
     /// `handshake half`: SYN-ACK up, RST down, over IPv4 and IPv6, and bound to a source; the
     /// listener never sees a connection (the kernel answers the SYN-ACK with a RST).
     @Test func tcpHalfOpen() async throws {

@@ -18,6 +18,7 @@ unshare -n bash -uo pipefail -c '
     nft "add table inet sink; add chain inet sink in { type filter hook input priority 0; }; add rule inet sink in ip daddr 198.51.100.2 drop"
     cd "$WORK"
     printf "all ok\n" > health.txt
+    head -c 200000 /dev/zero | tr "\\0" x > big.txt
     python3 -m http.server 8080 --bind 127.0.0.1 >/dev/null 2>&1 &
     # Accepts and closes, on every address of the namespace: the scheduler test probes 1,000 of
     # 127.0.0.0/8 a second (http.server'"'"'s backlog of 5 would drop their SYNs).

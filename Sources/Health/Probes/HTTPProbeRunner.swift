@@ -1,5 +1,6 @@
 import LVSModel
 import NIOCore
+import NIOEmbedded
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
@@ -20,6 +21,22 @@ enum HTTPProbeRunner {
             try pipeline.addHTTPClientHandlers()
             try pipeline.addHandler(HTTPCheckHandler(probe: probe, host: host, attempt: attempt))
         }
+    }
+
+    /// Plain http over the loop's io_uring connector; nil when it cannot take the probe.
+    static func run(_ probe: HTTPProbe, address: IPAddress, port: UInt16, timeoutMilliseconds: UInt32,
+                    on connector: RingConnector) -> EventLoopFuture<ProbeVerdict>? {
+        let host = probe.host ?? hostHeader(address: address, port: port, tls: false)
+        let attempt = ProbeAttempt(loop: connector.loop, timeoutMilliseconds: timeoutMilliseconds)
+        guard let exchange = try? HTTPRingExchange(probe, host: host, attempt: attempt) else { return nil }
+        let future = connector.run(address: address, port: port, timeoutMilliseconds: timeoutMilliseconds, exchange: exchange,
+                                   attempt: { attempt })
+        // Not taken (the caller uses a channel instead): end this attempt unseen.
+        if future == nil {
+            attempt.finish(.failed("not started"))
+            exchange.end()
+        }
+        return future
     }
 
     /// The Host header when the check names none: the address, with the port when not the scheme's.
@@ -91,5 +108,38 @@ final class HTTPCheckHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         attempt.fail(error)
+    }
+}
+
+/// http over a `RingConnector`'s connection: NIO's HTTP/1.1 codec and `HTTPCheckHandler` on an
+/// `EmbeddedChannel`, which makes the request's bytes and reads the answer's as the socket gets them.
+final class HTTPRingExchange: RingExchange {
+    private let channel = EmbeddedChannel()
+    let request: [UInt8]
+
+    init(_ probe: HTTPProbe, host: String, attempt: ProbeAttempt) throws {
+        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+        try channel.pipeline.syncOperations.addHandler(HTTPCheckHandler(probe: probe, host: host, attempt: attempt))
+        // Active, the check handler writes its request, which the encoder turns into bytes.
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 80)).wait()
+        var bytes: [UInt8] = []
+        while let part = try channel.readOutbound(as: IOData.self) {
+            if case .byteBuffer(let buffer) = part { bytes += buffer.readableBytesView }
+        }
+        request = bytes
+    }
+
+    func received(_ bytes: UnsafeRawBufferPointer) {
+        _ = try? channel.writeInbound(ByteBuffer(bytes: bytes))
+    }
+
+    func closed() {
+        // As a socket channel would: the decoder ends a body that runs to the close, then the check
+        // handler judges or says the connection closed.
+        channel.close(promise: nil)
+    }
+
+    func end() {
+        _ = try? channel.finish(acceptAlreadyClosed: true)
     }
 }

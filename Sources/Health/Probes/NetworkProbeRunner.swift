@@ -44,13 +44,19 @@ public final class NetworkProbeRunner: ProbeRunner {
         }
         switch key.probe {
         case .tcp:
-            if key.source == nil, let probe = connectors(loop).run(address: address, port: key.port, timeoutMilliseconds: timeout) {
+            if key.source == nil, let probe = connectors(loop).run(address: address, port: key.port, timeoutMilliseconds: timeout, attempt: {
+                ProbeAttempt(loop: loop, timeoutMilliseconds: timeout, onTimeout: .failed("no connection within \(timeout) ms"))
+            }) {
                 return probe
             }
             return TCPProbe.run(address: address, port: key.port, source: key.source, timeoutMilliseconds: timeout, on: loop)
         case .tcpHalfOpen:
             return halfOpen(loop).run(address: address, port: key.port, source: key.source, timeoutMilliseconds: timeout)
         case .http(let http):
+            if http.tls == nil, key.source == nil,
+               let probe = HTTPProbeRunner.run(http, address: address, port: key.port, timeoutMilliseconds: timeout, on: connectors(loop)) {
+                return probe
+            }
             let context: NIOSSLContext?
             do {
                 context = try http.tls.map { try tlsContext(verify: $0.verify) }

@@ -5,10 +5,11 @@ import LVSModel
 import NIOCore
 import NIOPosix
 
-/// tcp (a full connect, keepalived's TCP_CHECK) through io_uring: each probe is a socket made into a
-/// registered file slot and a connect linked to it, and the connects of one turn of the loop go to
-/// the kernel in one system call. A completed connect is up, a refused or unreachable one down; the
-/// slot is closed with the next submission.
+/// tcp (a full connect, keepalived's TCP_CHECK) and plain http through io_uring: each probe is a
+/// socket made into a registered file slot with a connect linked to it (for http, then the request's
+/// send and a receive), and the probes of one turn of the loop go to the kernel in one system call.
+/// A completed connect is up for tcp; http's answer goes to a `RingExchange`. The slot is closed
+/// with the next submission.
 ///
 /// Why not NIO's socket channel, as the other kinds: a channel costs about two dozen system calls
 /// per connection (socket, connect, epoll_ctl three or four times, getsockname three times,
@@ -29,19 +30,30 @@ final class RingConnector: @unchecked Sendable {
     private var generation: UInt32 = 0
     private var flushQueued = false
     private var closeFlushArmed = false
+    /// The slot whose completion is being handled: its attempt may end meanwhile, and the handler,
+    /// not `abandon`, then closes it.
+    private var handling: UInt32?
 
     private static let addressStride = 32
+    /// Bytes per receive of an answer.
+    static let receiveSize = 4096
 
     private struct Slot {
         var attempt: ProbeAttempt
         var generation: UInt32
+        var exchange: (any RingExchange)?
+        /// The request, then room for one receive (http only).
+        var buffer: UnsafeMutableRawPointer?
+        var requestLength = 0
+        /// The entry whose completion comes next.
+        var pending: Kind = .connect
         var socketError: Int32?
         var cancelled = false
     }
 
-    /// What a completion is for: the low bits of its user data.
+    /// What a completion is for: the low three bits of its user data.
     private enum Kind: UInt64 {
-        case socket = 0, connect = 1, close = 2, cancel = 3
+        case socket = 0, connect = 1, send = 2, receive = 3, close = 4, cancel = 5
     }
 
     /// A connector with `capacity` connections in flight at most (beyond, probes take the channel);
@@ -75,9 +87,9 @@ final class RingConnector: @unchecked Sendable {
     }
 
     private static func openRing(capacity: UInt32) -> IOURing? {
-        // Two entries per probe started in one turn; completions: a connect each and, after a
-        // timeout, its cancel's and close's failures (the kernel keeps any overflow aside: `reap`).
-        guard let ring = IOURing(entries: capacity, completions: 4 * capacity) else { return nil }
+        // Four entries per http probe started in one turn; completions: up to three a probe, and
+        // after a timeout its cancel's and close's failures (the kernel keeps any overflow aside: `reap`).
+        guard let ring = IOURing(entries: 2 * capacity, completions: 4 * capacity) else { return nil }
         guard ring.registerEmptyFiles(capacity) else {
             ring.close()
             return nil
@@ -85,10 +97,12 @@ final class RingConnector: @unchecked Sendable {
         return ring
     }
 
-    /// Starts one probe; nil when this connector cannot take it (no io_uring, or every slot busy).
-    func run(address: IPAddress, port: UInt16, timeoutMilliseconds: UInt32) -> EventLoopFuture<ProbeVerdict>? {
+    /// Starts one probe: a connect, and with `exchange` its request and answer; nil when this
+    /// connector cannot take it (no io_uring, or every slot busy).
+    func run(address: IPAddress, port: UInt16, timeoutMilliseconds: UInt32, exchange: (any RingExchange)? = nil,
+             attempt makeAttempt: () -> ProbeAttempt) -> EventLoopFuture<ProbeVerdict>? {
         loop.preconditionInEventLoop()
-        guard let ring, ring.room >= 2, let index = free.last else { return nil }
+        guard let ring, ring.room >= 4, let index = free.last else { return nil }
         let sockaddr = addresses + Int(index) * Self.addressStride
         guard let length = try? address.socketAddress(port: port).withSockAddr({ p, n in
             sockaddr.copyMemory(from: p, byteCount: min(n, Self.addressStride))
@@ -96,9 +110,8 @@ final class RingConnector: @unchecked Sendable {
         }) else { return nil }
         free.removeLast()
         generation &+= 1
-        let attempt = ProbeAttempt(loop: loop, timeoutMilliseconds: timeoutMilliseconds,
-                                   onTimeout: .failed("no connection within \(timeoutMilliseconds) ms"))
-        slots[Int(index)] = Slot(attempt: attempt, generation: generation)
+        let attempt = makeAttempt()
+        var slot = Slot(attempt: attempt, generation: generation, exchange: exchange)
         var socket = IOURing.Entry(opcode: IOURing.Op.socket)
         socket.flags = IOURing.Flag.link | IOURing.Flag.skipSuccess
         socket.fd = address.family == .v6 ? AF_INET6 : AF_INET
@@ -106,33 +119,65 @@ final class RingConnector: @unchecked Sendable {
         socket.fileIndex = index + 1
         socket.userData = tag(index, .socket)
         var connect = IOURing.Entry(opcode: IOURing.Op.connect)
-        connect.flags = IOURing.Flag.fixedFile
+        connect.flags = IOURing.Flag.fixedFile | (exchange == nil ? 0 : IOURing.Flag.link)
         connect.fd = Int32(index)
         connect.address = UInt64(UInt(bitPattern: sockaddr))
         connect.offset = UInt64(length)
         connect.userData = tag(index, .connect)
         ring.push(socket)
         ring.push(connect)
+        if let exchange {
+            let request = exchange.request
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: request.count + Self.receiveSize, alignment: 16)
+            request.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            slot.buffer = buffer
+            slot.requestLength = request.count
+            var send = IOURing.Entry(opcode: IOURing.Op.send)
+            send.flags = IOURing.Flag.fixedFile | IOURing.Flag.link
+            send.fd = Int32(index)
+            send.address = UInt64(UInt(bitPattern: buffer))
+            send.length = UInt32(request.count)
+            send.opFlags = UInt32(MSG_NOSIGNAL)
+            send.userData = tag(index, .send)
+            ring.push(send)
+            pushReceive(index, slot)
+        }
+        slots[Int(index)] = slot
         let generation = self.generation
         attempt.onFinish = { [unowned self] in self.abandon(index, generation: generation) }
         flushNow()
         return attempt.futureResult
     }
 
-    private func tag(_ index: UInt32, _ kind: Kind) -> UInt64 {
-        UInt64(generation) << 32 | UInt64(index) << 2 | kind.rawValue
+    private func tag(_ index: UInt32, _ kind: Kind, generation: UInt32? = nil) -> UInt64 {
+        UInt64(generation ?? self.generation) << 32 | UInt64(index) << 3 | kind.rawValue
     }
 
-    /// The attempt ended (a verdict or its timeout): a connect still under way is cancelled.
+    private func pushReceive(_ index: UInt32, _ slot: Slot) {
+        var receive = IOURing.Entry(opcode: IOURing.Op.recv)
+        receive.flags = IOURing.Flag.fixedFile
+        receive.fd = Int32(index)
+        receive.address = UInt64(UInt(bitPattern: slot.buffer! + slot.requestLength))
+        receive.length = UInt32(Self.receiveSize)
+        receive.userData = tag(index, .receive, generation: slot.generation)
+        ring?.push(receive)
+    }
+
+    /// The attempt ended (its timeout, or a verdict reached outside `drain`): the entry under way
+    /// is cancelled, and the slot closed when its completion comes.
     private func abandon(_ index: UInt32, generation: UInt32) {
-        guard let ring, var slot = slots[Int(index)], slot.generation == generation, !slot.cancelled else { return }
+        guard handling != index, var slot = slots[Int(index)], slot.generation == generation, !slot.cancelled else { return }
         slot.cancelled = true
         slots[Int(index)] = slot
+        cancel(index, slot)
+    }
+
+    private func cancel(_ index: UInt32, _ slot: Slot) {
         var cancel = IOURing.Entry(opcode: IOURing.Op.asyncCancel)
-        cancel.address = UInt64(generation) << 32 | UInt64(index) << 2 | Kind.connect.rawValue
+        cancel.address = tag(index, slot.pending, generation: slot.generation)
         cancel.flags = IOURing.Flag.skipSuccess
-        cancel.userData = UInt64(generation) << 32 | UInt64(index) << 2 | Kind.cancel.rawValue
-        if ring.push(cancel) { flushNow() }
+        cancel.userData = tag(index, .cancel, generation: slot.generation)
+        if ring?.push(cancel) == true { flushNow() }
     }
 
     /// One submission after the probes of this turn of the loop are queued.
@@ -155,42 +200,102 @@ final class RingConnector: @unchecked Sendable {
         }
     }
 
+    /// Closes the slot's socket (with the next submission) and lets the slot go. The close is queued
+    /// before the slot can be taken again, so it runs first.
+    private func release(_ index: UInt32, _ slot: Slot) {
+        slots[Int(index)] = nil
+        slot.buffer?.deallocate()
+        slot.exchange?.end()
+        var close = IOURing.Entry(opcode: IOURing.Op.close)
+        close.fileIndex = index + 1
+        close.flags = IOURing.Flag.skipSuccess
+        close.userData = tag(index, .close, generation: slot.generation)
+        ring?.push(close)
+        free.append(index)
+        flushSoon()
+    }
+
     /// Reads every posted completion (the eventfd said there are some).
     fileprivate func drain() {
         guard let ring else { return }
-        var closes = false
         ring.reap { data, result in
-            let index = UInt32(truncatingIfNeeded: data >> 2) & 0x3fff_ffff
+            let index = UInt32(truncatingIfNeeded: data >> 3) & 0x1fff_ffff
             let generation = UInt32(truncatingIfNeeded: data >> 32)
-            guard index < capacity, let slot = slots[Int(index)], slot.generation == generation,
-                  let kind = Kind(rawValue: data & 3) else { return }
+            guard index < capacity, var slot = slots[Int(index)], slot.generation == generation,
+                  let kind = Kind(rawValue: data & 7) else { return }
+            handling = index
+            defer { handling = nil }
             switch kind {
             case .socket:
                 slots[Int(index)]?.socketError = -result
-            case .connect:
-                let verdict: ProbeVerdict
-                if result == 0 {
-                    verdict = .passed("connected")
-                } else if let e = slot.socketError {
-                    verdict = .failed("cannot make a socket: " + ProbeErrors.errnoText(e))
-                } else {
-                    verdict = .failed(ProbeErrors.errnoText(-result))
+            case .connect, .send, .receive:
+                if slot.cancelled {
+                    // A cancel may have come too late for this entry; then the next one runs.
+                    if result >= 0, let next = next(after: kind, slot) {
+                        slot.pending = next
+                        slots[Int(index)] = slot
+                        cancel(index, slot)
+                    } else {
+                        release(index, slot)
+                    }
+                    return
                 }
-                // Let the slot go first: finishing runs `abandon`, which must find it gone.
-                slots[Int(index)] = nil
-                var close = IOURing.Entry(opcode: IOURing.Op.close)
-                close.fileIndex = index + 1
-                close.flags = IOURing.Flag.skipSuccess
-                close.userData = UInt64(generation) << 32 | UInt64(index) << 2 | Kind.close.rawValue
-                // The close is queued before the slot can be taken again, so it runs first.
-                if ring.push(close) { closes = true }
-                free.append(index)
-                if !slot.cancelled { slot.attempt.finish(verdict) }
+                completed(kind, result: result, index: index, slot: &slot)
             case .close, .cancel:
                 break
             }
         }
-        if closes { flushSoon() }
+    }
+
+    /// The entry that runs after `kind` succeeded, if any.
+    private func next(after kind: Kind, _ slot: Slot) -> Kind? {
+        guard slot.exchange != nil else { return nil }
+        switch kind {
+        case .connect: return .send
+        case .send: return .receive
+        default: return nil
+        }
+    }
+
+    private func completed(_ kind: Kind, result: Int32, index: UInt32, slot: inout Slot) {
+        if result < 0 {
+            let reason: String
+            if kind == .connect, let e = slot.socketError {
+                reason = "cannot make a socket: " + ProbeErrors.errnoText(e)
+            } else {
+                reason = ProbeErrors.errnoText(-result)
+            }
+            slot.attempt.finish(.failed(reason))
+            release(index, slot)
+            return
+        }
+        guard let exchange = slot.exchange else {
+            slot.attempt.finish(.passed("connected"))
+            release(index, slot)
+            return
+        }
+        switch kind {
+        case .connect:
+            slot.pending = .send
+        case .send:
+            slot.pending = .receive
+        default:
+            if result == 0 {
+                exchange.closed()
+            } else {
+                exchange.received(UnsafeRawBufferPointer(start: slot.buffer! + slot.requestLength, count: Int(result)))
+            }
+            if !slot.attempt.isDone && result > 0 {
+                pushReceive(index, slot)
+                flushNow()
+            } else {
+                // The peer closed and the exchange said nothing: end it all the same.
+                slot.attempt.finish(.failed("connection closed before an answer"))
+                release(index, slot)
+                return
+            }
+        }
+        slots[Int(index)] = slot
     }
 
     /// Reads the eventfd's count (NIO does) and has the connector read the completions.
@@ -202,4 +307,15 @@ final class RingConnector: @unchecked Sendable {
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) { connector.drain() }
     }
+}
+
+/// What a probe says over a `RingConnector`'s connection once it is up: the request, then the
+/// answer's bytes as they come. The exchange ends the probe's attempt when it has a verdict.
+protocol RingExchange: AnyObject {
+    var request: [UInt8] { get }
+    func received(_ bytes: UnsafeRawBufferPointer)
+    /// The peer closed the connection.
+    func closed()
+    /// The connection is gone (after a verdict, a failure or the timeout): let go of what it holds.
+    func end()
 }
