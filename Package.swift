@@ -97,7 +97,7 @@ let package = Package(
         // What several test targets share (a seeded generator); not a test target itself.
         .target(name: "TestSupport", dependencies: ["System"], path: "Tests/TestSupport"),
         .testTarget(name: "LVSModelTests", dependencies: ["LVSModel", "TestSupport"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Shell", "Engine", "LVSModel", "Health", "IPVS", "Firewall", "System",
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Shell", "Engine", "LVSModel", "Health", "IPVS", "Firewall", "System", "TestSupport",
                                                     .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
                                                     .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "IPVSTests", dependencies: ["IPVS", "LVSModel", "System", "TestSupport"], exclude: ["Captures"]),

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `lvsh import`: the configuration on stdout, warnings on stderr, exit 2 with keepalived's FILE:LINE and
@@ -7,7 +8,7 @@ import Testing
 struct ImportCLITests {
     static func file(_ name: String, _ text: String) throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lvsh-import-\(getpid())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        if (try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: false)) != nil { TemporaryFolders.remember(dir.path) }
         let path = dir.appendingPathComponent(name).path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path

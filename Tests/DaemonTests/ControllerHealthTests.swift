@@ -6,6 +6,7 @@ import Health
 import IPVS
 import LVSModel
 import Logging
+import TestSupport
 import NIOCore
 import Shell
 import System
@@ -53,7 +54,7 @@ struct ControllerHealthTests {
         """
 
     func controller(_ kernel: CountingKernel, file: String = Self.file) throws -> (Controller, String) {
-        let dir = try #require(mkdtemp(strdup("/tmp/lvsh-controller-XXXXXX")).map { String(cString: $0) })
+        let dir = try TemporaryFolders.make("lvsh-controller")
         let path = dir + "/running.lvsh"
         try #require(FileManagerless.write(file, to: path))
         let runtime = RuntimeDirectory(path: dir)

@@ -1,15 +1,46 @@
 import Foundation
+import Synchronization
+
+/// Folders of a test process's own under the temporary folder, removed when the process exits.
+public enum TemporaryFolders {
+    private static let made = Mutex<[String]>([])
+
+    /// A new folder `NSTemporaryDirectory()/PREFIX-RANDOM`.
+    public static func make(_ prefix: String) throws -> String {
+        var template = Array((NSTemporaryDirectory() + prefix + "-XXXXXX").utf8CString)
+        guard mkdtemp(&template) != nil else { throw CocoaError(.fileWriteUnknown) }
+        let path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        remember(path)
+        return path
+    }
+
+    /// Removes `path` (a folder the caller made) when the process exits.
+    public static func remember(_ path: String) {
+        let first = made.withLock { made in
+            made.append(path)
+            return made.count == 1
+        }
+        if first { atexit { TemporaryFolders.removeAll() } }
+    }
+
+    private static func removeAll() {
+        for path in made.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: path) }
+    }
+}
 
 /// The environment of an lvsh a test spawns: its archive (LVSH_STATE_DIR), its log socket
 /// (LVSH_LOG_SOCKET, absent, so nothing is logged) and its runtime folders (LVSH_RUNTIME_DIR) in the
-/// test process's temporary folder, never the machine's /var/lib/lvsh, /dev/log or /run/lvsh.
+/// test process's temporary folder, never the machine's /var/lib/lvsh, /dev/log or /run/lvsh. The
+/// folder goes when the test process exits.
 public enum SpawnEnvironment {
     /// This process's environment with the three set to `NSTemporaryDirectory()/lvsh-KIND-state-PID`
     /// unless already set (a test that reads them passes its own).
     public static func make(kind: String, base: [String: String] = ProcessInfo.processInfo.environment) -> [String: String] {
         var env = base
         let state = NSTemporaryDirectory() + "lvsh-\(kind)-state-\(getpid())"
-        try? FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        if (try? FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: false)) != nil {
+            TemporaryFolders.remember(state)
+        }
         if env["LVSH_STATE_DIR"] == nil { env["LVSH_STATE_DIR"] = state }
         if env["LVSH_LOG_SOCKET"] == nil { env["LVSH_LOG_SOCKET"] = state + "/no-log.sock" }
         if env["LVSH_RUNTIME_DIR"] == nil { env["LVSH_RUNTIME_DIR"] = state + "/run" }
