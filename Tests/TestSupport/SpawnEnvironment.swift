@@ -5,11 +5,10 @@ import Synchronization
 public enum TemporaryFolders {
     private static let made = Mutex<[String]>([])
 
-    /// A new folder `NSTemporaryDirectory()/PREFIX-RANDOM`.
+    /// A new folder `NSTemporaryDirectory()/PREFIX-RANDOM` (creating it fails if the name is taken).
     public static func make(_ prefix: String) throws -> String {
-        var template = Array((NSTemporaryDirectory() + prefix + "-XXXXXX").utf8CString)
-        guard mkdtemp(&template) != nil else { throw CocoaError(.fileWriteUnknown) }
-        let path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let path = NSTemporaryDirectory() + prefix + "-" + UUID().uuidString.prefix(12).lowercased()
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         remember(path)
         return path
     }
