@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Engine
 import Health
+import NIOCore
 import NIOPosix
 import LVSModel
 import Logging
@@ -61,7 +62,7 @@ public actor Controller {
 
     /// A scrape: the kernel read now (on the actor, which owns the netlink socket), then every
     /// series as Prometheus text, set and written off the actor from a snapshot.
-    public func scrape() async -> [UInt8] {
+    public func scrape() async -> ByteBuffer {
         var table = IPVSTable()
         do throws(LVSError) {
             table = try session.control.table(.complete)

@@ -14,7 +14,7 @@ struct ScrapePriorityTests {
         try await Task.detached(priority: .low) {
             let channel = EmbeddedChannel(handler: ScrapeHandler(scrape: {
                 sink.yield(Task.currentPriority)
-                return []
+                return ByteBuffer()
             }))
             try channel.writeInbound(HTTPServerRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/metrics")))
             try channel.writeInbound(HTTPServerRequestPart.end(nil))

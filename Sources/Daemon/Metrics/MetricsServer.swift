@@ -15,7 +15,7 @@ final class MetricsServer: Sendable {
     }
 
     static func start(_ listen: ListenAddress, group: EventLoopGroup,
-                      scrape: @escaping @Sendable () async -> [UInt8]) async throws -> MetricsServer {
+                      scrape: @escaping @Sendable () async -> ByteBuffer) async throws -> MetricsServer {
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -38,10 +38,10 @@ final class MetricsServer: Sendable {
 final class ScrapeHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
-    private let scrape: @Sendable () async -> [UInt8]
+    private let scrape: @Sendable () async -> ByteBuffer
     private var head: HTTPRequestHead?
 
-    init(scrape: @escaping @Sendable () async -> [UInt8]) { self.scrape = scrape }
+    init(scrape: @escaping @Sendable () async -> ByteBuffer) { self.scrape = scrape }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -58,7 +58,7 @@ final class ScrapeHandler: ChannelInboundHandler, @unchecked Sendable {
             let keepAlive = head.isKeepAlive
             guard head.method == .GET || head.method == .HEAD, path == "/metrics" else {
                 Self.respond(channel, version: version, keepAlive: keepAlive, status: .notFound,
-                             type: "text/plain; charset=utf-8", body: Array("lvsh serves /metrics only\n".utf8), headOnly: false)
+                             type: "text/plain; charset=utf-8", body: ByteBuffer(string: "lvsh serves /metrics only\n"), headOnly: false)
                 return
             }
             let headOnly = head.method == .HEAD
@@ -72,12 +72,12 @@ final class ScrapeHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     private static func respond(_ channel: Channel, version: HTTPVersion, keepAlive: Bool, status: HTTPResponseStatus,
-                                type: String, body: [UInt8], headOnly: Bool) {
-        let headers = HTTPHeaders([("Content-Type", type), ("Content-Length", String(body.count))]
+                                type: String, body: ByteBuffer, headOnly: Bool) {
+        let headers = HTTPHeaders([("Content-Type", type), ("Content-Length", String(body.readableBytes))]
                                   + (keepAlive ? [] : [("Connection", "close")]))
         channel.eventLoop.execute {
             channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: version, status: status, headers: headers)), promise: nil)
-            if !headOnly { channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil) }
+            if !headOnly { channel.write(HTTPServerResponsePart.body(.byteBuffer(body)), promise: nil) }
             channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in
                 if !keepAlive { channel.close(promise: nil) }
             }
