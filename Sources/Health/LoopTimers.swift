@@ -14,9 +14,17 @@ final class LoopTimers: @unchecked Sendable {
     /// Called in the slot's turn with how late the slot runs.
     typealias Callback = (_ late: TimeAmount) -> Void
 
+    /// What a slot runs: a callback, or the next start of a scheduler's probe. The start is kept as
+    /// data: as a closure capturing the probe it was an allocation of 144 bytes for each waiting
+    /// probe, and every probe waits for its next start.
+    private enum Timer {
+        case call(Callback)
+        case start(ProbeScheduler, ProbeKey, generation: UInt64)
+    }
+
     let loop: any EventLoop
     // Touched only on `loop`.
-    private var slots: [Int64: [Callback]] = [:]
+    private var slots: [Int64: [Timer]] = [:]
     /// Slots that have an NIO task on their way: a new one is added only for an earlier slot.
     private var armed: Set<Int64> = []
 
@@ -34,8 +42,17 @@ final class LoopTimers: @unchecked Sendable {
             loop.execute { self.schedule(at: deadline, unchecked.body) }
             return
         }
-        let slot = Self.slot(atOrAfter: deadline)
-        slots[slot, default: []].append(body)
+        add(.call(body), at: Self.slot(atOrAfter: deadline))
+    }
+
+    /// Starts `key` of `scheduler` in the slot of `due` (a deadline on the grid; on `loop`).
+    func scheduleStart(_ scheduler: ProbeScheduler, _ key: ProbeKey, generation: UInt64, due: NIODeadline) {
+        loop.preconditionInEventLoop()
+        add(.start(scheduler, key, generation: generation), at: Self.slot(atOrAfter: due))
+    }
+
+    private func add(_ timer: Timer, at slot: Int64) {
+        slots[slot, default: []].append(timer)
         arm(slot)
     }
 
@@ -51,9 +68,14 @@ final class LoopTimers: @unchecked Sendable {
         let now = loop.now
         let current = Int64(now.uptimeNanoseconds / UInt64(ProbeScheduler.slotNanoseconds))
         for slot in slots.keys.filter({ $0 <= current }).sorted() {
-            guard let callbacks = slots.removeValue(forKey: slot) else { continue }
-            let late = now - Self.deadline(of: slot)
-            for callback in callbacks { callback(late) }
+            guard let timers = slots.removeValue(forKey: slot) else { continue }
+            let due = Self.deadline(of: slot)
+            for timer in timers {
+                switch timer {
+                case .call(let callback): callback(now - due)
+                case .start(let scheduler, let key, let generation): scheduler.fire(key, generation: generation, due: due, on: loop)
+                }
+            }
         }
         // Never due before the loop has read its sockets once more. NIO runs every task that is due
         // before it goes back to epoll, so a loop that took more than a slot over this one found

@@ -14,7 +14,6 @@ public final class ProbeScheduler: Sendable {
     private struct Entry {
         var generation: UInt64
         var interval: UInt32
-        var loop: any EventLoop
     }
     private struct State {
         var entries: [ProbeKey: Entry] = [:]
@@ -90,7 +89,7 @@ public final class ProbeScheduler: Sendable {
                 }
                 s.nextGeneration += 1
                 let loop = group.next()
-                s.entries[key] = Entry(generation: s.nextGeneration, interval: interval, loop: loop)
+                s.entries[key] = Entry(generation: s.nextGeneration, interval: interval)
                 starts.append((key, s.nextGeneration, loop, interval))
             }
         }
@@ -108,11 +107,13 @@ public final class ProbeScheduler: Sendable {
         }
     }
 
+    /// `due` is on the grid (`slot`); called on `loop`.
     private func schedule(_ key: ProbeKey, generation: UInt64, due: NIODeadline, on loop: any EventLoop) {
-        LoopTimers.of(loop).schedule(at: due) { _ in self.fire(key, generation: generation, due: due, on: loop) }
+        LoopTimers.of(loop).scheduleStart(self, key, generation: generation, due: due)
     }
 
-    private func fire(_ key: ProbeKey, generation: UInt64, due: NIODeadline, on loop: any EventLoop) {
+    /// A probe's start, from its loop's timers.
+    func fire(_ key: ProbeKey, generation: UInt64, due: NIODeadline, on loop: any EventLoop) {
         guard isCurrent(key, generation) else { return }
         let started = loop.now
         runner.run(key, on: loop).whenComplete { outcome in
