@@ -239,8 +239,8 @@ public actor Controller {
     /// After a full apply: the checked services as the kernel now has them.
     private func rememberWritten() {
         written = [:]
-        for ref in monitor.plan.bindings.keys where written[ref.service] == nil {
-            written[ref.service] = monitor.effectiveService(ref.service)
+        for binding in monitor.plan.all where written[binding.ref.service] == nil {
+            written[binding.ref.service] = monitor.effectiveService(binding.ref.service)
         }
     }
 

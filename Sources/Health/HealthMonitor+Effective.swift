@@ -30,7 +30,7 @@ extension HealthMonitor {
                 // keepalived takes the live real servers out while the sorry server serves.
                 weight = policy.onFailure == .remove ? nil : 0
             } else {
-                weight = record.effectiveWeight(onFailure: policy.onFailure)
+                weight = record.effectiveWeight(onFailure: policy.onFailure, checks[record.range])
             }
             guard let weight else { continue }
             var server = real.server

@@ -25,21 +25,31 @@ extension HealthMonitor {
 
         var newReals: [RealReference: RealRecord] = [:]
         newReals.reserveCapacity(reals.count)
+        var newChecks: [CheckState] = []
+        newChecks.reserveCapacity(newPlan.all.count)
+        // The plan binds real servers in this same order, each one's checks together.
+        var next = 0
         for status in newServices {
             let service = status.service.key
             let policy = newConfig.policy(service)
             for real in status.realServers {
                 let ref = RealReference(service: service, real: real.server.identity)
-                let bindings = newPlan.bindings[ref] ?? []
+                let first = next
+                while next < newPlan.all.count, newPlan.all[next].ref == ref { next += 1 }
+                let bindings = newPlan.all[first..<next]
                 let disabled = newConfig.disabled.contains(ref)
-                var (record, reason) = reals[ref].map { (carried($0, ref: ref, server: real.server, bindings: bindings, at: now), "configuration changed") }
-                    ?? arriving(ref, server: real.server, bindings: bindings, kernelWeight: kernelWeights[ref], policy: policy, at: now)
-                if record.checkedState != .unknown { record.held = nil }
-                let state = record.state(disabled: disabled)
-                let old = reals[ref]?.state
-                if state != old {
-                    if old == .disabled { reason = "enabled" } else if state == .disabled { reason = "disabled (maintenance)" }
-                    changes.reals.append(RealTransition(ref: ref, from: old, to: state, reason: reason, at: now))
+                let old = reals[ref]
+                var (record, reason) = old.map { (carried($0, server: real.server, bindings: bindings, into: &newChecks, at: now), "configuration changed") }
+                    ?? arriving(server: real.server, bindings: bindings, kernelWeight: kernelWeights[ref], policy: policy,
+                                into: &newChecks, at: now)
+                record.first = UInt32(first)
+                record.count = UInt16(next - first)
+                let checked = RealRecord.checkedState(newChecks[first..<next])
+                if checked != .unknown { record.held = nil }
+                let state = disabled ? .disabled : checked
+                if state != old?.state {
+                    if old?.state == .disabled { reason = "enabled" } else if state == .disabled { reason = "disabled (maintenance)" }
+                    changes.reals.append(RealTransition(ref: ref, from: old?.state, to: state, reason: reason, at: now))
                     if old != nil { record.since = now }
                     record.state = state
                 }
@@ -48,6 +58,7 @@ extension HealthMonitor {
         }
 
         reals = newReals
+        checks = newChecks
         plan = newPlan
         config = newConfig
         services = newServices
@@ -63,44 +74,40 @@ extension HealthMonitor {
 }
 
 extension HealthMonitor {
-    /// A known real server under the new configuration: checks whose probe did not change keep
-    /// their state; new ones start down on a down server, else unknown holding its weight.
-    func carried(_ old: RealRecord, ref: RealReference, server: RealServer, bindings: [CheckBinding], at now: HealthTime) -> RealRecord {
+    /// A known real server under the new configuration, its checks' states appended to `states`:
+    /// checks whose probe did not change keep their state; new ones start down on a down server,
+    /// else unknown holding its weight.
+    func carried(_ old: RealRecord, server: RealServer, bindings: ArraySlice<CheckBinding>,
+                 into states: inout [CheckState], at now: HealthTime) -> RealRecord {
         var record = old
-        record.desired = server
-        record.checks = [:]
-        let oldBindings = plan.bindings[ref] ?? []
+        record.weight = server.weight
+        let oldChecks = checks[old.range], oldBindings = plan.all[old.range]
+        let oldState = RealRecord.checkedState(oldChecks)
         for b in bindings {
-            if let kept = old.checks[b.check], oldBindings.contains(where: { $0.check == b.check && $0.key == b.key }) {
-                record.checks[b.check] = kept
-            } else if old.checkedState == .down {
-                record.checks[b.check] = CheckState(state: .down, since: now)
+            if let kept = oldBindings.firstIndex(where: { $0.check == b.check && $0.key == b.key }) {
+                states.append(checks[kept])
+            } else if oldState == .down {
+                states.append(CheckState(state: .down, since: now))
             } else {
-                record.checks[b.check] = CheckState(state: .unknown, since: now)
-                record.held = record.held ?? old.upWeightOrHeld
+                states.append(CheckState(state: .unknown, since: now))
+                record.held = record.held ?? old.upWeightOrHeld(oldChecks)
             }
         }
         return record
     }
 
-    /// A real server new to the monitor: adopted from the kernel (unknown, holding the kernel's
-    /// weight), or added (alpha: down; without alpha: up).
-    func arriving(_ ref: RealReference, server: RealServer, bindings: [CheckBinding], kernelWeight: Int32?,
-                  policy: ServiceHealthPolicy, at now: HealthTime) -> (RealRecord, String) {
+    /// A real server new to the monitor, its checks' states appended to `states`: adopted from the
+    /// kernel (unknown, holding the kernel's weight), or added (alpha: down; without alpha: up).
+    func arriving(server: RealServer, bindings: ArraySlice<CheckBinding>, kernelWeight: Int32?,
+                  policy: ServiceHealthPolicy, into states: inout [CheckState], at now: HealthTime) -> (RealRecord, String) {
         if let weight = kernelWeight {
-            var record = RealRecord(desired: server, checks: [:], state: .unknown, since: now, held: weight)
-            for b in bindings { record.checks[b.check] = CheckState(state: .unknown, since: now) }
-            return (record, "adopted from the kernel with weight \(weight)")
+            for _ in bindings { states.append(CheckState(state: .unknown, since: now)) }
+            return (RealRecord(weight: server.weight, first: 0, count: 0, state: .unknown, since: now, held: weight),
+                    "adopted from the kernel with weight \(weight)")
         }
         let start: HealthState = policy.alpha ? .down : .up
-        var record = RealRecord(desired: server, checks: [:], state: start, since: now, held: nil)
-        for b in bindings { record.checks[b.check] = CheckState(state: start, since: now) }
+        for _ in bindings { states.append(CheckState(state: start, since: now)) }
         let reason = bindings.isEmpty || !policy.alpha ? "added" : "added; alpha: no traffic before \(bindings.map(\.rise).max()!) successes"
-        return (record, reason)
+        return (RealRecord(weight: server.weight, first: 0, count: 0, state: start, since: now, held: nil), reason)
     }
-}
-
-extension RealRecord {
-    /// The weight to hold while a new check has not answered: what the kernel has now.
-    var upWeightOrHeld: Int32 { checkedState == .unknown ? held ?? upWeight : upWeight }
 }

@@ -14,6 +14,8 @@ public struct HealthMonitor: Sendable {
     public internal(set) var services: [ServiceStatus] = []
     var serviceIndex: [ServiceKey: Int] = [:]
     var reals: [RealReference: RealRecord] = [:]
+    /// Every check's state, at the place of its binding in the plan's `all`.
+    var checks: [CheckState] = []
     /// Whether each service has its quorum (keepalived's quorum_state_up).
     var quorumUp: [ServiceKey: Bool] = [:]
 
@@ -34,30 +36,35 @@ public struct HealthMonitor: Sendable {
     /// Counts one probe result for every check that shares the probe.
     public mutating func record(_ result: ProbeResult, for key: ProbeKey) -> HealthChanges {
         var changes = HealthChanges()
-        guard let users = plan.users[key] else { return changes }
+        guard let use = plan.users[key] else { return changes }
         var touched: [ServiceKey] = []
-        for binding in users {
-            guard var record = reals[binding.ref], var check = record.checks[binding.check] else { continue }
+        for n in 0..<use.count {
+            let index = use.index(n)
+            let binding = plan.all[index]
+            // A real server named twice keeps the record of its last place, whose checks these are not.
+            guard var record = reals[binding.ref], record.range.contains(index) else { continue }
             let policy = config.policy(binding.ref.service)
-            let entryBefore = record.effectiveWeight(onFailure: policy.onFailure)
-            let liveBefore = record.liveWeight
-            if let from = check.record(result, rise: binding.rise, fall: binding.fall) {
-                changes.checks.append(CheckTransition(ref: binding.ref, check: binding.check, from: from, to: check.state,
-                                                      reason: Self.reason(binding, check), at: result.at))
+            let entryBefore = record.effectiveWeight(onFailure: policy.onFailure, checks[record.range])
+            let liveBefore = record.liveWeight(checks[record.range])
+            let stateBefore = record.state
+            if let from = checks[index].record(result, rise: binding.rise, fall: binding.fall) {
+                changes.checks.append(CheckTransition(ref: binding.ref, check: binding.check, from: from, to: checks[index].state,
+                                                      reason: Self.reason(binding, checks[index]), at: result.at))
             }
-            record.checks[binding.check] = check
-            let state = record.state(disabled: config.disabled.contains(binding.ref))
+            let own = checks[record.range]
+            let checked = RealRecord.checkedState(own)
+            let state = config.disabled.contains(binding.ref) ? .disabled : checked
             if state != record.state {
                 changes.reals.append(RealTransition(ref: binding.ref, from: record.state, to: state,
-                                                    reason: Self.reason(binding, check), at: result.at))
+                                                    reason: Self.reason(binding, checks[index]), at: result.at))
                 record.state = state
                 record.since = result.at
             }
-            if record.checkedState != .unknown { record.held = nil }
-            if record.effectiveWeight(onFailure: policy.onFailure) != entryBefore {
+            if checked != .unknown { record.held = nil }
+            if record.effectiveWeight(onFailure: policy.onFailure, own) != entryBefore {
                 changes.services.insert(binding.ref.service)
             }
-            if record.liveWeight != liveBefore || record.state != reals[binding.ref]!.state {
+            if record.liveWeight(own) != liveBefore || record.state != stateBefore {
                 touched.append(binding.ref.service)
             }
             reals[binding.ref] = record
@@ -83,7 +90,7 @@ public struct HealthMonitor: Sendable {
         let policy = config.policy(service)
         var sum: Int64 = 0
         for real in services[index].realServers {
-            sum += reals[RealReference(service: service, real: real.server.identity)]?.liveWeight ?? 0
+            sum += reals[RealReference(service: service, real: real.server.identity)].map { $0.liveWeight(checks[$0.range]) } ?? 0
         }
         let quorum = Int64(policy.quorum), hysteresis = Int64(policy.hysteresis)
         let was = quorumUp[service]

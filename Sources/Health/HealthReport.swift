@@ -37,10 +37,9 @@ extension HealthMonitor {
             for real in status.realServers {
                 let ref = RealReference(service: status.service.key, real: real.server.identity)
                 guard let record = reals[ref] else { continue }
-                let checks = (plan.bindings[ref] ?? []).compactMap { b -> CheckReport? in
-                    guard let c = record.checks[b.check] else { return nil }
-                    return CheckReport(name: b.check, probe: b.key, state: c.state, successes: c.successes,
-                                       failures: c.failures, since: c.since, last: c.last)
+                let checks = zip(plan.all[record.range], self.checks[record.range]).map { b, c in
+                    CheckReport(name: b.check, probe: b.key, state: c.state, successes: c.successes,
+                                failures: c.failures, since: c.since, last: c.last)
                 }
                 out.append(RealHealthReport(ref: ref, state: record.state, weight: weights[ref.real],
                                             desiredWeight: real.server.weight, since: record.since, checks: checks))

@@ -19,13 +19,41 @@ public struct ProbeBindingError: Error, Hashable, Sendable, CustomStringConverti
 }
 
 /// Every check of every real server, and the distinct probes that serve them: the de-duplication.
+///
+/// Each binding is kept once, in `all`; the probes refer to theirs by index. Kept per real server
+/// in dictionaries of arrays (by real server, and again by probe), the plan was 680 bytes of the
+/// daemon's memory a real server at 10,000 real servers.
 public struct ProbePlan: Sendable {
-    /// The checks of each real server, in the order the configuration names them.
-    public private(set) var bindings: [RealReference: [CheckBinding]] = [:]
-    /// Each distinct probe and its interval: the shortest interval among the checks that share it.
-    public private(set) var probes: [ProbeKey: UInt32] = [:]
-    /// The checks each probe's result goes to.
-    public private(set) var users: [ProbeKey: [CheckBinding]] = [:]
+    /// One distinct probe: its interval (the shortest among the checks that share it) and the checks
+    /// its result goes to, as indices in `all`.
+    public struct ProbeUse: Sendable {
+        public private(set) var interval: UInt32
+        private var first: UInt32
+        /// Most probes serve one check: the others of a shared one, without an array for the rest.
+        private var rest: [UInt32] = []
+
+        init(interval: UInt32, first: Int) {
+            self.interval = interval
+            self.first = UInt32(first)
+        }
+
+        mutating func add(_ index: Int, interval: UInt32) {
+            rest.append(UInt32(index))
+            self.interval = min(self.interval, interval)
+        }
+
+        /// How many checks share the probe.
+        public var count: Int { 1 + rest.count }
+
+        /// The index in `all` of the n-th check served, in the order they were bound.
+        public func index(_ n: Int) -> Int { n == 0 ? Int(first) : Int(rest[n - 1]) }
+    }
+
+    /// Every check of every real server, those of one real server together and in the order the
+    /// configuration names them, real servers in the order of the services given.
+    public private(set) var all: [CheckBinding] = []
+    /// Each distinct probe and the checks it serves.
+    public private(set) var users: [ProbeKey: ProbeUse] = [:]
     /// Checks that could not be bound (no port to probe); those real servers run their other checks.
     public private(set) var errors: [ProbeBindingError] = []
 
@@ -48,13 +76,25 @@ public struct ProbePlan: Sendable {
                 }
             }
         }
+        // Exactly as long as needed: appends leave up to twice the room (and Array(all) keeps it).
+        all = all.withUnsafeBufferPointer { Array($0) }
     }
 
     private mutating func add(_ binding: CheckBinding) {
-        bindings[binding.ref, default: []].append(binding)
-        users[binding.key, default: []].append(binding)
-        probes[binding.key] = min(probes[binding.key] ?? .max, binding.intervalMilliseconds)
+        let index = all.count
+        all.append(binding)
+        if users[binding.key] == nil {
+            users[binding.key] = ProbeUse(interval: binding.intervalMilliseconds, first: index)
+        } else {
+            users[binding.key]!.add(index, interval: binding.intervalMilliseconds)
+        }
     }
+
+    /// Each distinct probe and its interval in milliseconds: the scheduler's input.
+    public var probes: [ProbeKey: UInt32] { users.mapValues(\.interval) }
+
+    /// The checks of one real server (a search of `all`: for tests and tools, not for every result).
+    public func bindings(of ref: RealReference) -> [CheckBinding] { all.filter { $0.ref == ref } }
 
     /// The probe one check of one real server runs, by DESIGN.md's port rule: the check's `port`,
     /// else the real server's, else (fwmark services, port 0) the only port of the service's group.

@@ -42,7 +42,7 @@ struct VirtualClock {
 extension HealthMonitor {
     /// The probe key of a real server's check.
     func key(_ ref: RealReference, _ check: String = "web") -> ProbeKey {
-        plan.bindings[ref]!.first { $0.check == check }!.key
+        plan.bindings(of: ref).first { $0.check == check }!.key
     }
 
     /// Feeds `count` results of one verdict to a real server's check, a second apart.
