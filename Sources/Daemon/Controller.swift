@@ -77,8 +77,6 @@ public actor Controller {
             case .up?, .unknown?, nil: true
             }
         }, daemon: counters, failures: metrics.failures, own: metrics.registry)
-        // The scrape's text is gone: give its memory back rather than keep the peak.
-        _ = mallocTrim(0)
         return text
     }
 
@@ -136,6 +134,8 @@ public actor Controller {
         if let failure = report.failure { throw failure }
         rememberWritten()
         scheduler.update(monitor.probes)
+        // The file's text, the plan and the kernel's replies of a first apply are gone.
+        Heap.trim()
         if !state.health.checks.isEmpty {
             logger.notice("health: \(monitor.probes.count) probe\(monitor.probes.count == 1 ? "" : "s") for \(state.health.checks.count) check\(state.health.checks.count == 1 ? "" : "s")")
         }
@@ -389,6 +389,7 @@ public actor Controller {
     /// first. A file that does not read keeps the running state (and says why).
     @discardableResult
     public func reload() -> Bool {
+        defer { Heap.trim() }
         let clock = ContinuousClock()
         let start = clock.now
         counters.reloads += 1
@@ -521,7 +522,3 @@ public actor Controller {
         if let failure = report.failure { logger.error("\(what) failed", metadata: ["error": "\(failure.message)"]) }
     }
 }
-
-/// glibc's malloc_trim (malloc.h, which the Glibc module leaves out): returns freed pages to the system.
-@_silgen_name("malloc_trim")
-private func mallocTrim(_ pad: Int) -> Int32
