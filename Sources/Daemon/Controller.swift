@@ -71,12 +71,14 @@ public actor Controller {
             logger.error("metrics: the kernel could not be read", metadata: ["error": "\(error.message)"])
         }
         let monitor = self.monitor
+        var daemon = counters
+        daemon.ringSpills = network?.ringSpills ?? 0
         let text = await metrics.series.text(table: table, desired: desired, up: { ref in
             switch monitor.state(of: ref) {
             case .down?, .disabled?: false
             case .up?, .unknown?, nil: true
             }
-        }, daemon: counters, failures: metrics.failures, own: metrics.registry)
+        }, daemon: daemon, failures: metrics.failures, own: metrics.registry)
         return text
     }
 
@@ -95,6 +97,8 @@ public actor Controller {
         public var reloadFailures = 0
         public var lastReloadSuccess: Int = 0
         public var writes = 0
+        /// Probes that took a socket channel because every io_uring slot was busy (NetworkProbeRunner).
+        public var ringSpills = 0
     }
 
     /// `runner` runs the probes: the network's by default; tests pass one of their own.
@@ -438,6 +442,15 @@ public actor Controller {
         }
     }
 
+    /// Says when probes spilled from the io_uring connector into socket channels since the last time:
+    /// the probes' loop has fallen behind, and the channels cost it more.
+    private func noteSpills() {
+        guard let spills = network?.ringSpills, spills > counters.ringSpills else { return }
+        logger.warning("health: \(spills - counters.ringSpills) probes found every io_uring slot busy and took a socket channel (the probes' loop is behind)",
+                       metadata: ["total": "\(spills)"])
+        counters.ringSpills = spills
+    }
+
     /// One periodic read: what differs from the desired state is drift made by another program. It is
     /// logged, and restored unless the configuration says `set reconcile log`. Returns how long the
     /// read and repair took, without the time spent waiting for the actor.
@@ -450,6 +463,7 @@ public actor Controller {
     }
 
     private func reconcileOnce() {
+        noteSpills()
         guard let desired else { return }
         counters.reconcileRuns += 1
         var options = ApplyOptions()

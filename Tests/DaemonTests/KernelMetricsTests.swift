@@ -44,6 +44,7 @@ struct KernelMetricsTests {
         #expect(lines.filter { $0.hasPrefix("lvsh_real_weight{") }.count == 300)
         #expect(lines.filter { $0.hasPrefix("lvsh_real_connections_total{") }.count == 300)
         #expect(lines.filter { $0.hasPrefix("lvsh_service_connections_total{") }.count == 3)
+        #expect(lines.contains("lvsh_check_ring_spills_total 0"))
         let failures = lines.filter { $0.hasPrefix("lvsh_check_failures_total{") }
         #expect(failures.count == 1000)
         #expect(failures.contains { $0.contains("address=\"10.2.0.0\"") && $0.hasSuffix(" 2") })

@@ -34,6 +34,7 @@ final class KernelMetrics {
         "lvsh_check_duration_seconds": "How long health probes took, by kind.",
         "lvsh_check_failures_total": "Failed health probes, by kind and probed address and port.",
         "lvsh_check_lateness_seconds": "How late health probes started after their due time.",
+        "lvsh_check_ring_spills_total": "Probes that found every io_uring slot busy and took a socket channel instead.",
     ]
 
     /// Probe durations by kind; failures by kind, address and port. These are the daemon's own

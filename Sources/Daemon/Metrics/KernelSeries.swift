@@ -37,6 +37,7 @@ actor KernelSeries {
     private lazy var reloadsFailed = daemonRegistry.makeCounter(descriptor: KernelMetrics.descriptor("lvsh_config_reloads_total"),
                                                                 labels: [("result", "failure")])
     private lazy var kernelWrites = daemonRegistry.makeCounter(descriptor: KernelMetrics.descriptor("lvsh_kernel_writes_total"))
+    private lazy var ringSpills = daemonRegistry.makeCounter(descriptor: KernelMetrics.descriptor("lvsh_check_ring_spills_total"))
     private lazy var lastReload = daemonRegistry.makeGauge(descriptor: KernelMetrics.descriptor("lvsh_config_last_reload_success_timestamp_seconds"))
 
     /// Prometheus text of the kernel's `table` against the configured weights (`desired`), the
@@ -93,6 +94,7 @@ actor KernelSeries {
         reloadsOK.set(UInt64(daemon.reloads - daemon.reloadFailures))
         reloadsFailed.set(UInt64(daemon.reloadFailures))
         kernelWrites.set(UInt64(daemon.writes))
+        ringSpills.set(UInt64(daemon.ringSpills))
         lastReload.set(to: Double(daemon.lastReloadSuccess))
 
         var text: [UInt8] = []

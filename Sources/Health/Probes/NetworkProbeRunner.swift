@@ -14,6 +14,11 @@ public final class NetworkProbeRunner: ProbeRunner {
     private let halfOpen = LoopLocal { HalfOpenProber(loop: $0) }
     /// Each loop's io_uring connector for tcp probes without a source address.
     private let connectors = LoopLocal { RingConnector(loop: $0) }
+    private let spills = Atomic<Int>(0)
+
+    /// Probes that found every io_uring slot of their loop busy and took a socket channel instead
+    /// (about two dozen system calls rather than three): a loop that has fallen behind.
+    public var ringSpills: Int { spills.load(ordering: .relaxed) }
 
     /// A runner with a thread pool of its own: `threads` scripts and file reads may block at once.
     /// Call `shutdown()` before letting it go (NIO asserts when a running pool is released).
@@ -36,6 +41,11 @@ public final class NetworkProbeRunner: ProbeRunner {
         return loop.flatSubmit { self.start(key, on: loop) }
     }
 
+    /// A probe the ring would have taken went to a channel: counted when the ring works on this kernel.
+    private func countSpill(_ key: ProbeKey, on loop: any EventLoop) {
+        if key.source == nil, connectors(loop).works { spills.add(1, ordering: .relaxed) }
+    }
+
     private func start(_ key: ProbeKey, on loop: any EventLoop) -> EventLoopFuture<ProbeVerdict> {
         let timeout = max(key.timeoutMilliseconds, 1)
         guard let address = key.address else {
@@ -49,6 +59,7 @@ public final class NetworkProbeRunner: ProbeRunner {
             }) {
                 return probe
             }
+            countSpill(key, on: loop)
             return TCPProbe.run(address: address, port: key.port, source: key.source, timeoutMilliseconds: timeout, on: loop)
         case .tcpHalfOpen:
             return halfOpen(loop).run(address: address, port: key.port, source: key.source, timeoutMilliseconds: timeout)
@@ -57,6 +68,7 @@ public final class NetworkProbeRunner: ProbeRunner {
                let probe = HTTPProbeRunner.run(http, address: address, port: key.port, timeoutMilliseconds: timeout, on: connectors(loop)) {
                 return probe
             }
+            if http.tls == nil { countSpill(key, on: loop) }
             let context: NIOSSLContext?
             do {
                 context = try http.tls.map { try tlsContext(verify: $0.verify) }

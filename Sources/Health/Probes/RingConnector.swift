@@ -97,6 +97,9 @@ final class RingConnector: @unchecked Sendable {
         return ring
     }
 
+    /// Whether io_uring gives this connector what it needs (Linux 5.19 and later).
+    var works: Bool { ring != nil }
+
     /// Starts one probe: a connect, and with `exchange` its request and answer; nil when this
     /// connector cannot take it (no io_uring, or every slot busy).
     func run(address: IPAddress, port: UInt16, timeoutMilliseconds: UInt32, exchange: (any RingExchange)? = nil,
