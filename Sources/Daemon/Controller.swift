@@ -61,8 +61,9 @@ public actor Controller {
     public var metricsListen: ListenAddress? { desired?.health.metricsListen }
 
     /// A scrape: the kernel read now (on the actor, which owns the netlink socket), then every
-    /// series as Prometheus text, set and written off the actor from a snapshot.
-    public func scrape() async -> ByteBuffer {
+    /// series as Prometheus text, set and written off the actor from a snapshot, a part at a time
+    /// to `sink` (the reader's pace holds the writing back).
+    public func scrape(into sink: @escaping ScrapeSink) async {
         var table = IPVSTable()
         do throws(LVSError) {
             table = try session.control.table(.complete)
@@ -73,13 +74,19 @@ public actor Controller {
         let monitor = self.monitor
         var daemon = counters
         daemon.ringSpills = network?.ringSpills ?? 0
-        let text = await metrics.series.text(table: table, desired: desired, up: { ref in
+        await metrics.series.write(table: table, desired: desired, up: { ref in
             switch monitor.state(of: ref) {
             case .down?, .disabled?: false
             case .up?, .unknown?, nil: true
             }
-        }, daemon: daemon, failures: metrics.failures, own: metrics.registry)
-        return text
+        }, daemon: daemon, failures: metrics.failures, own: metrics.registry, to: sink)
+    }
+
+    /// A scrape's text whole, in one buffer.
+    public func scrape() async -> ByteBuffer {
+        let whole = Gathered()
+        await scrape(into: whole.add)
+        return whole.buffer.withLock { $0 }
     }
 
     /// Where fronts reach the daemon: the control socket in the namespace's runtime folder.

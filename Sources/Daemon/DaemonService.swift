@@ -79,8 +79,8 @@ public struct DaemonService: Service {
                             server = nil
                             if let wanted {
                                 do {
-                                    server = try await MetricsServer.start(wanted, group: controlPlane) {
-                                        await controller.scrape()
+                                    server = try await MetricsServer.start(wanted, group: controlPlane) { sink in
+                                        await controller.scrape(into: sink)
                                     }
                                     logger.notice("metrics at http://\(Self.endpoint(wanted))/metrics")
                                 } catch {

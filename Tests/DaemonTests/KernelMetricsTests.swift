@@ -5,6 +5,7 @@ import Health
 import LVSModel
 import Prometheus
 import NIOCore
+import Synchronization
 import Testing
 
 @Suite("Kernel series in Prometheus text")
@@ -108,5 +109,44 @@ struct KernelMetricsTests {
         #expect(third.filter { $0.hasPrefix("lvsh_real_up{") }.count == 200)
         #expect(third.filter { $0.hasPrefix("# TYPE lvsh_real_up ") }.count == 1)
         #expect(await scrape(IPVSTable()).allSatisfy { !$0.hasPrefix("lvsh_real_") && !$0.hasPrefix("lvsh_service_") })
+    }
+
+    /// The text leaves in parts of about ScrapeWriter.partBytes, in order, and nothing more is made
+    /// once the reader is gone.
+    @Test func writtenInBoundedPartsThatJoinToTheWholeText() async {
+        let metrics = KernelMetrics(registry: PrometheusCollectorRegistry())
+        let table = Self.table(reals: 3000)
+        let parts = Parts()
+        await metrics.series.write(table: table, desired: nil, up: { _ in true }, daemon: Controller.Counters(),
+                                   failures: [:], own: metrics.registry, to: parts.add)
+        let whole = await metrics.series.text(table: table, desired: nil, up: { _ in true }, daemon: Controller.Counters(),
+                                              failures: [:], own: metrics.registry)
+        let got = parts.all.withLock { $0 }
+        #expect(got.count > 10)
+        // A part ends at the first chunk of series that fills it: at most one chunk's text more.
+        #expect(got.allSatisfy { $0.readableBytes < ScrapeWriter.partBytes + 16_384 })
+        // The same lines (swift-prometheus orders a family's series as its dictionary does).
+        let joined = got.reduce(into: "") { $0 += String(buffer: $1) }
+        #expect(joined.split(separator: "\n").sorted() == String(buffer: whole).split(separator: "\n").sorted())
+
+        let gone = Parts(accept: 1)
+        await metrics.series.write(table: table, desired: nil, up: { _ in true }, daemon: Controller.Counters(),
+                                   failures: [:], own: metrics.registry, to: gone.add)
+        #expect(gone.all.withLock { $0.count } == 1)
+    }
+}
+
+/// A reader of a scrape's parts that keeps them, and leaves after `accept` of them.
+final class Parts: Sendable {
+    let all = Mutex<[ByteBuffer]>([])
+    let accept: Int
+
+    init(accept: Int = .max) { self.accept = accept }
+
+    @Sendable func add(_ part: ByteBuffer) async -> Bool {
+        all.withLock {
+            $0.append(part)
+            return $0.count < accept
+        }
     }
 }

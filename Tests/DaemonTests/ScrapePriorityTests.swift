@@ -12,9 +12,8 @@ struct ScrapePriorityTests {
     @Test func runsAtTheDaemonsPriority() async throws {
         let (seen, sink) = AsyncStream<TaskPriority>.makeStream()
         try await Task.detached(priority: .low) {
-            let channel = EmbeddedChannel(handler: ScrapeHandler(scrape: {
+            let channel = EmbeddedChannel(handler: ScrapeHandler(scrape: { _ in
                 sink.yield(Task.currentPriority)
-                return ByteBuffer()
             }))
             try channel.writeInbound(HTTPServerRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/metrics")))
             try channel.writeInbound(HTTPServerRequestPart.end(nil))

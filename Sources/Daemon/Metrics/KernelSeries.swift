@@ -6,6 +6,7 @@ import LVSModel
 import NIOCore
 import NIOPosix
 import Prometheus
+import Synchronization
 
 /// The Prometheus text of the IPVS table, made at each scrape from the kernel's read and let go:
 /// nothing is kept per service or real server between scrapes (`FamilyText`).
@@ -41,50 +42,56 @@ actor KernelSeries {
     private lazy var lastReload = daemonRegistry.makeGauge(descriptor: KernelMetrics.descriptor("lvsh_config_last_reload_success_timestamp_seconds"))
 
     /// Prometheus text of the kernel's `table` against the configured weights (`desired`), the
-    /// daemon's counters, the probes' failures and the daemon's own registry. The kernel's 64-bit
-    /// counters go out with the kernel's values; when one falls (`ipvsadm -Z`) Prometheus reads a reset.
-    func text(table: IPVSTable, desired: ManagedState?, up: @Sendable (RealReference) -> Bool,
-              daemon: Controller.Counters, failures failed: [KernelMetrics.FailureKey: UInt64],
-              own: PrometheusCollectorRegistry) -> ByteBuffer {
+    /// daemon's counters, the probes' failures and the daemon's own registry, handed to `sink` a part
+    /// at a time. The kernel's 64-bit counters go out with the kernel's values; when one falls
+    /// (`ipvsadm -Z`) Prometheus reads a reset.
+    func write(table: IPVSTable, desired: ManagedState?, up: @Sendable (RealReference) -> Bool,
+               daemon: Controller.Counters, failures failed: [KernelMetrics.FailureKey: UInt64],
+               own: PrometheusCollectorRegistry, to sink: @escaping ScrapeSink) async {
         let wanted = desired.map { d in
             Dictionary(d.services.map { ($0.service.key, Dictionary($0.realServers.map { ($0.server.identity, $0.server.weight) }, uniquingKeysWith: { a, _ in a })) },
                        uniquingKeysWith: { a, _ in a })
         } ?? [:]
         let services = table.services
-        let serviceLabels = services.map { [("service", PlanDescription.name($0.service.key))] }
-        var reals: [RealServerStatus] = [], realLabels: [[(String, String)]] = [], isUp: [Bool] = []
-        var desiredWeights: [(Int, Int32)] = [] // (index in reals, weight)
+        let serviceNames = services.map { PlanDescription.name($0.service.key) }
+        // Where each real server sits in the table, and what it needs beside the kernel's figures.
+        // Labels are made for each chunk of series and let go with it: kept for the whole scrape,
+        // they were about 200 bytes a real server.
+        var places: [(service: Int32, real: Int32)] = [], isUp: [Bool] = []
+        var desiredWeights: [(Int, Int32)] = [] // (index in places, weight)
         for (s, service) in services.enumerated() {
             let key = service.service.key
-            let name = serviceLabels[s][0].1
             let wantedHere = wanted[key]
-            for r in service.realServers {
-                if let w = wantedHere?[r.server.identity] { desiredWeights.append((reals.count, w)) }
-                reals.append(r)
-                realLabels.append([("service", name), ("address", r.server.address.description), ("port", String(r.server.port))])
+            for (n, r) in service.realServers.enumerated() {
+                if let w = wantedHere?[r.server.identity] { desiredWeights.append((places.count, w)) }
+                places.append((Int32(s), Int32(n)))
                 isUp.append(up(RealReference(service: key, real: r.server.identity)))
             }
         }
+        let real = { (i: Int) -> RealServerStatus in services[Int(places[i].service)].realServers[Int(places[i].real)] }
+        let realLabels = { (i: Int) -> [(String, String)] in
+            let r = real(i)
+            return [("service", serviceNames[Int(places[i].service)]), ("address", r.server.address.description), ("port", String(r.server.port))]
+        }
         let failures = Array(failed)
 
-        // The response's own buffer: the text is written once, not made and then copied into it.
-        var out = ByteBufferAllocator().buffer(capacity: reals.count * 900 + 16_384)
+        var out = ScrapeWriter(sink)
         for (n, name) in Self.counterNames.enumerated() {
-            FamilyText.counters("lvsh_service_\(name)_total", count: services.count, into: &out,
-                                labels: { serviceLabels[$0] }, value: { Self.stat(n, services[$0].stats) })
+            await FamilyText.counters("lvsh_service_\(name)_total", count: services.count, into: &out,
+                                      labels: { [("service", serviceNames[$0])] }, value: { Self.stat(n, services[$0].stats) })
         }
         for (n, name) in Self.counterNames.enumerated() {
-            FamilyText.counters("lvsh_real_\(name)_total", count: reals.count, into: &out,
-                                labels: { realLabels[$0] }, value: { Self.stat(n, reals[$0].stats) })
+            await FamilyText.counters("lvsh_real_\(name)_total", count: places.count, into: &out,
+                                      labels: realLabels, value: { Self.stat(n, real($0).stats) })
         }
-        let gaugeValues: [(Int) -> Double] = [{ Double(reals[$0].activeConnections) }, { Double(reals[$0].inactiveConnections) },
-                                              { Double(reals[$0].server.weight) }, { isUp[$0] ? 1 : 0 }]
+        let gaugeValues: [(Int) -> Double] = [{ Double(real($0).activeConnections) }, { Double(real($0).inactiveConnections) },
+                                              { Double(real($0).server.weight) }, { isUp[$0] ? 1 : 0 }]
         for (name, value) in zip(Self.realGauges, gaugeValues) {
-            FamilyText.gauges(name, count: reals.count, into: &out, labels: { realLabels[$0] }, value: value)
+            await FamilyText.gauges(name, count: places.count, into: &out, labels: realLabels, value: value)
         }
-        FamilyText.gauges("lvsh_real_desired_weight", count: desiredWeights.count, into: &out,
-                          labels: { realLabels[desiredWeights[$0].0] }, value: { Double(desiredWeights[$0].1) })
-        FamilyText.counters("lvsh_check_failures_total", count: failures.count, into: &out, labels: {
+        await FamilyText.gauges("lvsh_real_desired_weight", count: desiredWeights.count, into: &out,
+                                labels: { realLabels(desiredWeights[$0].0) }, value: { Double(desiredWeights[$0].1) })
+        await FamilyText.counters("lvsh_check_failures_total", count: failures.count, into: &out, labels: {
             let key = failures[$0].key
             return [("kind", key.kind), ("address", key.address?.description ?? ""), ("port", String(key.port))]
         }, value: { failures[$0].value })
@@ -100,8 +107,17 @@ actor KernelSeries {
         var text: [UInt8] = []
         daemonRegistry.emit(into: &text)
         own.emit(into: &text)
-        out.writeBytes(text)
-        return out
+        await out.write(text)
+        await out.flush()
+    }
+
+    /// The same text whole, in one buffer (tests, and readers that want it so).
+    func text(table: IPVSTable, desired: ManagedState?, up: @Sendable (RealReference) -> Bool,
+              daemon: Controller.Counters, failures: [KernelMetrics.FailureKey: UInt64],
+              own: PrometheusCollectorRegistry) async -> ByteBuffer {
+        let whole = Gathered()
+        await write(table: table, desired: desired, up: up, daemon: daemon, failures: failures, own: own, to: whole.add)
+        return whole.buffer.withLock { $0 }
     }
 
     /// The n-th of the kernel's counters, in `counterNames`' order.
@@ -113,5 +129,15 @@ actor KernelSeries {
         case 3: stats.bytesIn
         default: stats.bytesOut
         }
+    }
+}
+
+/// A scrape's parts joined into one buffer.
+final class Gathered: Sendable {
+    let buffer = Mutex(ByteBuffer())
+
+    @Sendable func add(_ part: ByteBuffer) async -> Bool {
+        buffer.withLock { $0.writeImmutableBuffer(part) }
+        return true
     }
 }

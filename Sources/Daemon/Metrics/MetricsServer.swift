@@ -4,7 +4,8 @@ import NIOHTTP1
 import NIOPosix
 
 /// `metrics listen ADDRESS:PORT`: Prometheus text at GET /metrics (NIO's HTTP/1 server); anything else
-/// is 404. Each scrape asks the daemon for a fresh kernel read.
+/// is 404. Each scrape asks the daemon for a fresh kernel read, and its text goes out as it is made:
+/// in chunks to HTTP/1.1 (Prometheus), ended by closing the connection for HTTP/1.0.
 final class MetricsServer: Sendable {
     private let channel: Channel
     let listen: ListenAddress
@@ -15,7 +16,7 @@ final class MetricsServer: Sendable {
     }
 
     static func start(_ listen: ListenAddress, group: EventLoopGroup,
-                      scrape: @escaping @Sendable () async -> ByteBuffer) async throws -> MetricsServer {
+                      scrape: @escaping @Sendable (@escaping ScrapeSink) async -> Void) async throws -> MetricsServer {
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -38,10 +39,10 @@ final class MetricsServer: Sendable {
 final class ScrapeHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
-    private let scrape: @Sendable () async -> ByteBuffer
+    private let scrape: @Sendable (@escaping ScrapeSink) async -> Void
     private var head: HTTPRequestHead?
 
-    init(scrape: @escaping @Sendable () async -> ByteBuffer) { self.scrape = scrape }
+    init(scrape: @escaping @Sendable (@escaping ScrapeSink) async -> Void) { self.scrape = scrape }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -57,27 +58,40 @@ final class ScrapeHandler: ChannelInboundHandler, @unchecked Sendable {
             let version = head.version
             let keepAlive = head.isKeepAlive
             guard head.method == .GET || head.method == .HEAD, path == "/metrics" else {
-                Self.respond(channel, version: version, keepAlive: keepAlive, status: .notFound,
-                             type: "text/plain; charset=utf-8", body: ByteBuffer(string: "lvsh serves /metrics only\n"), headOnly: false)
+                Self.notFound(channel, version: version, keepAlive: keepAlive)
                 return
             }
             let headOnly = head.method == .HEAD
+            // Without a length (the text is written as it is made), HTTP/1.0's body ends with the connection.
+            let close = !keepAlive || (version.major == 1 && version.minor == 0)
             let scrape = self.scrape
             Task(priority: DaemonService.priority) {
-                let body = await scrape()
-                Self.respond(channel, version: version, keepAlive: keepAlive, status: .ok,
-                             type: "text/plain; version=0.0.4; charset=utf-8", body: body, headOnly: headOnly)
+                let headers = HTTPHeaders([("Content-Type", "text/plain; version=0.0.4; charset=utf-8")] + (close ? [("Connection", "close")] : []))
+                guard await Self.send(channel, .head(HTTPResponseHead(version: version, status: .ok, headers: headers))) else { return }
+                if !headOnly { await scrape { part in await Self.send(channel, .body(.byteBuffer(part))) } }
+                if await Self.send(channel, .end(nil)), !close { return }
+                try? await channel.close()
             }
         }
     }
 
-    private static func respond(_ channel: Channel, version: HTTPVersion, keepAlive: Bool, status: HTTPResponseStatus,
-                                type: String, body: ByteBuffer, headOnly: Bool) {
-        let headers = HTTPHeaders([("Content-Type", type), ("Content-Length", String(body.readableBytes))]
+    /// Writes one part and waits until it is on its way; false when the connection is gone.
+    private static func send(_ channel: Channel, _ part: HTTPServerResponsePart) async -> Bool {
+        do {
+            try await channel.writeAndFlush(part).get()
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    private static func notFound(_ channel: Channel, version: HTTPVersion, keepAlive: Bool) {
+        let body = ByteBuffer(string: "lvsh serves /metrics only\n")
+        let headers = HTTPHeaders([("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", String(body.readableBytes))]
                                   + (keepAlive ? [] : [("Connection", "close")]))
         channel.eventLoop.execute {
-            channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: version, status: status, headers: headers)), promise: nil)
-            if !headOnly { channel.write(HTTPServerResponsePart.body(.byteBuffer(body)), promise: nil) }
+            channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: version, status: .notFound, headers: headers)), promise: nil)
+            channel.write(HTTPServerResponsePart.body(.byteBuffer(body)), promise: nil)
             channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in
                 if !keepAlive { channel.close(promise: nil) }
             }

@@ -86,7 +86,8 @@ until_weight() {
 ask() { in_ns hc-client timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/80" && printf "GET /index.html HTTP/1.0\r\n\r\n" >&3 && tail -n 1 <&3' $VIP; }
 scrape() {
     exec 3<>/dev/tcp/127.0.0.1/9542
-    printf 'GET /metrics HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n' >&3
+    # HTTP/1.0: the text is not chunked, and ends with the connection.
+    printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3
     sed '1,/^\r$/d' <&3
     exec 3<&-
 }

@@ -1,7 +1,9 @@
 #!/bin/bash
 # `metrics listen` of lvsh daemon, with real TCP traffic through a NAT director.
 # Asserted:
-#  - a scrape of /metrics passes `promtool check metrics` (Debian's prometheus package);
+#  - a scrape of /metrics passes `promtool check metrics` (Debian's prometheus package): over
+#    HTTP/1.1 (curl, as Prometheus asks) the text comes in chunks; over HTTP/1.0 it ends with the
+#    connection, and both have the same series;
 #  - every real server's connection, packet and byte counters equal `ipvsadm -L -n --stats
 #    --exact` read right after it (no traffic in between), and the weights the configuration's;
 #  - `metrics listen` added by a front's batch through the daemon starts serving, `no metrics
@@ -11,6 +13,7 @@
 . "${LAB_LIB:?run via tools/lab/uml/run}"
 need_lvsh
 command -v promtool >/dev/null || fail "promtool is missing (tools/setup installs Debian's prometheus package)"
+command -v curl >/dev/null || fail "curl is missing (tools/setup installs it)"
 
 VIP=10.0.0.100
 netns_add mt-client
@@ -40,10 +43,16 @@ at_exit "kill -9 $daemon 2>/dev/null"
 for _ in $(seq 100); do grep -q "lvsh daemon ready" daemon.log && break; sleep 0.1; done
 grep -q "lvsh daemon ready" daemon.log || { cat daemon.log; fail "the daemon did not start"; }
 
-# scrape [PATH]: the body of GET PATH (default /metrics); the status line goes to status.txt.
+# scrape [PATH]: the body of GET PATH (default /metrics) over HTTP/1.1, which curl decodes from its
+# chunks; the status line goes to status.txt, the headers to headers.txt.
 scrape() {
+    curl -sS --http1.1 -D headers.txt "http://127.0.0.1:9542${1:-/metrics}"
+    first_line "$(cat headers.txt)" | tr -d '\r' >status.txt
+}
+# scrape10: the body of GET /metrics over HTTP/1.0 (no chunks: the body ends with the connection).
+scrape10() {
     exec 3<>/dev/tcp/127.0.0.1/9542
-    printf 'GET %s HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n' "${1:-/metrics}" >&3
+    printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3
     local response
     response=$(cat <&3)
     exec 3<&-
@@ -67,7 +76,13 @@ scrape >metrics.txt
 ipvsadm -L -n --stats --exact >stats.txt
 cat stats.txt
 assert_eq "HTTP/1.1 200 OK" "$(cat status.txt)" "the scrape's status"
+grep -qi "^transfer-encoding: chunked" headers.txt || { cat headers.txt; fail "the HTTP/1.1 scrape was not chunked"; }
 promtool check metrics <metrics.txt || fail "promtool check metrics failed"
+scrape10 >metrics10.txt
+assert_eq "HTTP/1.0 200 OK" "$(cat status.txt)" "the HTTP/1.0 scrape's status"
+promtool check metrics <metrics10.txt || fail "promtool check metrics failed on the HTTP/1.0 scrape"
+names() { grep -v '^#' "$1" | sed 's/ [^ ]*$//' | sort; }
+diff <(names metrics.txt) <(names metrics10.txt) || fail "the HTTP/1.0 scrape has other series than the HTTP/1.1 one"
 grep -c "^# HELP" metrics.txt
 for rs in 10.0.11.11 10.0.12.12; do
     read -r conns inpkts outpkts inbytes outbytes < <(awk -v r="$rs:80" '$2 == r { print $3, $4, $5, $6, $7 }' stats.txt)
