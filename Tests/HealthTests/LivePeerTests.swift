@@ -62,7 +62,7 @@ struct LivePeerTests {
     @Test func httpOverTheRing() async throws {
         #expect(try await run(http { $0.path = "/health.txt" }, port: 8099) == .failed("connection refused"))
         #expect(try await run(http { $0.path = "/" }, address: IPAddress("198.51.100.2"), port: 80, timeout: 300)
-                == .failed("no verdict within 300 ms"))
+                == .failed("no connection within 300 ms"))
         // The accept-and-close server: a FIN before the request, or a RST after it reached the closed socket.
         let closedEarly: Set<ProbeVerdict> = [.failed("connection closed before an answer"), .failed("connection reset")]
         #expect(closedEarly.contains(try await run(http { $0.path = "/" }, port: 9000)))

@@ -11,12 +11,19 @@ final class ProbeAttempt {
     /// Said when the timeout ends the run: a failure for most kinds, a success for a UDP check
     /// that expects no answer and got no ICMP error.
     var onTimeout: ProbeVerdict
+    let timeoutMilliseconds: UInt32
 
     init(loop: any EventLoop, timeoutMilliseconds: UInt32, onTimeout: ProbeVerdict? = nil) {
         self.loop = loop
+        self.timeoutMilliseconds = timeoutMilliseconds
         self.promise = loop.makePromise()
         self.onTimeout = onTimeout ?? .failed("no verdict within \(timeoutMilliseconds) ms")
         arm(deadline: loop.now + .milliseconds(Int64(timeoutMilliseconds)), extended: false)
+    }
+
+    /// What the timeout says from now on: how far the run got (`what` "within N ms").
+    func waiting(for what: String) {
+        onTimeout = .failed("\(what) within \(timeoutMilliseconds) ms")
     }
 
     /// The timeout, in the loop's `LoopTimers` (never cancelled: once the run has ended it returns).

@@ -114,6 +114,7 @@ final class RingConnector: @unchecked Sendable {
         free.removeLast()
         generation &+= 1
         let attempt = makeAttempt()
+        if exchange != nil { attempt.waiting(for: "no connection") }
         var slot = Slot(attempt: attempt, generation: generation, exchange: exchange)
         var socket = IOURing.Entry(opcode: IOURing.Op.socket)
         socket.flags = IOURing.Flag.link | IOURing.Flag.skipSuccess
@@ -277,11 +278,15 @@ final class RingConnector: @unchecked Sendable {
             release(index, slot)
             return
         }
+        // A timeout says how far the exchange got: a connection that never came up, a request the
+        // peer did not take, or an answer that did not come.
         switch kind {
         case .connect:
             slot.pending = .send
+            slot.attempt.waiting(for: "connected; the request not sent")
         case .send:
             slot.pending = .receive
+            slot.attempt.waiting(for: "request sent; no answer")
         default:
             if result == 0 {
                 exchange.closed()
@@ -289,6 +294,7 @@ final class RingConnector: @unchecked Sendable {
                 exchange.received(UnsafeRawBufferPointer(start: slot.buffer! + slot.requestLength, count: Int(result)))
             }
             if !slot.attempt.isDone && result > 0 {
+                slot.attempt.waiting(for: "part of an answer; the rest not")
                 pushReceive(index, slot)
                 flushNow()
             } else {
