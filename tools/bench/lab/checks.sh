@@ -27,8 +27,10 @@ ratio() { echo "scale=3; $1 / $2" | bc; }
 real_addr() { echo "10.1.$(($1 / 250)).$(($1 % 250 + 1))"; }
 
 # ---- The peers: one namespace holding every real server's address (a /32 each on a dummy), one
-# asyncio listener on 0.0.0.0:80 answering all of them (a TCP check's connection is closed when the
-# checker closes it; an HTTP request gets a minimal 200).
+# listener on 0.0.0.0:80 answering all of them (a TCP check's connection is closed when the checker
+# closes it; an HTTP request gets a minimal 200): Debian's nginx, one worker (BENCH_PEER=python: the
+# asyncio listener of runs before AE, which at 1,000 HTTP checks a second took most of a slow guest
+# and fell behind).
 # Logs for the host: the daemons' and keepalived's logs and the configurations, at exit.
 at_exit 'mkdir -p "$LAB_OUT/checks-files" && cp -f ./*.log ./*.lvsh ./*.m[01] "$LAB_OUT/checks-files/" 2>/dev/null'
 netns_add peer
@@ -36,6 +38,37 @@ in_ns peer ip link add d0 type dummy
 in_ns peer ip link set d0 up
 awk -v n="$BIG" 'BEGIN { for (i = 0; i < n; i++) printf "addr add 10.1.%d.%d/32 dev d0\n", int(i / 250), i % 250 + 1 }' >peer-addrs.txt
 ip -n peer -batch peer-addrs.txt
+PEER=${BENCH_PEER:-nginx}
+if [ "$PEER" = nginx ]; then
+    command -v nginx >/dev/null || fail "nginx is missing (tools/bench/checks installs it)"
+    mkdir -p nginx-tmp
+    cat >nginx.conf <<NGINX
+daemon off;
+worker_processes 1;
+worker_rlimit_nofile 65536;
+pid $PWD/nginx.pid;
+error_log $PWD/nginx.error.log crit;
+events { worker_connections 60000; multi_accept on; }
+http {
+    access_log off;
+    keepalive_timeout 0;
+    client_body_temp_path $PWD/nginx-tmp;
+    proxy_temp_path $PWD/nginx-tmp;
+    fastcgi_temp_path $PWD/nginx-tmp;
+    uwsgi_temp_path $PWD/nginx-tmp;
+    scgi_temp_path $PWD/nginx-tmp;
+    server {
+        listen 80 backlog=4096;
+        location / { default_type text/plain; return 200 "ok\\n"; }
+    }
+}
+NGINX
+    (ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec ip netns exec peer nginx -c "$PWD/nginx.conf" -p "$PWD/" -e "$PWD/nginx.error.log" >listener.log 2>&1) &
+    _lab_pids+=($!)
+    wait_port peer 80
+    sleep 0.5 # the worker, whose CPU counts with the master's
+    LISTENER=$(ip netns pids peer | tr '\n' ' ')
+else
 cat >listener.py <<'PY'
 import asyncio, resource
 # A thousand checks a second keep well over 1,024 connections open while the guest is busy.
@@ -65,6 +98,8 @@ PY
 _lab_pids+=($!)
 wait_port peer 80
 LISTENER=$(pgrep -f "python3 listener.py" | head -n 1)
+fi
+echo "peers: $PEER (pids $LISTENER)"
 
 # director NAME K: a namespace routing 10.1.0.0/16 to the peer over veth pair number K.
 director() {
@@ -160,8 +195,8 @@ mem_kb() { # FIELD PIDS...: sum of a /proc/PID/status (VmRSS) or smaps_rollup (P
     echo "$s"
 }
 
-scrape() { # NS: lvsh's /metrics body (at most 120 s: at 10,000 real servers it did not answer)
-    timeout 120 ip netns exec "$1" bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$PORT"' && printf "GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n" >&3 && sed "1,/^\r$/d" <&3'
+scrape() { # NS: lvsh's /metrics body (at most 120 s: at 10,000 real servers it did not answer), as Prometheus asks for it
+    timeout 120 ip netns exec "$1" curl -sS --http1.1 "http://127.0.0.1:$PORT/metrics"
 }
 buckets() { # < metrics: "LE COUNT" lines of the lateness histogram
     awk -F'[{}"]' '/^lvsh_check_lateness_seconds_bucket/ { split($0, a, " "); print $3, a[length(a)] }'
