@@ -306,6 +306,7 @@ detect() {
 # syscalls NS COMM LABEL: strace -c -f of the tool's busiest process for 5 s (after the measurements:
 # strace slows it); system calls per connect(), i.e. per probe, and the most frequent ones.
 syscalls() {
+    [ "${BENCH_SYSCALLS:-on}" = on ] || return 0
     local pid best=0 t p
     for p in $(tool_pids "$1" "$2"); do t=$(cpu_ticks "$p"); [ "$t" -lt "$best" ] || { best=$t; pid=$p; }; done
     timeout -s INT 5 strace -c -f -p "$pid" -o "$1.strace.txt" 2>/dev/null || true
