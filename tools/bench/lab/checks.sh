@@ -261,6 +261,19 @@ window() {
     cpu=$(echo "scale=2; ($c1 - $c0) / $HZ" | bc); wall=$(secs "$t0" "$t1")
     echo "$label: $(echo $pids | wc -w) process(es), cpu ${cpu}s in ${wall}s ($(ratio "$cpu" "$wall") core), run time by the scheduler's clock $(echo "scale=3; ($n1 - $n0) / 1000000000" | bc)s, the witness says $taken of the CPU was taken, rss ${rss} kB, pss ${pss} kB; the peers' listener used $(echo "scale=2; ($p1 - $p0) / $HZ" | bc)s" >&2
     for p in $pids; do echo "    pid $p: rss $(mem_kb VmRSS "$p") kB, cpu ticks $(cpu_ticks "$p")" >&2; done
+    # Its threads by name: io_uring's workers (iou-wrk-*) show which requests waited in the kernel's
+    # thread pool rather than in a poll.
+    # Its io_uring rings and eventfds: completions posted and not yet read (CqTail - CqHead), and an
+    # eventfd count nobody has read, say whether the daemon still reads what its rings complete.
+    for p in $pids; do
+        for fd in /proc/"$p"/fd/*; do
+            case "$(readlink "$fd")" in
+                'anon_inode:[io_uring]') echo "    pid $p ring fd ${fd##*/}: $(awk '/^(SqHead|SqTail|CqHead|CqTail|CachedCqTail|CqOverflowList):?/ { printf "%s ", $0 }' "/proc/$p/fdinfo/${fd##*/}" | tr '\t' ' ')" >&2 ;;
+                'anon_inode:[eventfd]') echo "    pid $p eventfd ${fd##*/}: $(grep -h eventfd-count "/proc/$p/fdinfo/${fd##*/}")" >&2 ;;
+            esac
+        done
+    done
+    for p in $pids; do echo "    pid $p threads: $(cat /proc/"$p"/task/*/comm 2>/dev/null | sed 's/[0-9]*$//' | sort | uniq -c | awk '{ printf "%s %s, ", $2, $1 }')" >&2; done
     echo "$cpu $(ratio "$cpu" "$wall") $rss $pss"
 }
 
