@@ -38,6 +38,8 @@ final class ProbeAttempt {
         LoopTimers.of(loop).schedule(at: deadline) { late in
             let attempt = bound.value
             guard !attempt.isDone else { return }
+            attempt.beforeTimeout?()
+            guard !attempt.isDone else { return }
             if !extended, late > Self.lateTimeout {
                 attempt.arm(deadline: attempt.loop.now + late, extended: true)
             } else {
@@ -50,6 +52,10 @@ final class ProbeAttempt {
     static let lateTimeout = TimeAmount.milliseconds(20)
 
     var futureResult: EventLoopFuture<ProbeVerdict> { promise.futureResult }
+
+    /// Run when the timeout comes, before it ends the run: a probe outside NIO's channels reads
+    /// what has completed meanwhile, so that an answer that came in time is not taken for none.
+    var beforeTimeout: (() -> Void)?
 
     /// Run once when the run ends (a probe outside NIO's channels lets go of its socket there).
     var onFinish: (() -> Void)?
@@ -67,6 +73,7 @@ final class ProbeAttempt {
         channel = nil
         onFinish?()
         onFinish = nil
+        beforeTimeout = nil
         promise.succeed(verdict)
     }
 
