@@ -75,15 +75,24 @@ final class ScrapeHandler: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    /// Writes one part and waits until it is on its way; false when the connection is gone.
-    private static func send(_ channel: Channel, _ part: HTTPServerResponsePart) async -> Bool {
+    /// Writes one part and waits until it is on its way; false when the connection is gone. A
+    /// reader that stops reading for `stallLimit` is cut off: the scrape would otherwise wait for it
+    /// for ever, holding its copy of the kernel's table (about 2 MB at 10,000 real servers).
+    static func send(_ channel: Channel, _ part: HTTPServerResponsePart, stallLimit: TimeAmount = ScrapeHandler.stallLimit) async -> Bool {
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        channel.writeAndFlush(part, promise: written)
+        let cutOff = channel.eventLoop.scheduleTask(in: stallLimit) { channel.close(promise: nil) }
+        defer { cutOff.cancel() }
         do {
-            try await channel.writeAndFlush(part).get()
+            try await written.futureResult.get()
             return true
         } catch {
             return false
         }
     }
+
+    /// How long one part of a scrape may wait for its reader.
+    static let stallLimit = TimeAmount.seconds(30)
 
     private static func notFound(_ channel: Channel, version: HTTPVersion, keepAlive: Bool) {
         let body = ByteBuffer(string: "lvsh serves /metrics only\n")
