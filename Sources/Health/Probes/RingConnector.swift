@@ -16,7 +16,7 @@ import NIOPosix
 /// getpeername, clock_gettime, close), and in the user-mode-linux lab, where a system call is dear,
 /// 1,000 connects a second cost lvsh 1.2–1.9× keepalived's CPU. Here a probe costs a share of one
 /// io_uring_enter and of the eventfd wake-ups that report completions (read through NIO's pipe
-/// channel, and every 20 ms while a probe is under way: `reapSoon`). Probes that bind a source address, and every probe where io_uring lacks what this
+/// channel, and every 20 ms while a probe is under way: `tickSoon`). Probes that bind a source address, and every probe where io_uring lacks what this
 /// needs (Linux before 5.19), take the channel.
 final class RingConnector: @unchecked Sendable {
     // Everything below is touched only on `loop`.
@@ -29,8 +29,7 @@ final class RingConnector: @unchecked Sendable {
     private let addresses: UnsafeMutableRawPointer
     private var generation: UInt32 = 0
     private var flushQueued = false
-    private var closeFlushArmed = false
-    private var reapArmed = false
+    private var tickArmed = false
     /// The slot whose completion is being handled: its attempt may end meanwhile, and the handler,
     /// not `abandon`, then closes it.
     private var handling: UInt32?
@@ -59,7 +58,7 @@ final class RingConnector: @unchecked Sendable {
 
     /// A connector with `capacity` connections in flight at most (beyond, probes take the channel);
     /// the registered slots count against the open-file limit, so at most a quarter of it. Without
-    /// `wakeups` (tests) no eventfd reports completions, and only the 20 ms reap reads them.
+    /// `wakeups` (tests) no eventfd reports completions, and only the 20 ms tick reads them.
     init(loop: any EventLoop, capacity wanted: UInt32 = 4096, wakeups: Bool = true) {
         self.loop = loop
         var limit = rlimit()
@@ -71,19 +70,15 @@ final class RingConnector: @unchecked Sendable {
         addresses = UnsafeMutableRawPointer.allocate(byteCount: Int(capacity) * Self.addressStride, alignment: 8)
         ring = Self.openRing(capacity: capacity)
         guard let ring else { return }
-        guard wakeups else {
-            slots = Array(repeating: nil, count: Int(capacity))
-            free = Array((0..<capacity).reversed())
-            return
-        }
-        let eventFD = lvsh_eventfd()
-        guard eventFD >= 0, ring.registerEventFD(eventFD) else {
+        let eventFD = wakeups ? lvsh_eventfd() : -1
+        guard !wakeups || (eventFD >= 0 && ring.registerEventFD(eventFD)) else {
             if eventFD >= 0 { close(eventFD) }
             ring.close()
             return
         }
         slots = Array(repeating: nil, count: Int(capacity))
         free = Array((0..<capacity).reversed())
+        guard wakeups else { return }
         let bound = NIOLoopBound(self, eventLoop: loop)
         NIOPipeBootstrap(group: loop)
             .channelInitializer { channel in
@@ -158,7 +153,7 @@ final class RingConnector: @unchecked Sendable {
         attempt.onFinish = { [unowned self] in self.abandon(index, generation: generation) }
         attempt.beforeTimeout = { [unowned self] in self.drain() }
         flushNow()
-        reapSoon()
+        tickSoon()
         return attempt.futureResult
     }
 
@@ -203,31 +198,25 @@ final class RingConnector: @unchecked Sendable {
         }
     }
 
-    /// Closes ride with the next turn's probes; this submits them if no probe starts within 20 ms.
-    private func flushSoon() {
-        guard !closeFlushArmed else { return }
-        closeFlushArmed = true
-        LoopTimers.of(loop).schedule(at: loop.now + .milliseconds(20)) { [weak self] _ in
-            guard let self else { return }
-            closeFlushArmed = false
-            ring?.submit()
-        }
-    }
-
-    /// Reads the completions every 20 ms while a slot is in use, whether or not the eventfd's
-    /// wake-up came. In the user-mode-linux lab the eventfd once went unread for a whole run (the
-    /// ring had 10,514 completions waiting and the eventfd a count of 218) while the loop ran on
-    /// time, and every http probe of that run timed out; the cause, in NIO's pipe channel or the
-    /// kernel, was not found. Reading the ring is a look at shared memory, without a system call.
-    private func reapSoon() {
-        guard !reapArmed else { return }
-        reapArmed = true
+    /// One look at the ring 20 ms from now, again every 20 ms while a slot is in use: it reads the
+    /// completions, and submits what waits (closes ride with the next turn's probes; this sends
+    /// them if no probe starts meanwhile).
+    ///
+    /// The completions are read here whether or not the eventfd's wake-up came. In the
+    /// user-mode-linux lab the eventfd once went unread for a whole run (the ring had 10,514
+    /// completions waiting and the eventfd a count of 218) while the loop ran on time, and every
+    /// http probe of that run timed out; the cause, in NIO's pipe channel or the kernel, was not
+    /// found. Reading the ring is a look at shared memory, without a system call.
+    private func tickSoon() {
+        guard !tickArmed else { return }
+        tickArmed = true
         // Weak: a connector let go (tests) leaves its last timer behind.
         LoopTimers.of(loop).schedule(at: loop.now + .milliseconds(20)) { [weak self] _ in
             guard let self else { return }
-            reapArmed = false
+            tickArmed = false
             drain()
-            if free.count < Int(capacity) { reapSoon() }
+            ring?.submit()
+            if free.count < Int(capacity) { tickSoon() }
         }
     }
 
@@ -243,7 +232,7 @@ final class RingConnector: @unchecked Sendable {
         close.userData = tag(index, .close, generation: slot.generation)
         ring?.push(close)
         free.append(index)
-        flushSoon()
+        tickSoon()
     }
 
     /// Reads every posted completion (the eventfd said there are some).
