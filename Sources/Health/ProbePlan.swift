@@ -81,13 +81,16 @@ public struct ProbePlan: Sendable {
     }
 
     private mutating func add(_ binding: CheckBinding) {
+        var binding = binding
         let index = all.count
-        all.append(binding)
-        if users[binding.key] == nil {
-            users[binding.key] = ProbeUse(interval: binding.intervalMilliseconds, first: index)
+        if let known = users.index(forKey: binding.key) {
+            // The probe's key once in memory, however many checks share it.
+            binding.key = users.keys[known]
+            users.values[known].add(index, interval: binding.intervalMilliseconds)
         } else {
-            users[binding.key]!.add(index, interval: binding.intervalMilliseconds)
+            users[binding.key] = ProbeUse(interval: binding.intervalMilliseconds, first: index)
         }
+        all.append(binding)
     }
 
     /// Each distinct probe and its interval in milliseconds: the scheduler's input.

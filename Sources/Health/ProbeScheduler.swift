@@ -83,8 +83,11 @@ public final class ProbeScheduler: Sendable {
             for key in s.entries.keys where probes[key] == nil { s.entries[key] = nil }
             for (key, interval) in probes {
                 let interval = max(interval, 1)
-                if s.entries[key] != nil {
-                    s.entries[key]!.interval = interval
+                if var entry = s.entries.removeValue(forKey: key) {
+                    // Kept under the caller's key: its next start takes that one too, and the old
+                    // copy of the key goes (keys share their fields with the plan's).
+                    entry.interval = interval
+                    s.entries[key] = entry
                     continue
                 }
                 s.nextGeneration += 1
@@ -117,8 +120,10 @@ public final class ProbeScheduler: Sendable {
         guard isCurrent(key, generation) else { return }
         let started = loop.now
         runner.run(key, on: loop).whenComplete { outcome in
-            guard let interval = self.state.withLock({ $0.entries[key]?.generation == generation ? $0.entries[key]!.interval : nil })
-            else { return }
+            guard let (current, interval) = self.state.withLock({ s -> (ProbeKey, UInt32)? in
+                guard let i = s.entries.index(forKey: key), s.entries.values[i].generation == generation else { return nil }
+                return (s.entries.keys[i], s.entries.values[i].interval)
+            }) else { return }
             let verdict = (try? outcome.get()) ?? .failed("the probe could not run")
             let now = loop.now
             let duration = (now - started).nanoseconds
@@ -131,7 +136,7 @@ public final class ProbeScheduler: Sendable {
             // Overran: start again at once; skipping to the next start would make a timed-out probe
             // (timeout = interval) cost two intervals, and a dead server take twice as long to see.
             let next = Self.slot(max(due + step, now))
-            self.schedule(key, generation: generation, due: next, on: loop)
+            self.schedule(current, generation: generation, due: next, on: loop)
         }
     }
 
