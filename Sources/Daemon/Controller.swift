@@ -71,15 +71,11 @@ public actor Controller {
             // The daemon's own series still go out; the kernel's are left out rather than made up.
             logger.error("metrics: the kernel could not be read", metadata: ["error": "\(error.message)"])
         }
-        let monitor = self.monitor
+        let notUp = monitor.downOrDisabled
         var daemon = counters
         daemon.ringSpills = network?.ringSpills ?? 0
-        await metrics.series.write(table: table, desired: desired, up: { ref in
-            switch monitor.state(of: ref) {
-            case .down?, .disabled?: false
-            case .up?, .unknown?, nil: true
-            }
-        }, daemon: daemon, failures: metrics.failures, own: metrics.registry, to: sink)
+        await metrics.series.write(table: table, desired: desired, up: { !notUp.contains($0) },
+                                   daemon: daemon, failures: metrics.failures, own: metrics.registry, to: sink)
     }
 
     /// A scrape's text whole, in one buffer.
@@ -414,6 +410,7 @@ public actor Controller {
             logger.error("reload refused: \(file) does not read; the running configuration stays", metadata: ["error": "\(error.message)"])
             return false
         }
+        let reading = clock.now - start
         var options = ApplyOptions()
         options.drain = drainSeconds
         let previous = monitor
@@ -433,7 +430,7 @@ public actor Controller {
             }
             if report.failure != nil { monitor = previous } else { desired = state; rememberWritten() }
             scheduler.update(monitor.probes)
-            log(report, what: "reload", took: clock.now - start)
+            log(report, what: "reload", took: clock.now - start, reading: reading)
             record(report, front: "daemon-reload", source: file, state: state)
             if report.failure != nil {
                 counters.reloadFailures += 1
@@ -525,9 +522,9 @@ public actor Controller {
         return try ApplyRunner(session: session, options: ApplyOptions()).evaluate(text, file: file)
     }
 
-
-    /// `took`: how long the change took from its start to its last write, logged with it.
-    private func log(_ report: ApplyReport, what: String, target: String? = nil, took: Duration? = nil) {
+    /// `took`: how long the change took from its start to its last write, logged with it; `reading`:
+    /// how much of that reading and checking the file took (the rest is planning and writing).
+    private func log(_ report: ApplyReport, what: String, target: String? = nil, took: Duration? = nil, reading: Duration? = nil) {
         let file = target ?? self.file
         for w in report.warnings { logger.warning("\(w)") }
         counters.writes += report.writes
@@ -538,6 +535,7 @@ public actor Controller {
             for step in report.plan { logger.info("\(what): \(runner.summary(of: step))") }
             var metadata: Logger.Metadata = ["changes": "\(report.plan.count)", "writes": "\(report.writes)"]
             if let took { metadata["seconds"] = "\(SecondsText.text(took))" }
+            if let reading { metadata["read_seconds"] = "\(SecondsText.text(reading))" }
             logger.notice("\(what): applied \(file)", metadata: metadata)
         }
         if let failure = report.failure { logger.error("\(what) failed", metadata: ["error": "\(failure.message)"]) }

@@ -123,6 +123,7 @@ public struct DaemonService: Service {
     /// Runs the daemon to its end from synchronous code (the executable's main): 0 after a signal
     /// stopped it, the error's exit code when it could not start.
     public static func runBlocking(file: String, session: sending Session) -> Int32 {
+        Heap.shareOneArena()
         LoggingSystem.bootstrap { JournalLogHandler(label: $0) }
         let logger = Logger(label: "lvsh")
         let files = raiseFileLimit()

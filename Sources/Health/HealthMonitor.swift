@@ -27,6 +27,15 @@ public struct HealthMonitor: Sendable {
     /// The state of one real server, nil when no desired service has it.
     public func state(of ref: RealReference) -> HealthState? { reals[ref]?.state }
 
+    /// The real servers that are down or disabled: what a scrape needs of the monitor. Usually a few,
+    /// where a copy of the monitor held across a scrape was copied whole (about 500 bytes a real
+    /// server) by the first result recorded meanwhile.
+    public var downOrDisabled: Set<RealReference> {
+        var refs: Set<RealReference> = []
+        for (ref, record) in reals where record.state == .down || record.state == .disabled { refs.insert(ref) }
+        return refs
+    }
+
     /// Whether a service has lost its quorum (and so has its sorry server in, when it has one).
     public func quorumLost(_ service: ServiceKey) -> Bool { quorumUp[service] == false }
 

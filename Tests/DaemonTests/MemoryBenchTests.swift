@@ -18,8 +18,13 @@ import TestSupport
        .enabled(if: ProcessInfo.processInfo.environment["LVSH_BENCH_MEMORY"] != nil, "a benchmark: tools/bench/memory"))
 struct MemoryBenchTests {
     static func inUse() -> Int { _ = malloc_trim(0); let m = mallinfo2(); return Int(m.uordblks + m.hblkhd) }
-    /// Bytes glibc has from the system, given back or not (what RSS follows), without a trim first.
-    static func held() -> Int { let m = mallinfo2(); return Int(m.arena + m.hblkhd) }
+    /// The process's resident bytes (/proc/self/statm), without a trim first: what glibc kept of
+    /// what was freed is in it, the holes it gave back are not (mallinfo2's arena counts those too).
+    static func resident() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+              let pages = text.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
 
     /// Bytes in use taken by each step, from the end of the one before.
     struct Steps {
@@ -86,7 +91,7 @@ struct MemoryBenchTests {
             let before = MemoryBenchTests.inUse()
             // A reader that takes each part at once, as a local Prometheus does.
             await controller.scrape(into: { _ in true })
-            held.append(("held: after scrape \(n), kept by glibc", MemoryBenchTests.held() - before))
+            held.append(("held: resident after scrape \(n), not in use", MemoryBenchTests.resident() - before))
             steps.end("scrape \(n)")
         }
         steps.taken += held
@@ -124,7 +129,8 @@ struct MemoryBenchTests {
             let small = try await measure(1000), big = try await measure(10000)
             print("memory per real server, \(name) (slope from 1,000 to 10,000 real servers, bytes in use):")
             for (a, b) in zip(small, big) { print("  " + a.0.padding(toLength: 44, withPad: " ", startingAt: 0) + String((b.1 - a.1) / 9000)) }
-            // "held:" lines are a scrape's working memory that glibc keeps, not bytes in use.
+            // "held:" lines are resident bytes not in use (a scrape's working memory glibc keeps, and
+            // what the run before left), not bytes in use.
             let sum = { (steps: [(String, Int)]) in steps.filter { !$0.0.hasPrefix("held:") }.reduce(0) { $0 + $1.1 } }
             print("  " + "total in use".padding(toLength: 44, withPad: " ", startingAt: 0) + String((sum(big) - sum(small)) / 9000))
         }

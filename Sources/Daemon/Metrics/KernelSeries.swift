@@ -48,10 +48,11 @@ actor KernelSeries {
     func write(table: IPVSTable, desired: ManagedState?, up: @Sendable (RealReference) -> Bool,
                daemon: Controller.Counters, failures failed: [KernelMetrics.FailureKey: UInt64],
                own: PrometheusCollectorRegistry, to sink: @escaping ScrapeSink) async {
-        let wanted = desired.map { d in
-            Dictionary(d.services.map { ($0.service.key, Dictionary($0.realServers.map { ($0.server.identity, $0.server.weight) }, uniquingKeysWith: { a, _ in a })) },
-                       uniquingKeysWith: { a, _ in a })
-        } ?? [:]
+        let wantedServices = desired?.services ?? []
+        // Where each service sits in the desired state; its real servers are looked up one service
+        // at a time (a dictionary of them all was about 200 bytes a real server for the scrape).
+        var wantedIndex: [ServiceKey: Int] = [:]
+        for (i, s) in wantedServices.enumerated() where wantedIndex[s.service.key] == nil { wantedIndex[s.service.key] = i }
         let services = table.services
         let serviceNames = services.map { PlanDescription.name($0.service.key) }
         // Where each real server sits in the table, and what it needs beside the kernel's figures.
@@ -61,7 +62,7 @@ actor KernelSeries {
         var desiredWeights: [(Int, Int32)] = [] // (index in places, weight)
         for (s, service) in services.enumerated() {
             let key = service.service.key
-            let wantedHere = wanted[key]
+            let wantedHere = wantedIndex[key].map { DesiredWeights(wantedServices[$0].realServers) }
             for (n, r) in service.realServers.enumerated() {
                 if let w = wantedHere?[r.server.identity] { desiredWeights.append((places.count, w)) }
                 places.append((Int32(s), Int32(n)))
@@ -129,6 +130,24 @@ actor KernelSeries {
         case 3: stats.bytesIn
         default: stats.bytesOut
         }
+    }
+}
+
+/// The written weights of one desired service's real servers, by identity: a search of a few, a
+/// dictionary made for the service alone when it has many.
+private struct DesiredWeights {
+    private let reals: [RealServerStatus]
+    private let index: [RealServerKey: Int32]?
+
+    init(_ reals: [RealServerStatus]) {
+        self.reals = reals
+        index = reals.count > 16
+            ? Dictionary(reals.map { ($0.server.identity, $0.server.weight) }, uniquingKeysWith: { a, _ in a }) : nil
+    }
+
+    subscript(identity: RealServerKey) -> Int32? {
+        if let index { return index[identity] }
+        return reals.first { $0.server.identity == identity }?.server.weight
     }
 }
 
