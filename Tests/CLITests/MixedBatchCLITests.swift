@@ -101,6 +101,30 @@ struct MixedBatchCLITests {
         #expect(try ns.lvsh("show", "groups").out == "group a vip 192.0.2.1 tcp 80 mark 1000\n")
     }
 
+    @Test("apply --confirm's rollback timer killed before its time: confirm says so and clears the marker")
+    func confirmAfterTheTimerWasKilled() throws {
+        let ns = try Netns()
+        let first = try ns.file("first.lvsh", "group a vip 192.0.2.1 tcp 80\n")
+        let second = try ns.file("second.lvsh", "group a vip 192.0.2.1 tcp 81\n")
+        let dir = try ns.sh(#"echo "$LVSH_RUNTIME_DIR/net-$(stat -L -c %i /proc/self/ns/net)""#)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        // A live timer: confirmed.
+        #expect(try Self.lvsh(ns, "apply", first, "--confirm", "120").status == 0)
+        #expect(try Self.lvsh(ns, "confirm").out == "confirmed: the applied state stays\n")
+        _ = try CLILab.run(["pkill", "-9", "-f", "^lvsh internal-rollback \(dir) "])
+        // A timer killed with SIGKILL: the marker stays, and confirm tells it from a live one.
+        #expect(try Self.lvsh(ns, "apply", second, "--confirm", "120").status == 0)
+        #expect(FileManager.default.fileExists(atPath: dir + "/pending"))
+        // Anchored: the shell whose command line names the waiter is not the waiter.
+        let killed = try CLILab.run(["sh", "-c", "p=$(pgrep -f '^lvsh internal-rollback \(dir) ') && kill -9 $p && while kill -0 $p 2>/dev/null; do sleep 0.05; done"])
+        #expect(killed.status == 0, "\(killed)")
+        let c = try Self.lvsh(ns, "confirm")
+        #expect(c.status == 0 && c.out.contains("the rollback timer of the last apply --confirm is gone"), "\(c)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/pending"))
+        #expect(try Self.lvsh(ns, "confirm").out.contains("no apply --confirm is pending"))
+        #expect(try ns.lvsh("show", "groups").out == "group a vip 192.0.2.1 tcp 81 mark 1000\n")
+    }
+
     @Test("confirm after a change in its own call, and two writers at once: neither waits for ever")
     func confirmAndConcurrentWriters() throws {
         let ns = try Netns()
