@@ -34,6 +34,8 @@ real_addr() { echo "10.1.$(($1 / 250)).$(($1 % 250 + 1))"; }
 # Logs for the host: the daemons' and keepalived's logs and the configurations, at exit.
 at_exit 'mkdir -p "$LAB_OUT/checks-files" && cp -f ./*.log ./*.lvsh ./*.m[01] "$LAB_OUT/checks-files/" 2>/dev/null'
 netns_add peer
+# The refused failure (detect) is a reset from iptables' REJECT, which the lab's init does not load.
+modprobe -q -d /tmp/modroot -a nf_reject_ipv4 ipt_REJECT 2>/dev/null || true
 in_ns peer ip link add d0 type dummy
 in_ns peer ip link set d0 up
 awk -v n="$BIG" 'BEGIN { for (i = 0; i < n; i++) printf "addr add 10.1.%d.%d/32 dev d0\n", int(i / 250), i % 250 + 1 }' >peer-addrs.txt
@@ -281,30 +283,36 @@ window() {
 # ipvsadm refuses -S with a service address).
 weight_in() { in_ns "$1" ipvsadm -L -n -t "$2:80" | awk -v r="$3:80" '$1 == "->" && $2 == r { print $4 }'; }
 
-# detect NS VIP REAL MODE: delete REAL's address at the peer and time until the kernel of NS shows
-# it with weight 0 (polled every 50 ms), then give the address back and wait until it is up again.
-# MODE silent: the peer does not forward, so it drops the SYNs without a word and every probe runs
-# into its timeout (a host gone). MODE refused: the peer forwards, finds no route and answers with an
-# ICMP unreachable, so every probe fails at once (a host answering that it is gone).
+# detect NS VIP REAL MODE: make REAL fail at the peer and time until the kernel of NS shows it with
+# weight 0 (polled every 50 ms), then mend it and wait until it is up again.
+# MODE silent: its address goes; the peer does not forward, so it drops the SYNs without a word and
+# every probe runs into its timeout (a host gone). MODE refused: the address stays and the peer
+# answers each SYN to port 80 with a reset, so every probe fails at once (a server that stopped).
+# Runs before AQ made "refused" by forwarding at the peer, expecting ICMP unreachables; in this lab
+# those are rate-limited to about one a second per source (ip_error, icmp_ratelimit) and, over veth,
+# often arrive while connect() holds the socket's lock, which keeps them as a soft error
+# (TcpExtLockDroppedIcmps): the probes mostly timed out, as in the silent case.
 detect() {
-    local ns=$1 vip=$2 real=$3 mode=$4 t0 t1
+    local ns=$1 vip=$2 real=$3 mode=$4 t0 t1 seen=no
     if [ "$(weight_in "$ns" "$vip" "$real")" != 1 ]; then
         # The tool already took it out (a false failure under load): no detection to time; the run goes on.
         echo "$(date +%T) $ns: $real is not up before the failure; detection not measured" >&2
         echo "no(was-down)"
         return 0
     fi
-    in_ns peer sysctl -q -w net.ipv4.ip_forward=$([ "$mode" = refused ] && echo 1 || echo 0)
+    local reject=(iptables-legacy -w -I INPUT -d "$real" -p tcp --dport 80 -j REJECT --reject-with tcp-reset)
+    # The failure starts when its command has done its work: a process start takes 0.1-0.5 s here.
+    if [ "$mode" = refused ]; then in_ns peer "${reject[@]}"; else in_ns peer ip addr del "$real/32" dev d0; fi
     t0=$(now)
-    in_ns peer ip addr del "$real/32" dev d0
     while [ $(($(now) - t0)) -lt 60000000000 ]; do
-        [ "$(weight_in "$ns" "$vip" "$real")" = 0 ] && break
+        [ "$(weight_in "$ns" "$vip" "$real")" = 0 ] && { seen=yes; break; }
         sleep 0.05
     done
     t1=$(now)
-    in_ns peer ip addr add "$real/32" dev d0
-    in_ns peer sysctl -q -w net.ipv4.ip_forward=0
-    if [ "$(weight_in "$ns" "$vip" "$real")" != 0 ]; then
+    if [ "$mode" = refused ]; then in_ns peer iptables-legacy -w -D INPUT 1; else in_ns peer ip addr add "$real/32" dev d0; fi
+    # Judged by what the loop saw: a tool whose next check passes at once (keepalived's one success)
+    # had the real server back at weight 1 by a second look, and runs before AQ counted that as a miss.
+    if [ "$seen" = no ]; then
         # A miss is a figure too (keepalived missed the refused case once): the run goes on.
         echo "$(date +%T) $ns: $real $mode: not at weight 0 within 60 s" >&2
         echo "no(60+)"
