@@ -15,6 +15,19 @@ import System
 /// state (its FILE as last read), and makes the kernel match it — at start, on reload and whenever a
 /// periodic read finds drift. Every kernel write of the daemon goes through here, one at a time.
 public actor Controller {
+    /// The thread the controller runs on, at a lower priority (nice 5) than the probes' event loops:
+    /// its work (reading and parsing the kernel's table for drift and for scrapes, planning, writing)
+    /// comes in bursts of a few hundred milliseconds at 10,000 real servers, and on the shared
+    /// threads at the probes' priority each burst made the probes due meanwhile start late.
+    private static let group: MultiThreadedEventLoopGroup = {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // On Linux a nice value belongs to a thread, and 0 names the calling one.
+        group.next().execute { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 5) }
+        return group
+    }()
+    private nonisolated let loop: any EventLoop = Controller.group.next()
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
+
     public let file: String
     private let session: Session
     private let logger: Logger

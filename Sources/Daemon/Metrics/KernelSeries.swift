@@ -156,7 +156,7 @@ final class Gathered: Sendable {
     let buffer = Mutex(ByteBuffer())
 
     @Sendable func add(_ part: ByteBuffer) async -> Bool {
-        buffer.withLock { $0.writeImmutableBuffer(part) }
+        buffer.withLock { _ = $0.writeImmutableBuffer(part) }
         return true
     }
 }
