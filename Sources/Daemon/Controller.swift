@@ -19,13 +19,8 @@ public actor Controller {
     /// its work (reading and parsing the kernel's table for drift and for scrapes, planning, writing)
     /// comes in bursts of a few hundred milliseconds at 10,000 real servers, and on the shared
     /// threads at the probes' priority each burst made the probes due meanwhile start late.
-    private static let group: MultiThreadedEventLoopGroup = {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        // On Linux a nice value belongs to a thread, and 0 names the calling one.
-        group.next().execute { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 5) }
-        return group
-    }()
-    private nonisolated let loop: any EventLoop = Controller.group.next()
+    private static let thread = NicedThread.loop(nice: 5)
+    private nonisolated let loop: any EventLoop = Controller.thread
     public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
 
     public let file: String

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Engine
 import LVSModel
 import NIOCore
@@ -16,13 +13,8 @@ import Synchronization
 /// scrape starved the probes' event loop until every check timed out (one-CPU lab guest).
 actor KernelSeries {
     /// The thread the series are made and written on.
-    private static let renderGroup: MultiThreadedEventLoopGroup = {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        // On Linux a nice value belongs to a thread, and 0 names the calling one.
-        group.next().execute { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10) }
-        return group
-    }()
-    private nonisolated let renderLoop: any EventLoop = KernelSeries.renderGroup.next()
+    private static let renderThread = NicedThread.loop(nice: 10)
+    private nonisolated let renderLoop: any EventLoop = KernelSeries.renderThread
     nonisolated var unownedExecutor: UnownedSerialExecutor { renderLoop.executor.asUnownedSerialExecutor() }
 
     private static let counterNames = ["connections", "packets_in", "packets_out", "bytes_in", "bytes_out"]

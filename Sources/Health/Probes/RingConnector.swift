@@ -16,8 +16,9 @@ import NIOPosix
 /// getpeername, clock_gettime, close), and in the user-mode-linux lab, where a system call is dear,
 /// 1,000 connects a second cost lvsh 1.2–1.9× keepalived's CPU. Here a probe costs a share of one
 /// io_uring_enter and of the eventfd wake-ups that report completions (read through NIO's pipe
-/// channel, and every 20 ms while a probe is under way: `tickSoon`). Probes that bind a source address, and every probe where io_uring lacks what this
-/// needs (Linux before 5.19), take the channel.
+/// channel, and every 20 ms while a probe is under way: `tickSoon`). Probes that bind a source
+/// address, and every probe where io_uring lacks what this needs (Linux before 5.19), take the
+/// channel.
 final class RingConnector: @unchecked Sendable {
     // Everything below is touched only on `loop`.
     let loop: any EventLoop
