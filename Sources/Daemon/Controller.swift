@@ -42,8 +42,9 @@ public actor Controller {
     public nonisolated let probeReports: ProbeReportBatches
     /// The checked services as the daemon last wrote them to the kernel: a health change is written
     /// as the difference from these, without reading the kernel (a full read per change fell behind
-    /// at a thousand checks a second). Set again after every full apply.
-    private var written: [ServiceKey: ServiceStatus] = [:]
+    /// at a thousand checks a second). Set again after every full apply. Kept as weights (4 bytes a
+    /// real server), which with the desired services give the services back.
+    private var written: [ServiceKey: EffectiveWeights] = [:]
 
     /// What a front's batch printed and the files it made, gathered for the reply.
     private final class Collected {
@@ -220,7 +221,7 @@ public actor Controller {
         var complete = true
         for key in services {
             guard let now = monitor.effectiveService(key) else { continue }
-            guard let before = written[key] else { complete = false; break }
+            guard let before = written[key].flatMap({ monitor.effectiveService(key, weights: $0) }) else { complete = false; break }
             from.services.append(before)
             to.services.append(now)
         }
@@ -234,7 +235,7 @@ public actor Controller {
                 let runner = ApplyRunner(session: session, options: ApplyOptions())
                 guard let refused = failures.firstIndex(where: { $0 != nil }) else {
                     for op in operations { logger.info("health: \(runner.summary(of: op))") }
-                    for s in to.services { written[s.service.key] = s }
+                    for s in to.services { written[s.service.key] = monitor.effectiveWeights(s.service.key) }
                     return
                 }
                 logger.warning("health: the kernel refused to \(runner.summary(of: operations[refused])) (\(String(cString: strerror(failures[refused]!.errno)))); applying the whole effective table")
@@ -254,8 +255,14 @@ public actor Controller {
     /// After a full apply: the checked services as the kernel now has them.
     private func rememberWritten() {
         written = [:]
-        for binding in monitor.plan.all where written[binding.ref.service] == nil {
-            written[binding.ref.service] = monitor.effectiveService(binding.ref.service)
+        let plan = monitor.plan
+        var last = -1
+        for binding in plan.all {
+            let index = plan.service(ofReal: Int(binding.real))
+            guard index != last else { continue }
+            last = index
+            let service = plan.services[index].service.key
+            if written[service] == nil { written[service] = monitor.effectiveWeights(service) }
         }
     }
 

@@ -3,11 +3,11 @@ import LVSModel
 extension HealthMonitor {
     /// The effective kernel table: every desired service with its real servers at their effective
     /// weights, those removed on failure absent, and the sorry server present while quorum is lost.
-    public func effectiveServices() -> [ServiceStatus] { services.map { effective($0) } }
+    public func effectiveServices() -> [ServiceStatus] { services.indices.map { effective(at: $0) } }
 
     /// One service of the effective table, nil when it is not desired.
     public func effectiveService(_ key: ServiceKey) -> ServiceStatus? {
-        serviceIndex[key].map { effective(services[$0]) }
+        serviceIndex[key].map { effective(at: $0) }
     }
 
     /// The effective weight of one real server: nil when it is out of the kernel's service.
@@ -16,15 +16,30 @@ extension HealthMonitor {
         return service.realServers.first { $0.server.identity == ref.real }?.server.weight
     }
 
-    private func effective(_ desired: ServiceStatus) -> ServiceStatus {
+    /// A service's effective weights, nil when it is not desired: what the daemon keeps of what it wrote.
+    public func effectiveWeights(_ key: ServiceKey) -> EffectiveWeights? {
+        serviceIndex[key].map { weights(at: $0) }
+    }
+
+    /// The effective service that `weights` (of `effectiveWeights`) describe, nil when the service
+    /// is not desired or its real servers are no longer those the weights were taken of.
+    public func effectiveService(_ key: ServiceKey, weights: EffectiveWeights) -> ServiceStatus? {
+        guard let index = serviceIndex[key], services[index].realServers.count == weights.weights.count else { return nil }
+        return service(at: index, weights)
+    }
+
+    private func effective(at index: Int) -> ServiceStatus { service(at: index, weights(at: index)) }
+
+    private func weights(at index: Int) -> EffectiveWeights {
+        let desired = services[index]
         let key = desired.service.key
         let policy = config.policy(key)
         let sorryIn = policy.sorry != nil && quorumUp[key] == false
-        var out = ServiceStatus(service: desired.service)
-        out.realServers.reserveCapacity(desired.realServers.count + 1)
-        for real in desired.realServers {
-            let ref = RealReference(service: key, real: real.server.identity)
-            guard let record = reals[ref] else { out.realServers.append(real); continue }
+        var out = EffectiveWeights(weights: [], sorryIn: sorryIn)
+        out.weights.reserveCapacity(desired.realServers.count)
+        let first = plan.firstReal(ofService: index)
+        for k in desired.realServers.indices {
+            let record = records[first + k]
             let weight: Int32?
             if sorryIn && record.state != .disabled {
                 // keepalived takes the live real servers out while the sorry server serves.
@@ -32,12 +47,21 @@ extension HealthMonitor {
             } else {
                 weight = record.effectiveWeight(onFailure: policy.onFailure, checks[record.range])
             }
-            guard let weight else { continue }
+            out.weights.append(weight ?? EffectiveWeights.out)
+        }
+        return out
+    }
+
+    private func service(at index: Int, _ weights: EffectiveWeights) -> ServiceStatus {
+        let desired = services[index]
+        var out = ServiceStatus(service: desired.service)
+        out.realServers.reserveCapacity(desired.realServers.count + 1)
+        for (real, weight) in zip(desired.realServers, weights.weights) where weight != EffectiveWeights.out {
             var server = real.server
             server.weight = weight
             out.realServers.append(RealServerStatus(server: server))
         }
-        if sorryIn, let sorry = policy.sorry, let server = Self.sorryServer(sorry, of: desired),
+        if weights.sorryIn, let sorry = config.policy(desired.service.key).sorry, let server = Self.sorryServer(sorry, of: desired),
            !out.realServers.contains(where: { $0.server.identity == server.identity }) {
             out.realServers.append(RealServerStatus(server: server))
         }
@@ -54,4 +78,14 @@ extension HealthMonitor {
                                 forwarding: forwarding, weight: 1)
         return server
     }
+}
+
+/// A service's effective weights: for each desired real server, in order, its weight in the kernel
+/// (`out`: not in it), and whether the sorry server is in. 4 bytes a real server, where the
+/// effective service itself is 64.
+public struct EffectiveWeights: Hashable, Sendable {
+    /// The weight of a real server that is out of the kernel's service (down, with on-failure remove).
+    public static let out = Int32.min
+    public var weights: [Int32]
+    public var sorryIn: Bool
 }

@@ -23,22 +23,24 @@ extension HealthMonitor {
             for r in s.realServers { kernelWeights[RealReference(service: s.service.key, real: r.server.identity)] = r.server.weight }
         }
 
-        var newReals: [RealReference: RealRecord] = [:]
-        newReals.reserveCapacity(reals.count)
+        var newRecords: [RealRecord] = []
+        newRecords.reserveCapacity(newPlan.realCount)
         var newChecks: [CheckState] = []
         newChecks.reserveCapacity(newPlan.all.count)
+        var oldPlaces = OldPlaces()
         // The plan binds real servers in this same order, each one's checks together.
         var next = 0
         for status in newServices {
             let service = status.service.key
             let policy = newConfig.policy(service)
-            for real in status.realServers {
+            for (k, real) in status.realServers.enumerated() {
                 let ref = RealReference(service: service, real: real.server.identity)
+                let place = UInt32(newRecords.count)
                 let first = next
-                while next < newPlan.all.count, newPlan.all[next].ref == ref { next += 1 }
+                while next < newPlan.all.count, newPlan.all[next].real == place { next += 1 }
                 let bindings = newPlan.all[first..<next]
                 let disabled = newConfig.disabled.contains(ref)
-                let old = reals[ref]
+                let old = before.oldPlace(of: ref, at: k, cache: &oldPlaces).map { before.records[$0] }
                 var (record, reason) = old.map { (carried($0, server: real.server, bindings: bindings, into: &newChecks, at: now), "configuration changed") }
                     ?? arriving(server: real.server, bindings: bindings, kernelWeight: kernelWeights[ref], policy: policy,
                                 into: &newChecks, at: now)
@@ -53,15 +55,14 @@ extension HealthMonitor {
                     if old != nil { record.since = now }
                     record.state = state
                 }
-                newReals[ref] = record
+                newRecords.append(record)
             }
         }
 
-        reals = newReals
+        records = newRecords
         checks = newChecks
         plan = newPlan
         config = newConfig
-        services = newServices
         serviceIndex = [:]
         for (i, s) in newServices.enumerated() where serviceIndex[s.service.key] == nil { serviceIndex[s.service.key] = i }
         quorumUp = quorumUp.filter { serviceIndex[$0.key] != nil }
@@ -74,6 +75,27 @@ extension HealthMonitor {
 }
 
 extension HealthMonitor {
+    /// The real servers of old services by address, made for a service only when its real servers
+    /// moved: usually each is where it was.
+    struct OldPlaces {
+        var byService: [Int: [RealServerKey: Int]] = [:]
+    }
+
+    /// A real server's place in this (the old) monitor, if it has it; `position`: its index in its
+    /// new service, where it usually still is.
+    func oldPlace(of ref: RealReference, at position: Int, cache: inout OldPlaces) -> Int? {
+        guard let s = serviceIndex[ref.service] else { return nil }
+        let reals = services[s].realServers
+        let first = plan.firstReal(ofService: s)
+        if position < reals.count, reals[position].server.identity == ref.real { return first + position }
+        if cache.byService[s] == nil {
+            var places: [RealServerKey: Int] = [:]
+            for (k, r) in reals.enumerated() { places[r.server.identity] = first + k }
+            cache.byService[s] = places
+        }
+        return cache.byService[s]![ref.real]
+    }
+
     /// A known real server under the new configuration, its checks' states appended to `states`:
     /// checks whose probe did not change keep their state; new ones start down on a down server,
     /// else unknown holding its weight.

@@ -10,10 +10,10 @@ public struct HealthMonitor: Sendable {
     /// The checks bound to real servers, and the distinct probes the scheduler runs.
     public internal(set) var plan = ProbePlan()
     public internal(set) var config = HealthConfig()
-    /// The desired services, in the order the configuration gives them.
-    public internal(set) var services: [ServiceStatus] = []
     var serviceIndex: [ServiceKey: Int] = [:]
-    var reals: [RealReference: RealRecord] = [:]
+    /// Every real server's record, at its place in the plan (`ProbePlan.ref(ofReal:)`). An array where
+    /// a dictionary by `RealReference` cost about 150 bytes a real server.
+    var records: [RealRecord] = []
     /// Every check's state, at the place of its binding in the plan's `all`.
     var checks: [CheckState] = []
     /// Whether each service has its quorum (keepalived's quorum_state_up).
@@ -21,18 +21,31 @@ public struct HealthMonitor: Sendable {
 
     public init() {}
 
+    /// The desired services, in the order the configuration gives them.
+    public var services: [ServiceStatus] { plan.services }
+
     /// The distinct probes to run, each with its interval in milliseconds: the scheduler's input.
     public var probes: [ProbeKey: UInt32] { plan.probes }
 
     /// The state of one real server, nil when no desired service has it.
-    public func state(of ref: RealReference) -> HealthState? { reals[ref]?.state }
+    public func state(of ref: RealReference) -> HealthState? { place(of: ref).map { records[$0].state } }
+
+    /// The place of a real server in the plan (its last, should a service name it twice): a search of
+    /// its service's real servers.
+    func place(of ref: RealReference) -> Int? {
+        guard let s = serviceIndex[ref.service],
+              let k = services[s].realServers.lastIndex(where: { $0.server.identity == ref.real }) else { return nil }
+        return plan.firstReal(ofService: s) + k
+    }
 
     /// The real servers that are down or disabled: what a scrape needs of the monitor. Usually a few,
     /// where a copy of the monitor held across a scrape was copied whole (about 500 bytes a real
     /// server) by the first result recorded meanwhile.
     public var downOrDisabled: Set<RealReference> {
         var refs: Set<RealReference> = []
-        for (ref, record) in reals where record.state == .down || record.state == .disabled { refs.insert(ref) }
+        for (place, record) in records.enumerated() where record.state == .down || record.state == .disabled {
+            refs.insert(plan.ref(ofReal: place))
+        }
         return refs
     }
 
@@ -50,33 +63,34 @@ public struct HealthMonitor: Sendable {
         for n in 0..<use.count {
             let index = use.index(n)
             let binding = plan.all[index]
-            // A real server named twice keeps the record of its last place, whose checks these are not.
-            guard var record = reals[binding.ref], record.range.contains(index) else { continue }
-            let policy = config.policy(binding.ref.service)
+            let place = Int(binding.real)
+            var record = records[place]
+            let ref = plan.ref(ofReal: place)
+            let policy = config.policy(ref.service)
             let entryBefore = record.effectiveWeight(onFailure: policy.onFailure, checks[record.range])
             let liveBefore = record.liveWeight(checks[record.range])
             let stateBefore = record.state
             if let from = checks[index].record(result, rise: binding.rise, fall: binding.fall) {
-                changes.checks.append(CheckTransition(ref: binding.ref, check: binding.check, from: from, to: checks[index].state,
+                changes.checks.append(CheckTransition(ref: ref, check: binding.check, from: from, to: checks[index].state,
                                                       reason: Self.reason(binding, checks[index]), at: result.at))
             }
             let own = checks[record.range]
             let checked = RealRecord.checkedState(own)
-            let state = config.disabled.contains(binding.ref) ? .disabled : checked
+            let state = config.disabled.contains(ref) ? .disabled : checked
             if state != record.state {
-                changes.reals.append(RealTransition(ref: binding.ref, from: record.state, to: state,
+                changes.reals.append(RealTransition(ref: ref, from: record.state, to: state,
                                                     reason: Self.reason(binding, checks[index]), at: result.at))
                 record.state = state
                 record.since = result.at
             }
             if checked != .unknown { record.held = nil }
             if record.effectiveWeight(onFailure: policy.onFailure, own) != entryBefore {
-                changes.services.insert(binding.ref.service)
+                changes.services.insert(ref.service)
             }
             if record.liveWeight(own) != liveBefore || record.state != stateBefore {
-                touched.append(binding.ref.service)
+                touched.append(ref.service)
             }
-            reals[binding.ref] = record
+            records[place] = record
         }
         for service in Set(touched) { updateQuorum(service, at: result.at, into: &changes) }
         return changes
@@ -98,8 +112,9 @@ public struct HealthMonitor: Sendable {
         guard let index = serviceIndex[service] else { return }
         let policy = config.policy(service)
         var sum: Int64 = 0
-        for real in services[index].realServers {
-            sum += reals[RealReference(service: service, real: real.server.identity)].map { $0.liveWeight(checks[$0.range]) } ?? 0
+        let first = plan.firstReal(ofService: index)
+        for record in records[first..<first + services[index].realServers.count] {
+            sum += record.liveWeight(checks[record.range])
         }
         let quorum = Int64(policy.quorum), hysteresis = Int64(policy.hysteresis)
         let was = quorumUp[service]

@@ -30,13 +30,14 @@ extension HealthMonitor {
     /// Every desired real server with its state, in the order of the desired table.
     public func reports() -> [RealHealthReport] {
         var out: [RealHealthReport] = []
-        for status in services {
+        for (index, status) in services.enumerated() {
             let effective = effectiveService(status.service.key)
             var weights: [RealServerKey: Int32] = [:]
             for r in effective?.realServers ?? [] { weights[r.server.identity] = r.server.weight }
-            for real in status.realServers {
+            let first = plan.firstReal(ofService: index)
+            for (k, real) in status.realServers.enumerated() {
                 let ref = RealReference(service: status.service.key, real: real.server.identity)
-                guard let record = reals[ref] else { continue }
+                let record = records[first + k]
                 let checks = zip(plan.all[record.range], self.checks[record.range]).map { b, c in
                     CheckReport(name: b.check, probe: b.key, state: c.state, successes: c.successes,
                                 failures: c.failures, since: c.since, last: c.last)

@@ -2,7 +2,9 @@ import LVSModel
 
 /// One check of one real server, bound to the probe that serves it.
 public struct CheckBinding: Hashable, Sendable {
-    public var ref: RealReference
+    /// The real server's place among all real servers of the plan's services, counted across them
+    /// (`ProbePlan.ref(ofReal:)` names it): 4 bytes where its `RealReference` was 56 in every binding.
+    public var real: UInt32
     public var check: String
     public var key: ProbeKey
     public var rise: UInt32
@@ -22,7 +24,8 @@ public struct ProbeBindingError: Error, Hashable, Sendable, CustomStringConverti
 ///
 /// Each binding is kept once, in `all`; the probes refer to theirs by index. Kept per real server
 /// in dictionaries of arrays (by real server, and again by probe), the plan was 680 bytes of the
-/// daemon's memory a real server at 10,000 real servers.
+/// daemon's memory a real server at 10,000 real servers. Real servers are known by their place
+/// among all real servers of `services` (the desired table, shared with the caller's array).
 public struct ProbePlan: Sendable {
     /// One distinct probe: its interval (the shortest among the checks that share it) and the checks
     /// its result goes to, as indices in `all`.
@@ -56,24 +59,58 @@ public struct ProbePlan: Sendable {
     public private(set) var users: [ProbeKey: ProbeUse] = [:]
     /// Checks that could not be bound (no port to probe); those real servers run their other checks.
     public private(set) var errors: [ProbeBindingError] = []
+    /// The services bound, in the caller's order: what a real server's place refers to.
+    public private(set) var services: [ServiceStatus] = []
+    /// For each service, the place of its first real server.
+    private var firstReal: [UInt32] = []
 
     public init() {}
+
+    /// How many real servers the services have, all of them, checked or not.
+    public var realCount: Int { services.last.map { Int(firstReal[firstReal.count - 1]) + $0.realServers.count } ?? 0 }
+
+    /// The place of a service's first real server; its others follow it.
+    public func firstReal(ofService index: Int) -> Int { Int(firstReal[index]) }
+
+    /// The service (its index in `services`) that holds the real server at `place`.
+    public func service(ofReal place: Int) -> Int {
+        // The last service whose first place is at or before it: a service without real servers
+        // shares its first place with the next one, which is the one that holds it.
+        var low = 0, high = firstReal.count
+        while high - low > 1 {
+            let mid = (low + high) / 2
+            if Int(firstReal[mid]) <= place { low = mid } else { high = mid }
+        }
+        return low
+    }
+
+    /// The real server at `place`.
+    public func ref(ofReal place: Int) -> RealReference {
+        let s = service(ofReal: place)
+        return RealReference(service: services[s].service.key,
+                             real: services[s].realServers[place - Int(firstReal[s])].server.identity)
+    }
 
     /// Binds the checks of `config` to the real servers of `services`. `groupPorts` gives, for each
     /// firewall mark, the port ranges of the group that sets it (the daemon knows the groups): a check
     /// of an fwmark service's real server with port 0 probes the group's only port.
     public init(services: [ServiceStatus], config: HealthConfig, groupPorts: [UInt32: [ClosedRange<UInt16>]] = [:]) {
+        self.services = services
+        firstReal.reserveCapacity(services.count)
+        var place = 0
         for status in services {
             let key = status.service.key
+            firstReal.append(UInt32(place))
             for real in status.realServers {
                 let ref = RealReference(service: key, real: real.server.identity)
                 var seen: Set<String> = []
                 for check in config.checks(of: ref) where seen.insert(check.name).inserted {
-                    switch Self.bind(check, to: ref, groupPorts: groupPorts) {
+                    switch Self.bind(check, to: ref, place: place, groupPorts: groupPorts) {
                     case .success(let binding): add(binding)
                     case .failure(let error): errors.append(error)
                     }
                 }
+                place += 1
             }
         }
         // Exactly as long as needed: appends leave up to twice the room (and Array(all) keeps it).
@@ -97,11 +134,12 @@ public struct ProbePlan: Sendable {
     public var probes: [ProbeKey: UInt32] { users.mapValues(\.interval) }
 
     /// The checks of one real server (a search of `all`: for tests and tools, not for every result).
-    public func bindings(of ref: RealReference) -> [CheckBinding] { all.filter { $0.ref == ref } }
+    public func bindings(of ref: RealReference) -> [CheckBinding] { all.filter { self.ref(ofReal: Int($0.real)) == ref } }
 
     /// The probe one check of one real server runs, by DESIGN.md's port rule: the check's `port`,
     /// else the real server's, else (fwmark services, port 0) the only port of the service's group.
-    public static func bind(_ check: HealthCheck, to ref: RealReference,
+    /// `place`: the real server's place in the plan.
+    public static func bind(_ check: HealthCheck, to ref: RealReference, place: Int,
                             groupPorts: [UInt32: [ClosedRange<UInt16>]]) -> Result<CheckBinding, ProbeBindingError> {
         var port: UInt16 = 0
         if check.probe.usesPort {
@@ -119,7 +157,7 @@ public struct ProbePlan: Sendable {
         }
         let key = ProbeKey(probe: check.probe, address: check.address ?? ref.real.address, port: port,
                            source: check.source, timeoutMilliseconds: check.timeoutMilliseconds)
-        return .success(CheckBinding(ref: ref, check: check.name, key: key, rise: max(check.rise, 1),
+        return .success(CheckBinding(real: UInt32(place), check: check.name, key: key, rise: max(check.rise, 1),
                                      fall: max(check.fall, 1), intervalMilliseconds: max(check.intervalMilliseconds, 1)))
     }
 

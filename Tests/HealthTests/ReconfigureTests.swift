@@ -57,6 +57,39 @@ struct ReconfigureTests {
         #expect(m.plan.probes.count == 1)
     }
 
+    /// Records are kept by place; a real server that moved within its service, or a service that
+    /// moved in the table, keeps its state and counts.
+    @Test func realServersAndServicesThatMoveKeepTheirState() {
+        let web = webService(weights: [1, 2, 3])
+        let api = webService(port: 443, weights: [4])
+        var clock = VirtualClock()
+        var m = HealthMonitor()
+        var c = config(web, checks: [tcpCheck(rise: 1, fall: 2)])
+        c.serviceChecks[api.service.key] = ["web"]
+        m.reconfigure(services: [web, api], config: c, at: clock.now)
+        for (s, i) in [(web, 0), (web, 1), (web, 2), (api, 0)] { m.feed(ref(s, i), ok: true, clock: &clock) }
+        m.feed(ref(web, 1), ok: false, count: 2, clock: &clock)
+        m.feed(ref(web, 2), ok: false, clock: &clock)
+        // The first real server leaves, the other two swap places, and api comes first.
+        var moved = web
+        moved.realServers = [web.realServers[2], web.realServers[1]]
+        let change = m.reconfigure(services: [api, moved], config: c, at: clock.advance())
+        #expect(change.reals.isEmpty)
+        #expect(m.state(of: ref(web, 1)) == .down)
+        #expect(m.state(of: ref(web, 2)) == .up)
+        #expect(m.state(of: ref(web, 0)) == nil)
+        #expect(m.state(of: ref(api, 0)) == .up)
+        // The second failure in a row of the third real server still takes it down: its count moved with it.
+        let down = m.feed(ref(web, 2), ok: false, clock: &clock)
+        #expect(down.reals.map(\.ref) == [ref(web, 2)])
+        #expect(m.weights(web.service.key) == ["10.0.1.3": 0, "10.0.1.2": 0])
+        #expect(m.reports().map(\.ref) == [ref(api, 0), ref(web, 2), ref(web, 1)])
+        // What the daemon keeps of a written service gives the service back.
+        let weights = m.effectiveWeights(web.service.key)!
+        #expect(weights.weights == [0, 0] && !weights.sorryIn)
+        #expect(m.effectiveService(web.service.key, weights: weights) == m.effectiveService(web.service.key))
+    }
+
     @Test func aRedefinedCheckStartsUnknownAndKeepsTheWeightOfAnUpServer() {
         let web = webService(weights: [5])
         var clock = VirtualClock()
