@@ -130,6 +130,10 @@ public struct Candidate {
         freedMarks = []
     }
 
+    /// Room for this many more services in the modelled table, so that a large file does not make it
+    /// grow (and copy itself) by doubling.
+    public mutating func reserveCapacity(services: Int) { ipvs.reserveCapacity(services: services) }
+
     // MARK: changing
 
     /// Checks an IPVS operation against the state so far and records it.

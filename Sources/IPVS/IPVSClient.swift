@@ -50,6 +50,19 @@ public final class IPVSClient: IPVSControl {
         return out
     }
 
+    /// One service with its counters, nil when the kernel has no service of that key: one request,
+    /// where the dump of `services()` lists every service (10,000 of them to verify one weight).
+    public func service(_ key: ServiceKey) throws(LVSError) -> (VirtualService, Stats)? {
+        do {
+            let m = try request(UInt8(IPVS_CMD_GET_SERVICE), what: "read the IPVS service \(key)") { w in
+                IPVSEncoding.serviceKey(key, into: &w)
+            }
+            return try IPVSDecoding.service(m)
+        } catch where error.errno == IPVSStateModel.Errno.srch {
+            return nil
+        }
+    }
+
     /// The services of one service dump, each as it is decoded.
     private func forEachService(counters: Bool = true, _ body: (VirtualService, Stats) -> Void) throws(LVSError) {
         try dump(UInt8(IPVS_CMD_GET_SERVICE), what: "list the IPVS services", build: { _ in }) { (m) throws(LVSError) in
@@ -216,18 +229,20 @@ public final class IPVSClient: IPVSControl {
 
     // MARK: plumbing
 
-    /// A request answered by one message (GET_INFO, GET_CONFIG).
-    private func request(_ command: UInt8, what: String) throws(LVSError) -> NetlinkMessage {
+    /// A request answered by one message (GET_INFO, GET_CONFIG, GET_SERVICE of one service).
+    private func request(_ command: UInt8, what: @autoclosure () -> String,
+                         build: (inout NetlinkWriter) -> Void = { _ in }) throws(LVSError) -> NetlinkMessage {
         var w = NetlinkWriter(capacity: 64)
         let seq = nextSequence()
         w.beginGeneric(family: transport.familyID, flags: NetlinkConstant.request, sequence: seq,
                        command: command, version: IPVSEncoding.version)
+        build(&w)
         w.endMessage()
         try transport.send(w.bytes)
         while true {
             for m in try transport.receive() where m.sequence == seq {
                 if let code = m.errorCode {
-                    if code != 0 { throw IPVSErrors.requestFailed(what, errno: -code) }
+                    if code != 0 { throw IPVSErrors.requestFailed(what(), errno: -code) }
                     continue
                 }
                 return m

@@ -62,8 +62,15 @@ package struct IPVSStateModel {
     }
 
     package init(table: IPVSTable, daemons: [SyncDaemon], timeouts: Timeouts) {
+        positions.reserveCapacity(table.services.count)
+        slots.reserveCapacity(table.services.count)
         for s in table.services {
-            let counters = Counters(stats: s.stats, realServers: s.realServers.map {
+            // Counters only where one is not zero: the table a reloading daemon assumes (what it
+            // wrote) has none, and 10,000 services of zeros were 2 MB to make and free per reload.
+            let counted = s.stats != .zero || s.realServers.contains {
+                $0.activeConnections != 0 || $0.inactiveConnections != 0 || $0.persistentConnections != 0 || $0.stats != .zero
+            }
+            let counters = !counted ? nil : Counters(stats: s.stats, realServers: s.realServers.map {
                 RealServerCounters(active: $0.activeConnections, inactive: $0.inactiveConnections,
                                    persistent: $0.persistentConnections, stats: $0.stats)
             })

@@ -140,6 +140,14 @@ struct EngineTests {
         #expect(none.timeouts == nil, "a file without timeouts leaves them alone")
     }
 
+    @Test("a file's lines that start with `service ` are counted to size the modelled table once")
+    func serviceLinesAreCounted() {
+        #expect(DesiredState.serviceLines(in: "") == 0)
+        #expect(DesiredState.serviceLines(in: "service tcp 10.0.0.1:80\nreal tcp 10.0.0.1:80 10.1.0.1\nservice tcp 10.0.0.2:80") == 2)
+        #expect(DesiredState.serviceLines(in: " service a\nservices\nno service a\n# service a\nservicetcp\nservic") == 0)
+        #expect(DesiredState.serviceLines(in: "group a vip 10.0.0.1 tcp 80\nservice a\nservice a check web\n") == 2)
+    }
+
     @Test("shows after a change see the candidate; shows before it see the kernel; output only after the commit")
     func showsSeeTheirPlace() {
         let host = Host()

@@ -82,6 +82,33 @@ import Listings
         #expect(model.apply(.editService(VirtualService(key: key, scheduler: "nope"))) == 2)
     }
 
+    /// Counters are kept only for services that have one not zero; the table read back is the same
+    /// either way, and changes to real servers keep each real server's counters with it.
+    @Test func countersStayWithTheirRealServersWhereverTheyAreKept() {
+        let counted = ServiceKey.inet(.tcp, IPAddress("10.0.0.1")!, 80), zeros = ServiceKey.inet(.tcp, IPAddress("10.0.0.1")!, 443)
+        func real(_ n: Int) -> RealServer { RealServer(address: IPAddress("10.0.1.\(n)")!, port: 80, forwarding: .masquerade) }
+        var stats = Stats()
+        stats.connections = 7
+        let table = IPVSTable(services: [
+            ServiceStatus(service: VirtualService(key: counted), realServers: [
+                RealServerStatus(server: real(1)), RealServerStatus(server: real(2), activeConnections: 3, stats: stats)]),
+            ServiceStatus(service: VirtualService(key: zeros), realServers: [RealServerStatus(server: real(1))]),
+        ])
+        var model = IPVSStateModel(table: table, daemons: [], timeouts: .kernelDefault)
+        #expect(model.table == table)
+        #expect(model.apply(.deleteRealServer(counted, real(1).identity)) == nil)
+        #expect(model.apply(.addRealServer(zeros, real(3))) == nil)
+        #expect(model.apply(.addRealServer(counted, real(4))) == nil)
+        let after = model.table
+        #expect(after.services[0].realServers.map(\.activeConnections) == [3, 0])
+        #expect(after.services[0].realServers.map(\.stats.connections) == [7, 0])
+        #expect(after.services[1].realServers.map(\.server.address) == [real(1).address, real(3).address])
+        #expect(after.services[1].realServers.allSatisfy { $0.stats == Stats() && $0.activeConnections == 0 })
+        #expect(model.apply(.zero(nil)) == nil)
+        #expect(model.table.services[0].realServers.map(\.stats.connections) == [0, 0])
+        #expect(model.table.services[0].realServers.map(\.activeConnections) == [3, 0], "zero leaves connection counts")
+    }
+
     @Test func inverseOfFlushRecreatesEverything() {
         let key = ServiceKey.fwmark(7, .v4)
         let r = RealServer(address: IPAddress("10.0.0.2")!, port: 0, forwarding: .masquerade, weight: 3)

@@ -319,10 +319,12 @@ public struct ApplyRunner {
         return nil
     }
 
-    /// The touched services as the kernel has them now. A service dump and one destination dump per
-    /// touched service; when most of the table was touched (a first apply), the listing read instead
-    /// (/proc/net/ip_vs holds every destination: one read instead of one dump per service), which
-    /// lacks thresholds, so services that have some are read in full.
+    /// The touched services as the kernel has them now. A few: each read alone, the service and its
+    /// destinations (a reload of 10,000 services that changed one weight read all 10,000 before).
+    /// More: a service dump and one destination dump per touched service; when most of the table
+    /// was touched (a first apply), the listing read instead (/proc/net/ip_vs holds every
+    /// destination: one read instead of one dump per service), which lacks thresholds, so services
+    /// that have some are read in full.
     private func readBack(_ keys: [ServiceKey], planned: Int, thresholds: Set<ServiceKey>) throws(LVSError) -> [ServiceKey: ServiceStatus] {
         var out: [ServiceKey: ServiceStatus] = [:]
         let wanted = Set(keys)
@@ -332,7 +334,12 @@ public struct ApplyRunner {
             return out
         }
         let client = try IPVSClient()
-        if keys.count * 4 > planned {
+        if keys.count <= Self.servicesReadAlone {
+            for key in keys {
+                guard let (service, stats) = try client.service(key) else { continue }
+                out[key] = ServiceStatus(service: service, stats: stats, realServers: try client.realServers(of: key))
+            }
+        } else if keys.count * 4 > planned {
             for s in try client.table(.listing).services where wanted.contains(s.service.key) { out[s.service.key] = s }
             for key in thresholds where out[key] != nil { out[key]!.realServers = try client.realServers(of: key) }
         } else {
@@ -342,6 +349,9 @@ public struct ApplyRunner {
         }
         return out
     }
+
+    /// Up to this many touched services are read back one by one: two requests each.
+    static let servicesReadAlone = 16
 
     /// The first way the kernel's service differs from the planned one, naming the object; nil when equal.
     static func difference(_ key: ServiceKey, want: ServiceStatus?, have: ServiceStatus?) -> String? {

@@ -17,6 +17,7 @@ enum DesiredState {
         candidate.recordsChanges = false
         candidate.wording = LVSHWording()
         candidate.keepsHealth = true
+        candidate.reserveCapacity(services: serviceLines(in: text))
         var warnings: [String] = []
         var memo = ParseMemo()
         try Tokenizer.forEachCommand(in: text, file: file) { (input) throws(LVSError) in
@@ -66,5 +67,26 @@ enum DesiredState {
         if candidate.timeoutsSet { state.timeouts = candidate.timeouts }
         state.services = candidate.takeTable().services
         return (state, warnings + candidate.warnings + candidate.notes)
+    }
+
+    /// Lines that start with `service `: at least as many as the services the text makes, when they
+    /// are written the way running-config writes them (more where a service has several lines; room
+    /// reserved and never used is not touched, so it costs no memory).
+    static func serviceLines(in text: String) -> Int {
+        var count = 0
+        var lineStart = true, matched = 0
+        let word = Array("service ".utf8)
+        for byte in text.utf8 {
+            if lineStart || matched > 0 {
+                if byte == word[matched] {
+                    matched += 1
+                    if matched == word.count { count += 1; matched = 0 }
+                } else {
+                    matched = 0
+                }
+            }
+            lineStart = byte == UInt8(ascii: "\n")
+        }
+        return count
     }
 }

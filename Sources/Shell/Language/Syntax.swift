@@ -78,6 +78,10 @@ public enum ValueKind: Sendable, Hashable {
 
     /// The word as a value of this kind, or nil when it is not one: the one place a word becomes a
     /// typed value (the walker binds it; handlers read it back typed, never parsing the word again).
+    private static func isASCIINameByte(_ b: UInt8) -> Bool {
+        (b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || (b >= 0x30 && b <= 0x39) || b == 0x5f
+    }
+
     public func value(of word: String) -> Value? {
         switch self {
         case .name, .groupName, .checkName:
@@ -111,6 +115,8 @@ public enum ValueKind: Sendable, Hashable {
         case .mark:
             return Mark.parse(word).map(Value.mark)
         case .scheduler:
+            // ASCII (every scheduler the kernel has) without Unicode's letter tables: each service line names one.
+            if !word.isEmpty, word.utf8.count < 16, word.utf8.allSatisfy(Self.isASCIINameByte) { return .text(word) }
             return !word.isEmpty && word.count < 16 && word.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } ? .text(word) : nil
         case .interface:
             return !word.isEmpty && word.utf8.count < 16 && !word.contains("/") ? .text(word) : nil
