@@ -94,6 +94,10 @@ final class LoopTimers: @unchecked Sendable {
         return Int64((deadline.uptimeNanoseconds + step - 1) / step)
     }
 
+    static func slot(atOrBefore deadline: NIODeadline) -> Int64 {
+        Int64(deadline.uptimeNanoseconds / UInt64(ProbeScheduler.slotNanoseconds))
+    }
+
     static func deadline(of slot: Int64) -> NIODeadline {
         .uptimeNanoseconds(UInt64(slot) * UInt64(ProbeScheduler.slotNanoseconds))
     }

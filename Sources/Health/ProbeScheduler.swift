@@ -135,7 +135,8 @@ public final class ProbeScheduler: Sendable {
             let step = TimeAmount.milliseconds(Int64(interval))
             // Overran: start again at once; skipping to the next start would make a timed-out probe
             // (timeout = interval) cost two intervals, and a dead server take twice as long to see.
-            let next = Self.slot(max(due + step, now))
+            // At once is in the slot now running, not the next one: 20 ms more per failure.
+            let next = Self.slot(max(due + step, LoopTimers.deadline(of: LoopTimers.slot(atOrBefore: now))))
             self.schedule(current, generation: generation, due: next, on: loop)
         }
     }

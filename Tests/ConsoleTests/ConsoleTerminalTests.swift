@@ -39,6 +39,11 @@ import Testing
         let prompt = Prompt.text(host: Prompt.hostName(), backend: "nft", namespace: .named(ns))
         func count(_ text: String, in screen: String) -> Int { screen.components(separatedBy: text).count - 1 }
         let groupLine = "group webfarm vip 10.0.0.1 tcp 80 mark 1000"
+        // libedit puts the terminal in raw mode before it prints its prompt: keys typed before the
+        // prompt is back are echoed by the terminal as well (a clean run in 2026-12 failed on the
+        // screen `no group webfarm oup web`), so each line waits for an empty prompt first.
+        let emptyPrompt = prompt.trimmingCharacters(in: .whitespaces)
+        func awaitPrompt(_ after: String) { tmux.waitFor("the prompt after \(after)") { _ in tmux.lastLine() == emptyPrompt } }
 
         // The prompt names the backend and the namespace.
         tmux.waitFor("the prompt") { $0.hasSuffix(prompt.trimmingCharacters(in: .whitespaces)) }
@@ -49,6 +54,7 @@ import Testing
         tmux.waitFor("show gr<TAB> to complete to show groups") { _ in tmux.lastLine() == prompt + "show groups" }
         try tmux.send("Enter")
         tmux.waitFor("show groups to list webfarm") { count(groupLine, in: $0) == 1 }
+        awaitPrompt("show groups")
 
         // TAB completes a live value: the group the kernel holds.
         try tmux.type("no group web")
@@ -65,6 +71,7 @@ import Testing
         try tmux.type("sh gr")
         try tmux.send("Enter")
         tmux.waitFor("sh gr to run show groups") { count(groupLine, in: $0) == 2 }
+        awaitPrompt("sh gr")
 
         // `?` lists the next words with their help and leaves the line as it was.
         try tmux.type("show ?")
@@ -75,12 +82,14 @@ import Testing
         #expect(help.contains("the port groups and their marks"))
         #expect(!help.contains("show?"), "? inserts no character")
         try tmux.send("C-u")
+        awaitPrompt("Ctrl-U")
 
         // Up brings back the previous command.
         try tmux.send("Up")
         tmux.waitFor("Up to recall sh gr") { _ in tmux.lastLine() == prompt + "sh gr" }
         try tmux.send("Enter")
         tmux.waitFor("the recalled command to run") { count(groupLine, in: $0) == 3 }
+        awaitPrompt("the recalled command")
 
         // Ctrl-D on the empty line leaves.
         try tmux.send("C-d")

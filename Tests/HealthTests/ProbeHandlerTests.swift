@@ -75,6 +75,20 @@ struct ProbeHandlerTests {
         try await group.shutdownGracefully()
     }
 
+    /// The timeout counts from the slot of the grid the run started in, as lateness does: a run that
+    /// starts 7 ms into a slot times out on the grid, 1000 ms after the slot, not in the slot after.
+    @Test func aTimeoutCountsFromTheSlotOfItsStart() throws {
+        let loop = EmbeddedEventLoop()
+        loop.advanceTime(to: .uptimeNanoseconds(UInt64(ProbeScheduler.slotNanoseconds) * 100 + 7_000_000))
+        let attempt = ProbeAttempt(loop: loop, timeoutMilliseconds: 1000)
+        var verdict: ProbeVerdict?
+        attempt.futureResult.whenSuccess { verdict = $0 }
+        loop.advanceTime(by: .milliseconds(992))
+        #expect(verdict == nil)
+        loop.advanceTime(by: .milliseconds(1))
+        #expect(verdict == .failed("no verdict within 1000 ms"))
+    }
+
     @Test func httpClosedBeforeAnAnswerFails() async throws {
         let (channel, attempt) = try httpChannel(HTTPProbe())
         _ = try channel.finish()

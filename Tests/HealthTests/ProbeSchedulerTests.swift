@@ -73,6 +73,23 @@ struct ProbeSchedulerTests {
         #expect(all.count == 2 && all[1].latenessNanoseconds == 0)
     }
 
+    /// A dead server's failures come one timeout apart: a run that ends 5 ms into the slot of its
+    /// next due time starts again in that slot, not 15 ms later in the next one.
+    @Test func anOverrunStartsAgainInTheSlotNowRunning() {
+        let loop = EmbeddedEventLoop()
+        let runner = FakeRunner(delay: .milliseconds(1005))
+        let (s, reports) = scheduler(loop, runner)
+        s.update([key(1): 1000])
+        loop.run()
+        loop.advanceTime(by: .milliseconds(1005))
+        loop.run()
+        #expect(runner.count(key(1)) == 2)
+        loop.advanceTime(by: .milliseconds(1005))
+        loop.run()
+        #expect(runner.count(key(1)) == 3)
+        #expect(reports.withLockedValue { $0.allSatisfy { $0.latenessNanoseconds < ProbeScheduler.slotNanoseconds } })
+    }
+
     @Test func aProbeThatEndsInTimeKeepsItsPhase() {
         let loop = EmbeddedEventLoop()
         let runner = FakeRunner(delay: .milliseconds(900))

@@ -18,7 +18,11 @@ final class ProbeAttempt {
         self.timeoutMilliseconds = timeoutMilliseconds
         self.promise = loop.makePromise()
         self.onTimeout = onTimeout ?? .failed("no verdict within \(timeoutMilliseconds) ms")
-        arm(deadline: loop.now + .milliseconds(Int64(timeoutMilliseconds)), extended: false)
+        // From the slot of the grid the run started in, as its lateness counts: from `now`, the
+        // timeout fell in the slot after (up to 20 ms more each time), and a dead server's three
+        // timeouts in a row took 60 ms more than `interval × fall + timeout` allows for.
+        let slot = LoopTimers.deadline(of: LoopTimers.slot(atOrBefore: loop.now))
+        arm(deadline: slot + .milliseconds(Int64(timeoutMilliseconds)), extended: false)
     }
 
     /// What the timeout says from now on: how far the run got (`what` "within N ms").

@@ -283,8 +283,24 @@ window() {
 # ipvsadm refuses -S with a service address).
 weight_in() { in_ns "$1" ipvsadm -L -n -t "$2:80" | awk -v r="$3:80" '$1 == "->" && $2 == r { print $4 }'; }
 
+# poll_weight NS VIP REAL W LOOKS: when (in nanoseconds, as ${EPOCHREALTIME} gives it) REAL first shows
+# weight W in VIP's service, looking at most LOOKS times, 20 ms apart; status 1 if it never did. The
+# looks run in one shell inside NS, each one ipvsadm and no other process (the wait is a read timeout
+# on a FIFO, not a sleep process). Before 2026-12-04 19:40 each look was `ip netns exec`, ipvsadm
+# and awk, 0.1-0.5 s in this guest: the poll rather than the tool set the grain of the detection and
+# reload figures (lvsh's own reload took 0.36 s of the 0.60 s measured).
+mkfifo poll.fifo 2>/dev/null || [ -p poll.fifo ]
+poll_weight() {
+    in_ns "$1" bash -c 'exec 9<>poll.fifo
+        for ((i = 0; i < $4; i++)); do
+            [[ $(ipvsadm -L -n -t "$1:80") =~ "-> $2:80"[[:space:]]+[A-Za-z]+[[:space:]]+$3[[:space:]] ]] && { echo "${EPOCHREALTIME/./}000"; exit 0; }
+            read -r -t 0.02 -u 9 _
+        done
+        exit 1' _ "$2" "$3" "$4" "$5"
+}
+
 # detect NS VIP REAL MODE: make REAL fail at the peer and time until the kernel of NS shows it with
-# weight 0 (polled every 50 ms), then mend it and wait until it is up again.
+# weight 0 (poll_weight), then mend it and wait until it is up again.
 # MODE silent: its address goes; the peer does not forward, so it drops the SYNs without a word and
 # every probe runs into its timeout (a host gone). MODE refused: the address stays and the peer
 # answers each SYN to port 80 with a reset, so every probe fails at once (a server that stopped).
@@ -293,7 +309,7 @@ weight_in() { in_ns "$1" ipvsadm -L -n -t "$2:80" | awk -v r="$3:80" '$1 == "->"
 # often arrive while connect() holds the socket's lock, which keeps them as a soft error
 # (TcpExtLockDroppedIcmps): the probes mostly timed out, as in the silent case.
 detect() {
-    local ns=$1 vip=$2 real=$3 mode=$4 t0 t1 seen=no
+    local ns=$1 vip=$2 real=$3 mode=$4 t0 t1 t1b t2 seen=no
     if [ "$(weight_in "$ns" "$vip" "$real")" != 1 ]; then
         # The tool already took it out (a false failure under load): no detection to time; the run goes on.
         echo "$(date +%T) $ns: $real is not up before the failure; detection not measured" >&2
@@ -303,12 +319,8 @@ detect() {
     local reject=(iptables-legacy -w -I INPUT -d "$real" -p tcp --dport 80 -j REJECT --reject-with tcp-reset)
     # The failure starts when its command has done its work: a process start takes 0.1-0.5 s here.
     if [ "$mode" = refused ]; then in_ns peer "${reject[@]}"; else in_ns peer ip addr del "$real/32" dev d0; fi
-    t0=$(now)
-    while [ $(($(now) - t0)) -lt 60000000000 ]; do
-        [ "$(weight_in "$ns" "$vip" "$real")" = 0 ] && { seen=yes; break; }
-        sleep 0.05
-    done
-    t1=$(now)
+    t0=${EPOCHREALTIME/./}000
+    t1=$(poll_weight "$ns" "$vip" "$real" 0 3000) && seen=yes || t1=$(now)
     if [ "$mode" = refused ]; then in_ns peer iptables-legacy -w -D INPUT 1; else in_ns peer ip addr add "$real/32" dev d0; fi
     # Judged by what the loop saw: a tool whose next check passes at once (keepalived's one success)
     # had the real server back at weight 1 by a second look, and runs before AQ counted that as a miss.
@@ -318,9 +330,9 @@ detect() {
         echo "no(60+)"
         return 0
     fi
-    t1b=$(now)
-    while [ $(($(now) - t1b)) -lt 30000000000 ]; do [ "$(weight_in "$ns" "$vip" "$real")" = 1 ] && break; sleep 0.1; done
-    echo "$(date +%T) $ns: $real $mode: weight 0 after $(secs "$t0" "$t1")s, back up after $(secs "$t1b" "$(now)")s" >&2
+    t1b=${EPOCHREALTIME/./}000
+    t2=$(poll_weight "$ns" "$vip" "$real" 1 1500) || t2=$(now)
+    echo "$(date +%T) $ns: $real $mode: weight 0 after $(secs "$t0" "$t1")s, back up after $(secs "$t1b" "$t2")s" >&2
     secs "$t0" "$t1"
 }
 
@@ -420,20 +432,10 @@ lvsh_conf "$BIG" 1 "" >reload.lvsh
 keepalived_conf "$BIG" 1 10 "" >reload.conf
 ri=$((BIG / 2 - 1)) # the service in the middle (0-based) and its one real server
 RVIP=10.0.$((ri / 250)).$((ri % 250 + 1)) RREAL=$(real_addr $ri)
-# wait_weight NS W: poll the one service until its real server has weight W; prints seconds since $t0
-# (taken as ${EPOCHREALTIME}, in nanoseconds). The looks run in one shell inside NS, each one ipvsadm and
-# no other process, 20 ms apart (a read timeout on a FIFO, not a sleep process): before 2026-12-04
-# 19:40 each look was `ip netns exec`, ipvsadm and awk, 0.1-0.5 s in this guest, and the poll rather
-# than the tool set the figure's grain (lvsh's own reload took 0.36 s of the 0.60 s measured).
-[ -p poll.fifo ] || mkfifo poll.fifo
+# wait_weight NS W: seconds from $t0 until the one service's real server has weight W.
 wait_weight() {
     local t1
-    t1=$(in_ns "$1" bash -c 'exec 9<>poll.fifo
-        for ((i = 0; i < 3000; i++)); do
-            [[ $(ipvsadm -L -n -t "$1:80") =~ "-> $2:80"[[:space:]]+[A-Za-z]+[[:space:]]+$3[[:space:]] ]] && { echo "${EPOCHREALTIME/./}000"; exit 0; }
-            read -r -t 0.02 -u 9 _
-        done
-        exit 1' _ "$RVIP" "$RREAL" "$2") || fail "$RREAL never reached weight $2 in $1"
+    t1=$(poll_weight "$1" "$RVIP" "$RREAL" "$2" 3000) || fail "$RREAL never reached weight $2 in $1"
     secs "$t0" "$t1"
 }
 k=$((k + 1)); director l-reload $k
