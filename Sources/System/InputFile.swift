@@ -20,6 +20,12 @@ public enum InputFile {
         guard fd >= 0 else { throw .badInput("cannot read \(Shown.word(path)): \(String(cString: strerror(errno)))") }
         defer { if fd != 0 { close(fd) } }
         var data: [UInt8] = []
+        var st = stat()
+        if fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_size > 0, st.st_size <= limit {
+            // Sized once: grown by doubling, a 10,000-service file touched twice its size in fresh
+            // pages, which a daemon's reload pays for in a slow guest (about 70 µs a page).
+            data.reserveCapacity(Int(st.st_size))
+        }
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
