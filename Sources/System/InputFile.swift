@@ -22,8 +22,8 @@ public enum InputFile {
         var data: [UInt8] = []
         var st = stat()
         if fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_size > 0, st.st_size <= limit {
-            // Sized once: grown by doubling, a 10,000-service file touched twice its size in fresh
-            // pages, which a daemon's reload pays for in a slow guest (about 70 µs a page).
+            // Sized once: grown by doubling, a 10,000-service file was copied up to twice its size
+            // on every reload of a daemon.
             data.reserveCapacity(Int(st.st_size))
         }
         var chunk = [UInt8](repeating: 0, count: 1 << 16)

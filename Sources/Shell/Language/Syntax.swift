@@ -76,12 +76,12 @@ public enum ValueKind: Sendable, Hashable {
         }
     }
 
-    /// The word as a value of this kind, or nil when it is not one: the one place a word becomes a
-    /// typed value (the walker binds it; handlers read it back typed, never parsing the word again).
     private static func isASCIINameByte(_ b: UInt8) -> Bool {
         (b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || (b >= 0x30 && b <= 0x39) || b == 0x5f
     }
 
+    /// The word as a value of this kind, or nil when it is not one: the one place a word becomes a
+    /// typed value (the walker binds it; handlers read it back typed, never parsing the word again).
     public func value(of word: String) -> Value? {
         switch self {
         case .name, .groupName, .checkName:
