@@ -218,12 +218,14 @@ public actor Controller {
     private func writeHealth(_ services: Set<ServiceKey>) {
         guard !services.isEmpty, let desired else { return }
         var from = ManagedState(), to = ManagedState()
+        var nowWeights: [ServiceKey: EffectiveWeights] = [:]
         var complete = true
         for key in services {
-            guard let now = monitor.effectiveService(key) else { continue }
+            guard let weights = monitor.effectiveWeights(key), let now = monitor.effectiveService(key, weights: weights) else { continue }
             guard let before = written[key].flatMap({ monitor.effectiveService(key, weights: $0) }) else { complete = false; break }
             from.services.append(before)
             to.services.append(now)
+            nowWeights[key] = weights
         }
         if complete {
             let plan = StatePlanner.plan(from: from, to: to, prune: false)
@@ -235,7 +237,7 @@ public actor Controller {
                 let runner = ApplyRunner(session: session, options: ApplyOptions())
                 guard let refused = failures.firstIndex(where: { $0 != nil }) else {
                     for op in operations { logger.info("health: \(runner.summary(of: op))") }
-                    for s in to.services { written[s.service.key] = monitor.effectiveWeights(s.service.key) }
+                    written.merge(nowWeights) { _, new in new }
                     return
                 }
                 logger.warning("health: the kernel refused to \(runner.summary(of: operations[refused])) (\(String(cString: strerror(failures[refused]!.errno)))); applying the whole effective table")
