@@ -82,6 +82,8 @@ public struct Candidate {
     public var daemons: [SyncDaemon] { ipvs.daemons }
     public var timeouts: Timeouts { ipvs.timeouts }
     public func service(_ key: ServiceKey) -> ServiceStatus? { ipvs[key] }
+    /// How many services the candidate holds (without making its table).
+    public var serviceCount: Int { ipvs.serviceCount }
 
     /// Marks in use by groups and by fwmark services: what a new group's mark must avoid.
     public var marksInUse: Set<UInt32> {

@@ -119,6 +119,8 @@ package struct IPVSStateModel {
     }
 
     package func contains(_ key: ServiceKey) -> Bool { positions[key] != nil }
+    /// How many services the model holds.
+    package var serviceCount: Int { positions.count }
 
     package subscript(key: ServiceKey) -> ServiceStatus? { positions[key].flatMap { slots[$0] }.map(Self.status) }
 

@@ -21,5 +21,31 @@ import TestSupport
         #expect(try InputFile.read(empty) == "")
         #expect(throws: LVSError.self) { try InputFile.bytes(path, limit: text.utf8.count - 1) }
         #expect(try InputFile.bytes(path, limit: text.utf8.count).count == text.utf8.count)
+        #expect(throws: LVSError.self) { try InputFile.read(path, limit: text.utf8.count - 1) }
+    }
+
+    /// The text read straight into a string is what decoding the file's bytes gives, bad UTF-8 and
+    /// NULs included (binary input must reach the parser's refusal, not a different text); a file
+    /// that is not regular (a pipe, whose length is unknown) reads the same.
+    @Test func textIsTheDecodedBytesWhateverTheyAre() throws {
+        let dir = try TemporaryFolders.make("lvsh-input")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var bytes = Array("group web vip 10.0.0.1 tcp 80\n".utf8)
+        bytes += [0xff, 0x61, 0xe2, 0x82, 0x00, 0x0a, 0xc3]
+        let path = dir + "/binary"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
+        let decoded = String(decoding: bytes, as: UTF8.self)
+        #expect(try InputFile.read(path) == decoded)
+        #expect(Array(try InputFile.read(path).utf8) == Array(decoded.utf8))
+        let fifo = dir + "/fifo"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let written = bytes
+        let writer = Thread {
+            let fd = open(fifo, O_WRONLY)
+            _ = written.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+        }
+        writer.start()
+        #expect(try InputFile.read(fifo) == decoded)
     }
 }

@@ -21,6 +21,14 @@ struct TokenizerTests {
         #expect(c[0].source == "  real web 10.0.0.1")
     }
 
+    /// A command's source is the line it started on, through continuations, `;` and both paths.
+    @Test func aCommandShowsTheLineItStartedOn() throws {
+        let c = try Tokenizer.commands(in: "a 'b' \\\n  c\nd; e\nplain words\n\t\"q\" \\\nlast", file: "f")
+        #expect(c.map(\.words) == [["a", "b", "c"], ["d"], ["e"], ["plain", "words"], ["q", "last"]])
+        #expect(c.map(\.line) == [1, 3, 3, 4, 5])
+        #expect(c.map(\.source) == ["a 'b' \\", "d; e", "d; e", "plain words", "\t\"q\" \\"])
+    }
+
     /// A tab sends a line through the general path: both paths must give the same tokens.
     @Test(arguments: ["real fwmark 1000 10.1.0.1:80 nat weight 1", "  service  tcp [2001:db8::1]:80 scheduler wlc  ",
                       "group web vip 10.0.0.1,10.0.0.2 tcp 80,443 udp 53", "x", "   "])

@@ -174,7 +174,7 @@ public struct ApplyRunner {
         if let seconds = options.confirm { try armRollback(before: report.before, seconds: seconds) }
         try execute(changes, drainStart: drainStart, drainSteps: drainSteps, plan: plan, into: &report, tx: &tx)
         if report.failure == nil {
-            report.failure = try verify(changes, planned: tx.candidate.table, path: path)
+            report.failure = try verify(changes, planned: tx.candidate, path: path)
         }
         return report
     }
@@ -300,15 +300,17 @@ public struct ApplyRunner {
     /// plan's after-state. lvsh's lock keeps other lvsh processes out, but not ipvsadm or keepalived:
     /// when one of them changed a service while apply ran, say so (exit 1) rather than report success.
     /// Only the touched services count, so a small change to a large table stays cheap.
-    private func verify(_ changes: [PlannedChange], planned: IPVSTable, path: String) throws(LVSError) -> LVSError? {
+    private func verify(_ changes: [PlannedChange], planned: Candidate, path: String) throws(LVSError) -> LVSError? {
         var touched: [ServiceKey] = [], seen = Set<ServiceKey>()
         for c in changes {
             if case .ipvs(let op) = c.step, let key = op.serviceKey, seen.insert(key).inserted { touched.append(key) }
         }
         guard !touched.isEmpty else { return nil }
+        // The touched services alone, looked up: the candidate's whole table, made for this, was a
+        // second copy of a 10,000-service table at each reload that changed one weight.
         var want: [ServiceKey: ServiceStatus] = [:]
-        for s in planned.services where seen.contains(s.service.key) { want[s.service.key] = s }
-        let have = try readBack(touched, planned: planned.services.count,
+        for key in touched { want[key] = planned.service(key) }
+        let have = try readBack(touched, planned: planned.serviceCount,
                                 thresholds: Set(want.values.filter { $0.realServers.contains { $0.server.upperThreshold != 0 || $0.server.lowerThreshold != 0 } }.map(\.service.key)))
         for key in touched {
             guard let difference = Self.difference(key, want: want[key], have: have[key]) else { continue }

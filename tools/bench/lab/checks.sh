@@ -123,6 +123,10 @@ while time.monotonic() < end:
 print(n / seconds)
 PY
 IDLE_RATE=$(nice -n 19 python3 burner.py 10)
+
+# Each tool's CPU as a sampler at random instants finds it runnable (sampler.c says why the ticks
+# cannot be trusted for lvsh here); keepalived's own ticks, not aligned with anything, check it.
+cc -O2 -o sampler "$(dirname "$LAB_LIB")/../../bench/lab/sampler.c" -lm || fail "the sampler does not build"
 echo "witness: $IDLE_RATE rounds a second in the idle guest"
 
 # ---- Configurations: S services of P real servers (VIP 10.0.S.x:80), the same for both tools.
@@ -243,7 +247,7 @@ stop() {
 }
 
 # window NS COMM LABEL WARMUP: after WARMUP seconds, CPU over DUR seconds and memory at its end.
-# Prints "cpu_seconds cores rss_kb pss_kb" and keeps p99 figures for lvsh.
+# Prints "cpu_seconds cores rss_kb pss_kb", the CPU as sampled, and keeps p99 figures for lvsh.
 window() {
     local ns=$1 comm=$2 label=$3 warm=$4 pids c0 c1 p0 p1 t0 t1 cpu wall rss pss n0 n1
     echo "$(date +%T) $label: warming up ${warm}s" >&2
@@ -253,15 +257,19 @@ window() {
     [ "$comm" != "$LVSH_COMM" ] || scrape "$ns" >"$ns.m0" || echo "$(date +%T) $label: /metrics did not answer within 120 s" >&2
     t0=$(now); c0=$(cpu_ticks $pids); p0=$(cpu_ticks $LISTENER); n0=$(run_ns $pids)
     nice -n 19 python3 burner.py "$DUR" >"$ns.witness" &
+    ./sampler "$DUR" 200 "tool=$(echo $pids | tr ' ' ,)" "listener=$(echo $LISTENER | tr ' ' ,)" "witness=$!" >"$ns.sampled" &
     sleep "$DUR"
-    wait $!
+    wait
     c1=$(cpu_ticks $pids); p1=$(cpu_ticks $LISTENER); n1=$(run_ns $pids); t1=$(now)
     local taken
     taken=$(echo "scale=3; 1 - $(cat "$ns.witness") / $IDLE_RATE" | bc)
     [ "$comm" != "$LVSH_COMM" ] || scrape "$ns" >"$ns.m1" || echo "$(date +%T) $label: /metrics did not answer within 120 s" >&2
     rss=$(mem_kb VmRSS $pids); pss=$(mem_kb Pss $pids)
     cpu=$(echo "scale=2; ($c1 - $c0) / $HZ" | bc); wall=$(secs "$t0" "$t1")
-    echo "$label: $(echo $pids | wc -w) process(es), cpu ${cpu}s in ${wall}s ($(ratio "$cpu" "$wall") core), run time by the scheduler's clock $(echo "scale=3; ($n1 - $n0) / 1000000000" | bc)s, the witness says $taken of the CPU was taken, rss ${rss} kB, pss ${pss} kB; the peers' listener used $(echo "scale=2; ($p1 - $p0) / $HZ" | bc)s" >&2
+    local runnable share sd looks sampled lsampled
+    read -r _ runnable share sd looks sampled _ < <(grep '^tool ' "$ns.sampled")
+    read -r _ _ _ _ _ lsampled _ < <(grep '^listener ' "$ns.sampled")
+    echo "$label: $(echo $pids | wc -w) process(es), sampled ${sampled}s in ${wall}s (runnable at $share of $looks random looks, sd $sd: ${runnable}s at most), cpu by the ticks ${cpu}s ($(ratio "$cpu" "$wall") core), run time by the scheduler's clock $(echo "scale=3; ($n1 - $n0) / 1000000000" | bc)s, the witness says $taken of the CPU was taken, rss ${rss} kB, pss ${pss} kB; the peers' listener used $(echo "scale=2; ($p1 - $p0) / $HZ" | bc)s by the ticks, ${lsampled}s sampled" >&2
     for p in $pids; do echo "    pid $p: rss $(mem_kb VmRSS "$p") kB, cpu ticks $(cpu_ticks "$p")" >&2; done
     # Its threads by name: io_uring's workers (iou-wrk-*) show which requests waited in the kernel's
     # thread pool rather than in a poll.
@@ -276,31 +284,36 @@ window() {
         done
     done
     for p in $pids; do echo "    pid $p threads: $(cat /proc/"$p"/task/*/comm 2>/dev/null | sed 's/[0-9]*$//' | sort | uniq -c | awk '{ printf "%s %s, ", $2, $1 }')" >&2; done
-    echo "$cpu $(ratio "$cpu" "$wall") $rss $pss"
+    echo "$sampled $(ratio "$sampled" "$wall") $rss $pss"
 }
 
 # weight_in NS VIP REAL: the real server's weight in the kernel (ipvsadm -L -n of its one service;
 # ipvsadm refuses -S with a service address).
 weight_in() { in_ns "$1" ipvsadm -L -n -t "$2:80" | awk -v r="$3:80" '$1 == "->" && $2 == r { print $4 }'; }
 
-# poll_weight NS VIP REAL W LOOKS: when (in nanoseconds, as ${EPOCHREALTIME} gives it) REAL first shows
-# weight W in VIP's service, looking at most LOOKS times, 20 ms apart; status 1 if it never did. The
-# looks run in one shell inside NS, each one ipvsadm and no other process (the wait is a read timeout
-# on a FIFO, not a sleep process). Before 2026-12-04 19:40 each look was `ip netns exec`, ipvsadm
-# and awk, 0.1-0.5 s in this guest: the poll rather than the tool set the grain of the detection and
-# reload figures (lvsh's own reload took 0.36 s of the 0.60 s measured).
-mkfifo poll.fifo 2>/dev/null || [ -p poll.fifo ]
-poll_weight() {
-    in_ns "$1" bash -c 'exec 9<>poll.fifo
-        for ((i = 0; i < $4; i++)); do
-            [[ $(ipvsadm -L -n -t "$1:80") =~ "-> $2:80"[[:space:]]+[A-Za-z]+[[:space:]]+$3[[:space:]] ]] && { echo "${EPOCHREALTIME/./}000"; exit 0; }
-            read -r -t 0.02 -u 9 _
-        done
-        exit 1' _ "$2" "$3" "$4" "$5"
+# watch_start NS VIP REAL W LOOKS: watches, from now on, for REAL to show weight W in VIP's service,
+# looking at most LOOKS times, 20 ms apart; watch_end then prints when (in nanoseconds, as
+# ${EPOCHREALTIME} gives it) or has status 1 if it never did. The watcher (weightwatch.c) is one
+# process asking the kernel by netlink, started and ready before the event it times. Before
+# 2026-12-04 22:44 each look was an ipvsadm process: one process start takes about 30 ms of the guest's one
+# CPU, so looking every 20 ms took about half of it from the tool being timed (and before 2026-12-04
+# 19:40 each look was `ip netns exec`, ipvsadm and awk, 0.1-0.5 s).
+cc -O2 -o weightwatch "$(dirname "$LAB_LIB")/../../bench/lab/weightwatch.c" || fail "weightwatch does not build"
+WATCH_PID=
+watch_start() {
+    rm -f watch.ready watch.out
+    in_ns "$1" ./weightwatch "$2" 80 "$3" 80 "$4" "$5" 20 watch.ready >watch.out &
+    WATCH_PID=$!
+    for _ in $(seq 200); do [ -e watch.ready ] && return 0; sleep 0.05; done
+    fail "weightwatch did not start in $1"
+}
+watch_end() { # sets WATCHED (not in a $(...): the watcher is this shell's child)
+    wait "$WATCH_PID" || return 1
+    WATCHED=$(cat watch.out)
 }
 
 # detect NS VIP REAL MODE: make REAL fail at the peer and time until the kernel of NS shows it with
-# weight 0 (poll_weight), then mend it and wait until it is up again.
+# weight 0 (watch_start), then mend it and wait until it is up again.
 # MODE silent: its address goes; the peer does not forward, so it drops the SYNs without a word and
 # every probe runs into its timeout (a host gone). MODE refused: the address stays and the peer
 # answers each SYN to port 80 with a reset, so every probe fails at once (a server that stopped).
@@ -318,9 +331,11 @@ detect() {
     fi
     local reject=(iptables-legacy -w -I INPUT -d "$real" -p tcp --dport 80 -j REJECT --reject-with tcp-reset)
     # The failure starts when its command has done its work: a process start takes 0.1-0.5 s here.
+    watch_start "$ns" "$vip" "$real" 0 3000
     if [ "$mode" = refused ]; then in_ns peer "${reject[@]}"; else in_ns peer ip addr del "$real/32" dev d0; fi
     t0=${EPOCHREALTIME/./}000
-    t1=$(poll_weight "$ns" "$vip" "$real" 0 3000) && seen=yes || t1=$(now)
+    if watch_end; then t1=$WATCHED seen=yes; else t1=$(now); fi
+    watch_start "$ns" "$vip" "$real" 1 1500
     if [ "$mode" = refused ]; then in_ns peer iptables-legacy -w -D INPUT 1; else in_ns peer ip addr add "$real/32" dev d0; fi
     # Judged by what the loop saw: a tool whose next check passes at once (keepalived's one success)
     # had the real server back at weight 1 by a second look, and runs before AQ counted that as a miss.
@@ -331,7 +346,7 @@ detect() {
         return 0
     fi
     t1b=${EPOCHREALTIME/./}000
-    t2=$(poll_weight "$ns" "$vip" "$real" 1 1500) || t2=$(now)
+    if watch_end; then t2=$WATCHED; else t2=$(now); fi
     echo "$(date +%T) $ns: $real $mode: weight 0 after $(secs "$t0" "$t1")s, back up after $(secs "$t1b" "$t2")s" >&2
     secs "$t0" "$t1"
 }
@@ -432,11 +447,11 @@ lvsh_conf "$BIG" 1 "" >reload.lvsh
 keepalived_conf "$BIG" 1 10 "" >reload.conf
 ri=$((BIG / 2 - 1)) # the service in the middle (0-based) and its one real server
 RVIP=10.0.$((ri / 250)).$((ri % 250 + 1)) RREAL=$(real_addr $ri)
-# wait_weight NS W: seconds from $t0 until the one service's real server has weight W.
+# wait_weight NS W: sets WAITED, the seconds from $t0 until the one service's real server has weight
+# W (watched from before t0: watch_start).
 wait_weight() {
-    local t1
-    t1=$(poll_weight "$1" "$RVIP" "$RREAL" "$2" 3000) || fail "$RREAL never reached weight $2 in $1"
-    secs "$t0" "$t1"
+    watch_end || fail "$RREAL never reached weight $2 in $1"
+    WAITED=$(secs "$t0" "$WATCHED")
 }
 k=$((k + 1)); director l-reload $k
 t0=$(now); start_lvsh l-reload "$PWD/reload.lvsh"; l6_start=$(secs "$t0" "$(now)")
@@ -445,7 +460,8 @@ sleep 6 # let the first periodic read pass
 lines=$(wc -l <l-reload.daemon.log)
 sed -i "s|^real tcp $RVIP:80 $RREAL nat weight 1\$|real tcp $RVIP:80 $RREAL nat weight 2|" reload.lvsh
 grep -q "$RREAL nat weight 2" reload.lvsh || fail "the lvsh file was not edited"
-t0=${EPOCHREALTIME/./}000; kill -HUP "$LVSH_PID"; l6=$(wait_weight l-reload 2)
+watch_start l-reload "$RVIP" "$RREAL" 2 3000
+t0=${EPOCHREALTIME/./}000; kill -HUP "$LVSH_PID"; wait_weight l-reload 2; l6=$WAITED
 for _ in $(seq 100); do tail -n +"$((lines + 1))" l-reload.daemon.log | grep -q "reload: applied" && break; sleep 0.1; done
 l6_log=$(tail -n +"$((lines + 1))" l-reload.daemon.log | grep "reload: applied" || true)
 l6_writes=$(echo "$l6_log" | grep -o 'writes=[0-9]*' | cut -d= -f2)
@@ -460,7 +476,8 @@ sleep 6
 awk -v r="$RREAL" '{ print } $1 == "real_server" && $2 == r { getline; print "    weight 2"; }' reload.conf >reload2.conf
 mv reload2.conf reload.conf
 [ "$(grep -c 'weight 2' reload.conf)" = 1 ] || fail "the keepalived file was not edited"
-kpid=$(cat "ka$KA_N.pid"); t0=${EPOCHREALTIME/./}000; kill -HUP "$kpid"; k6=$(wait_weight k-reload 2)
+kpid=$(cat "ka$KA_N.pid"); watch_start k-reload "$RVIP" "$RREAL" 2 3000
+t0=${EPOCHREALTIME/./}000; kill -HUP "$kpid"; wait_weight k-reload 2; k6=$WAITED
 echo "keepalived: loaded in ${k6_start}s; reload ${k6}s"
 echo "reload: lvsh ${l6}s / keepalived ${k6}s = $(ratio "$l6" "$k6") (<= 0.2), lvsh writes=$l6_writes (1)"
 stop k-reload
@@ -482,7 +499,7 @@ fi
 [ -z "${BENCH_PARTS:-}" ] || exit 0 # parts alone: their lines above are the report
 cat <<REPORT
 
-                                   lvsh        keepalived   ratio   target
+                                   lvsh        keepalived   ratio   target   (CPU: sampler.c, split)
 1. $SMALL TCP/1s  CPU s in ${DUR}s    $l1_cpu       $k1_cpu        $(ratio "$l1_cpu" "$k1_cpu")   <= 0.5
                   cores            $l1_core        $k1_core
                   RSS kB           $l1_rss       $k1_rss   (PSS $l1_pss / $k1_pss)
