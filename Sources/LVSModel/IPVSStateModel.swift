@@ -30,32 +30,18 @@ package enum IPVSRules {
 /// the kernel would return (nil for success) and applies it when it succeeds.
 /// `-R` validates its whole input with it, and it computes what undoes a change.
 ///
-/// `-R` inputs can hold 50,000 operations, so the model stores little per object: services
-/// in the order they were added (deleted ones leave a hole), found through a dictionary, each
-/// with its real servers' settings; counters only for what was read from the kernel.
+/// `-R` inputs can hold 50,000 operations: the model keeps services in the order they were added
+/// (deleted ones leave a hole), found through a dictionary, each in the form a table holds it. A model made from a table shares each service's real servers
+/// with it until an operation changes them, and gives its table back without copying them: a
+/// reloading daemon's 10,000 services were converted one array at a time into the model and out of
+/// it, each array a fresh allocation, when one weight changed.
 package struct IPVSStateModel {
     private var positions: [ServiceKey: Int] = [:]
     private var slots: [Slot?] = []
     package private(set) var daemons: [SyncDaemon]
     package private(set) var timeouts: Timeouts
 
-    private struct Slot {
-        var service: VirtualService
-        var realServers: [RealServer]
-        /// The kernel's counters for the service and, in `realServers` order, its real servers;
-        /// nil where all are zero (everything added here).
-        var counters: Counters?
-    }
-
-    private struct Counters {
-        var stats: Stats
-        var realServers: [RealServerCounters]
-    }
-
-    private struct RealServerCounters {
-        var active: UInt32 = 0, inactive: UInt32 = 0, persistent: UInt32 = 0
-        var stats = Stats()
-    }
+    private typealias Slot = ServiceStatus
 
     package enum Errno {
         package static let noent: Int32 = 2, srch: Int32 = 3, exist: Int32 = 17, inval: Int32 = 22, range: Int32 = 34
@@ -65,22 +51,12 @@ package struct IPVSStateModel {
         positions.reserveCapacity(table.services.count)
         slots.reserveCapacity(table.services.count)
         for s in table.services {
-            // Counters only where one is not zero: the table a reloading daemon assumes (what it
-            // wrote) has none, and 10,000 services of zeros were 2 MB to make and free per reload.
-            let counted = s.stats != .zero || s.realServers.contains {
-                $0.activeConnections != 0 || $0.inactiveConnections != 0 || $0.persistentConnections != 0 || $0.stats != .zero
-            }
-            let counters = !counted ? nil : Counters(stats: s.stats, realServers: s.realServers.map {
-                RealServerCounters(active: $0.activeConnections, inactive: $0.inactiveConnections,
-                                   persistent: $0.persistentConnections, stats: $0.stats)
-            })
-            let slot = Slot(service: s.service, realServers: s.realServers.map(\.server), counters: counters)
             // A key given twice keeps its first place and its last value, as a dictionary update would.
             if let p = positions[s.service.key] {
-                slots[p] = slot
+                slots[p] = s
             } else {
                 positions[s.service.key] = slots.count
-                slots.append(slot)
+                slots.append(s)
             }
         }
         self.daemons = daemons
@@ -98,47 +74,23 @@ package struct IPVSStateModel {
         // Sized once: a table of 10,000 services grown by doubling would touch twice the memory.
         var services: [ServiceStatus] = []
         services.reserveCapacity(positions.count)
-        for slot in slots { if let slot { services.append(Self.status(slot)) } }
+        for slot in slots { if let slot { services.append(slot) } }
         return IPVSTable(services: services)
     }
 
-    /// `table`, leaving the model empty: each service's real servers are freed as it is converted, so
-    /// the two forms of a 10,000-service table are never held whole at once.
+    /// `table`, leaving the model empty, so that the table's real servers are not shared with it.
     package mutating func takeTable() -> IPVSTable {
-        var taken = slots
+        let table = self.table
         slots = []
-        var services: [ServiceStatus] = []
-        services.reserveCapacity(positions.count)
         positions = [:]
-        for i in taken.indices {
-            guard let slot = taken[i] else { continue }
-            taken[i] = nil
-            services.append(Self.status(slot))
-        }
-        return IPVSTable(services: services)
+        return table
     }
 
     package func contains(_ key: ServiceKey) -> Bool { positions[key] != nil }
     /// How many services the model holds.
     package var serviceCount: Int { positions.count }
 
-    package subscript(key: ServiceKey) -> ServiceStatus? { positions[key].flatMap { slots[$0] }.map(Self.status) }
-
-    private static func status(_ slot: Slot) -> ServiceStatus {
-        var realServers: [RealServerStatus] = []
-        realServers.reserveCapacity(slot.realServers.count)
-        for (j, r) in slot.realServers.enumerated() {
-            var status = RealServerStatus(server: r)
-            if let c = slot.counters?.realServers[j] {
-                status.activeConnections = c.active
-                status.inactiveConnections = c.inactive
-                status.persistentConnections = c.persistent
-                status.stats = c.stats
-            }
-            realServers.append(status)
-        }
-        return ServiceStatus(service: slot.service, stats: slot.counters?.stats ?? Stats(), realServers: realServers)
-    }
+    package subscript(key: ServiceKey) -> ServiceStatus? { positions[key].flatMap { slots[$0] } }
 
     /// Applies `op` if the kernel would accept it; returns the kernel's errno otherwise.
     package mutating func apply(_ op: IPVSOperation) -> Int32? {
@@ -149,7 +101,7 @@ package struct IPVSStateModel {
             var stored = s
             stored.flags = s.flags.intersection(.userSettable)
             positions[s.key] = slots.count
-            slots.append(Slot(service: stored, realServers: [], counters: nil))
+            slots.append(Slot(service: stored))
         case .editService(let s):
             guard let p = positions[s.key] else { return Errno.srch }
             if let e = serviceSettingsError(s) { return e }
@@ -161,20 +113,18 @@ package struct IPVSStateModel {
         case .addRealServer(let k, let r):
             guard let p = positions[k] else { return Errno.srch }
             if let e = realServerError(k, r) { return e }
-            if slots[p]!.realServers.contains(where: { $0.address == r.address && $0.port == r.port }) { return Errno.exist }
+            if slots[p]!.realServers.contains(where: { $0.server.address == r.address && $0.server.port == r.port }) { return Errno.exist }
             if IPVSRules.unicastProblem(r.address) != nil { return Errno.inval }
-            slots[p]!.realServers.append(r)
-            slots[p]!.counters?.realServers.append(RealServerCounters())
+            slots[p]!.realServers.append(RealServerStatus(server: r))
         case .editRealServer(let k, let r):
             guard let p = positions[k] else { return Errno.srch }
             if let e = realServerError(k, r) { return e }
-            guard let j = slots[p]!.realServers.firstIndex(where: { $0.address == r.address && $0.port == r.port }) else { return Errno.noent }
-            slots[p]!.realServers[j] = r
+            guard let j = slots[p]!.realServers.firstIndex(where: { $0.server.address == r.address && $0.server.port == r.port }) else { return Errno.noent }
+            slots[p]!.realServers[j].server = r
         case .deleteRealServer(let k, let rk):
             guard let p = positions[k] else { return Errno.srch }
-            guard let j = slots[p]!.realServers.firstIndex(where: { $0.identity == rk }) else { return Errno.noent }
+            guard let j = slots[p]!.realServers.firstIndex(where: { $0.server.identity == rk }) else { return Errno.noent }
             slots[p]!.realServers.remove(at: j)
-            slots[p]!.counters?.realServers.remove(at: j)
         case .flush:
             positions.removeAll()
             slots.removeAll()
@@ -204,16 +154,17 @@ package struct IPVSStateModel {
 
     /// Counters go to zero; connection counts stay.
     private mutating func zero(_ p: Int) {
-        guard var c = slots[p]?.counters else { return }
-        c.stats = Stats()
-        for j in c.realServers.indices { c.realServers[j].stats = Stats() }
-        slots[p]!.counters = c
+        guard var s = slots[p] else { return }
+        // Only where there is something to zero: an array shared with a table stays shared.
+        if s.stats != .zero { s.stats = Stats() }
+        for j in s.realServers.indices where s.realServers[j].stats != .zero { s.realServers[j].stats = Stats() }
+        slots[p] = s
     }
 
     private var hasMixedFamilies: Bool {
         slots.contains { slot in
             guard let slot else { return false }
-            return slot.realServers.contains { $0.address.family != slot.service.key.family }
+            return slot.realServers.contains { $0.server.address.family != slot.service.key.family }
         }
     }
 

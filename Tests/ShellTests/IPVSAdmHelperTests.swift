@@ -82,8 +82,9 @@ import Listings
         #expect(model.apply(.editService(VirtualService(key: key, scheduler: "nope"))) == 2)
     }
 
-    /// Counters are kept only for services that have one not zero; the table read back is the same
-    /// either way, and changes to real servers keep each real server's counters with it.
+    /// The table read back is the table given, its real servers shared, not copied, until an
+    /// operation changes them (a reload of 10,000 services copied them all into the model and out);
+    /// changes to real servers keep each real server's counters with it.
     @Test func countersStayWithTheirRealServersWhereverTheyAreKept() {
         let counted = ServiceKey.inet(.tcp, IPAddress("10.0.0.1")!, 80), zeros = ServiceKey.inet(.tcp, IPAddress("10.0.0.1")!, 443)
         func real(_ n: Int) -> RealServer { RealServer(address: IPAddress("10.0.1.\(n)")!, port: 80, forwarding: .masquerade) }
@@ -96,7 +97,13 @@ import Listings
         ])
         var model = IPVSStateModel(table: table, daemons: [], timeouts: .kernelDefault)
         #expect(model.table == table)
+        func storage(_ t: IPVSTable, _ i: Int) -> UnsafePointer<RealServerStatus>? { t.services[i].realServers.withUnsafeBufferPointer(\.baseAddress) }
+        #expect(storage(model.table, 0) == storage(table, 0) && storage(model.table, 1) == storage(table, 1))
+        #expect(model.apply(.editService(VirtualService(key: zeros, scheduler: "rr"))) == nil)
+        #expect(storage(model.table, 1) == storage(table, 1), "a service's settings change, its real servers stay shared")
         #expect(model.apply(.deleteRealServer(counted, real(1).identity)) == nil)
+        #expect(storage(model.table, 0) != storage(table, 0))
+        #expect(table.services[0].realServers.count == 2, "the table given is not changed")
         #expect(model.apply(.addRealServer(zeros, real(3))) == nil)
         #expect(model.apply(.addRealServer(counted, real(4))) == nil)
         let after = model.table
