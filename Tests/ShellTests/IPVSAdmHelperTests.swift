@@ -116,6 +116,21 @@ import Listings
         #expect(model.table.services[0].realServers.map(\.activeConnections) == [3, 0], "zero leaves connection counts")
     }
 
+    /// The table a model gives up (a daemon keeps it for its life) holds no array of real servers
+    /// with much more room than it needs, however the array grew.
+    @Test func aTakenTableHasNoSpareRoom() {
+        let key = ServiceKey.inet(.tcp, IPAddress("10.0.0.1")!, 80)
+        var model = IPVSStateModel(table: IPVSTable(), daemons: [], timeouts: .kernelDefault)
+        #expect(model.apply(.addService(VirtualService(key: key))) == nil)
+        for n in 1...100 {
+            #expect(model.apply(.addRealServer(key, RealServer(address: IPAddress("10.0.1.\(n)")!, port: 80, forwarding: .masquerade))) == nil)
+        }
+        let reals = model.takeTable().services[0].realServers
+        #expect(reals.count == 100)
+        #expect(reals.capacity - reals.count <= reals.count / 8)
+        #expect(model.serviceCount == 0)
+    }
+
     @Test func inverseOfFlushRecreatesEverything() {
         let key = ServiceKey.fwmark(7, .v4)
         let r = RealServer(address: IPAddress("10.0.0.2")!, port: 0, forwarding: .masquerade, weight: 3)
