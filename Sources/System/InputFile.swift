@@ -35,9 +35,7 @@ public enum InputFile {
     /// its start). A daemon reloading a 10,000-service file touched its size twice over for the bytes
     /// and then the string, and in the user-mode-linux lab each page first touched costs about 70 µs.
     private static func regularText(_ fd: Int32, path: String, limit: Int) throws(LVSError) -> String? {
-        var st = stat()
-        guard fd != 0, fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_size > 0, st.st_size <= limit else { return nil }
-        let size = Int(st.st_size)
+        guard fd != 0, let size = regularLength(fd, limit: limit) else { return nil }
         var failure: Int32 = 0
         var whole = false
         let text = String(unsafeUninitializedCapacity: size) { buffer in
@@ -65,14 +63,19 @@ public enum InputFile {
         return text
     }
 
+    /// The length of a regular, non-empty file within the limit; nil for anything else (a pipe, a
+    /// device, /proc's files, which say 0), whose length is only known once it is read.
+    private static func regularLength(_ fd: Int32, limit: Int) -> Int? {
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_size > 0, st.st_size <= limit else { return nil }
+        return Int(st.st_size)
+    }
+
     private static func bytes(_ fd: Int32, path: String, limit: Int) throws(LVSError) -> [UInt8] {
         var data: [UInt8] = []
-        var st = stat()
-        if fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_size > 0, st.st_size <= limit {
-            // Sized once: grown by doubling, a 10,000-service file was copied up to twice its size
-            // on every reload of a daemon.
-            data.reserveCapacity(Int(st.st_size))
-        }
+        // Sized once: grown by doubling, a 10,000-service file was copied up to twice its size on
+        // every reload of a daemon.
+        if let size = regularLength(fd, limit: limit) { data.reserveCapacity(size) }
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
