@@ -13,7 +13,9 @@ public enum L4Protocol: UInt16, Hashable, Sendable, Codable, CaseIterable, Custo
     }
 
     public init?(name: String) {
-        guard let p = L4Protocol.allCases.first(where: { $0.description == name.lowercased() }) else { return nil }
+        // Lowered once (not once per case): every service and real server line of a file names one.
+        let lowered = name.lowercased()
+        guard let p = L4Protocol.allCases.first(where: { $0.description == lowered }) else { return nil }
         self = p
     }
 }

@@ -73,20 +73,25 @@ enum DesiredState {
     /// are written the way running-config writes them (more where a service has several lines; room
     /// reserved and never used is not touched, so it costs no memory).
     static func serviceLines(in text: String) -> Int {
-        var count = 0
-        var lineStart = true, matched = 0
-        let word = Array("service ".utf8)
-        for byte in text.utf8 {
-            if lineStart || matched > 0 {
-                if byte == word[matched] {
-                    matched += 1
-                    if matched == word.count { count += 1; matched = 0 }
-                } else {
-                    matched = 0
+        var text = text
+        // The bytes, not the UTF8View: its iterator costs as much as the rest of reading a line.
+        return text.withUTF8 { bytes in
+            var count = 0
+            var lineStart = true, matched = 0
+            let word: StaticString = "service "
+            let wordBytes = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
+            for byte in bytes {
+                if lineStart || matched > 0 {
+                    if byte == wordBytes[matched] {
+                        matched += 1
+                        if matched == wordBytes.count { count += 1; matched = 0 }
+                    } else {
+                        matched = 0
+                    }
                 }
+                lineStart = byte == UInt8(ascii: "\n")
             }
-            lineStart = byte == UInt8(ascii: "\n")
+            return count
         }
-        return count
     }
 }

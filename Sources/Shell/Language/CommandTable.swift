@@ -66,8 +66,16 @@ public struct CommandTable<Handler: Sendable>: Sendable {
     /// checks (see ParseMemo).
     public func parse(_ words: [String], memo: inout ParseMemo) -> Result<(CommandSpec<Handler>, Bindings), ParseFailure> {
         guard !words.isEmpty else { return parse(words) }
-        if memo.keywordPrefixes.isEmpty { memo.keywordPrefixes = keywordPrefixes() }
-        let shape = words.map { memo.keywordPrefixes.contains($0) ? $0 : nil }
+        if memo.keywordPrefixes.isEmpty {
+            memo.keywordPrefixes = keywordPrefixes()
+            for w in memo.keywordPrefixes { if let b = w.utf8.first { memo.keywordStarts[Int(b)] = true } }
+        }
+        // Most value words (addresses, numbers) cannot start a keyword: their first byte says so
+        // without hashing them.
+        let shape = words.map { (w) -> String? in
+            if let b = w.utf8.first, !memo.keywordStarts[Int(b)] { return nil }
+            return memo.keywordPrefixes.contains(w) ? w : nil
+        }
         if let known = memo.outcomes[shape], let values = Self.recheck(known.checks, words) {
             switch known.result {
             case .success(let (i, bindings))?: return .success((commands[i], bindings.reading(words, values: values)))
@@ -88,7 +96,7 @@ public struct CommandTable<Handler: Sendable>: Sendable {
     /// The values of a remembered shape's value words when each check answers as it did; nil when one
     /// answers otherwise (the command is then walked afresh).
     private static func recheck(_ checks: [ValueCheck], _ words: [String]) -> ValuesAt? {
-        var values = ValuesAt()
+        var values = ValuesAt(capacity: checks.count)
         for check in checks {
             let at = ValueAt(position: check.position, kind: check.kind)
             let known = values[at]

@@ -16,6 +16,13 @@ public struct Bindings: Sendable, Hashable {
         /// The word's position in the command when it came from there (values); -1 for words of the
         /// grammar itself. A remembered parse takes the new command's words from these positions.
         var position = -1
+
+        /// Whether the entry is bound to `name`. Handlers ask for a score of names a command line, and
+        /// most entries differ: the lengths settle that inline, where String's == calls into the
+        /// runtime for every pair of different words.
+        @inline(__always) func isNamed(_ other: String) -> Bool {
+            name.utf8.count == other.utf8.count && name == other
+        }
     }
 
     // A flat list, not a dictionary: the walker copies bindings at every branch of the grammar, and a
@@ -31,28 +38,32 @@ public struct Bindings: Sendable, Hashable {
     /// The same bindings for a command of the same shape: each word taken from `words` where its
     /// word stood, with the value made of it by the memo's checks (see ParseMemo).
     func reading(_ words: [String], values: ValuesAt) -> Bindings {
-        var b = self
-        for i in b.entries.indices where b.entries[i].position >= 0 {
-            let position = b.entries[i].position
-            b.entries[i].word = words[position]
-            if let kind = b.entries[i].kind { b.entries[i].value = values[ValueAt(position: position, kind: kind)] }
+        // Built afresh: a copy of the remembered entries, then changed, would retain every old word
+        // and value only to release most of them.
+        var b = Bindings()
+        b.entries.reserveCapacity(entries.count)
+        for e in entries {
+            guard e.position >= 0 else { b.entries.append(e); continue }
+            b.entries.append(Entry(name: e.name, word: words[e.position],
+                                   value: e.kind.map { values[ValueAt(position: e.position, kind: $0)] } ?? e.value,
+                                   kind: e.kind, isKeyword: e.isKeyword, position: e.position))
         }
         return b
     }
     mutating func given(_ keyword: String) { entries.append(Entry(name: keyword, word: "", value: nil, isKeyword: true)) }
     /// Binds `name` to no words, so that `has(name)` holds (a `rest` that took nothing).
     mutating func bindNothing(_ name: String) {
-        if !entries.contains(where: { !$0.isKeyword && $0.name == name }) { entries.append(Entry(name: name, word: "", value: nil, isKeyword: true)) }
+        if !entries.contains(where: { !$0.isKeyword && $0.isNamed(name) }) { entries.append(Entry(name: name, word: "", value: nil, isKeyword: true)) }
     }
 
-    public func has(_ name: String) -> Bool { entries.contains { $0.name == name } }
-    public func first(_ name: String) -> String? { entries.first { !$0.isKeyword && $0.name == name }?.word }
-    public func all(_ name: String) -> [String] { entries.compactMap { !$0.isKeyword && $0.name == name ? $0.word : nil } }
+    public func has(_ name: String) -> Bool { entries.contains { $0.isNamed(name) } }
+    public func first(_ name: String) -> String? { entries.first { !$0.isKeyword && $0.isNamed(name) }?.word }
+    public func all(_ name: String) -> [String] { entries.compactMap { !$0.isKeyword && $0.isNamed(name) ? $0.word : nil } }
 
     /// The typed value bound to `name` (the first), as the grammar's value kind made it.
-    public func value(_ name: String) -> Value? { entries.first { !$0.isKeyword && $0.name == name }?.value }
+    public func value(_ name: String) -> Value? { entries.first { !$0.isKeyword && $0.isNamed(name) }?.value }
     /// Every typed value bound to `name`, in order.
-    public func values(_ name: String) -> [Value] { entries.compactMap { !$0.isKeyword && $0.name == name ? $0.value : nil } }
+    public func values(_ name: String) -> [Value] { entries.compactMap { !$0.isKeyword && $0.isNamed(name) ? $0.value : nil } }
 
     public func address(_ name: String) -> IPAddress? { if case .address(let a)? = value(name) { a } else { nil } }
     /// An address list's addresses; nil for `any` or when nothing is bound.
@@ -288,6 +299,10 @@ struct ValueAt: Hashable, Sendable {
 struct ValuesAt {
     private var found: [(at: ValueAt, value: Value)] = []
 
+    init() {}
+
+    init(capacity: Int) { found.reserveCapacity(capacity) }
+
     subscript(_ at: ValueAt) -> Value? { found.first { $0.at == at }?.value }
 
     mutating func append(_ value: Value, at: ValueAt) { found.append((at, value)) }
@@ -316,6 +331,8 @@ public struct ParseMemo: Sendable {
     var outcomes: [[String?]: Outcome] = [:]
     /// The table's keywords and their prefixes: the words a shape keeps.
     var keywordPrefixes: Set<String> = []
+    /// The first bytes of those words.
+    var keywordStarts = [Bool](repeating: false, count: 256)
 
     public init() {}
 }
