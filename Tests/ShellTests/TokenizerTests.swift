@@ -39,6 +39,24 @@ struct TokenizerTests {
         #expect(fast.map(\.line) == general.map(\.line))
     }
 
+    /// Lines are found a block of 4,096 at a time: commands, continuations and line numbers run on
+    /// across the blocks, with or without a last newline.
+    @Test func linesRunOnAcrossTheScannedBlocks() throws {
+        var text = (1...9_000).map { "real web 10.0.0.\($0 % 250 + 1) weight \($0)" }
+        text[4_095] = "service web \\"   // line 4,096 continues onto line 4,097, in the next block
+        text[4_500] = ""
+        for last in [text.joined(separator: "\n"), text.joined(separator: "\n") + "\n"] {
+            var lines: [Int] = [], sources: [String] = [], count = 0
+            try Tokenizer.forEachCommand(in: last) { c in count += 1; lines.append(c.line); sources.append(c.source) }
+            #expect(count == 8_998)
+            #expect(lines[4_095] == 4_096 && sources[4_095] == "service web \\")
+            #expect(lines[4_096] == 4_098 && lines.last == 9_000 && sources.last == "real web 10.0.0.1 weight 9000")
+        }
+        let bad = Array(repeating: "x", count: 5_000).joined(separator: "\n") + "\nsysctl x 'open\ny"
+        #expect { try Tokenizer.commands(in: bad, file: "f") } throws: { ($0 as? LVSError)?.message.hasPrefix("f:5001: unterminated single quote\n  sysctl x 'open") == true }
+        #expect(try Tokenizer.commands(in: "").isEmpty && Tokenizer.commands(in: "\n\n").isEmpty)
+    }
+
     @Test func refusesAnUnterminatedQuote() {
         #expect(throws: (any Error).self) { try Tokenizer.commands(in: "sysctl x 'open") }
     }
