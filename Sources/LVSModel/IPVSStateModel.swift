@@ -37,7 +37,11 @@ package enum IPVSRules {
 /// its 10,000 services were converted into the model and out of it, each array a fresh allocation.
 package struct IPVSStateModel {
     private var positions: [ServiceKey: Int] = [:]
-    private var slots: [Slot?] = []
+    /// A deleted service's slot stays, empty, until the table is made: it is dead when `positions`
+    /// no longer points at it. Without dead slots the slots are the table, given without a copy
+    /// (at 10,000 services a copy was 234 pages a reload, each a fault in user-mode-linux).
+    private var slots: [Slot] = []
+    private var deadSlots = 0
     package private(set) var daemons: [SyncDaemon]
     package private(set) var timeouts: Timeouts
 
@@ -71,12 +75,15 @@ package struct IPVSStateModel {
 
     /// The modelled table, in the order services were added.
     package var table: IPVSTable {
+        guard deadSlots > 0 else { return IPVSTable(services: slots) }
         // Sized once: a table of 10,000 services grown by doubling would touch twice the memory.
         var services: [ServiceStatus] = []
         services.reserveCapacity(positions.count)
-        for slot in slots { if let slot { services.append(slot) } }
+        for p in slots.indices where isLive(p) { services.append(slots[p]) }
         return IPVSTable(services: services)
     }
+
+    private func isLive(_ p: Int) -> Bool { positions[slots[p].service.key] == p }
 
     /// `table`, leaving the model empty, so that the table's real servers are not shared with it. An
     /// array of real servers grown one by one has up to twice the room it needs, and a daemon keeps
@@ -86,6 +93,7 @@ package struct IPVSStateModel {
         var table = self.table
         slots = []
         positions = [:]
+        deadSlots = 0
         for i in table.services.indices {
             let reals = table.services[i].realServers
             guard reals.capacity - reals.count > reals.count / 8 else { continue }
@@ -102,7 +110,7 @@ package struct IPVSStateModel {
     /// How many services the model holds.
     package var serviceCount: Int { positions.count }
 
-    package subscript(key: ServiceKey) -> ServiceStatus? { positions[key].flatMap { slots[$0] } }
+    package subscript(key: ServiceKey) -> ServiceStatus? { positions[key].map { slots[$0] } }
 
     /// Applies `op` if the kernel would accept it; returns the kernel's errno otherwise.
     package mutating func apply(_ op: IPVSOperation) -> Int32? {
@@ -117,35 +125,37 @@ package struct IPVSStateModel {
         case .editService(let s):
             guard let p = positions[s.key] else { return Errno.srch }
             if let e = serviceSettingsError(s) { return e }
-            slots[p]!.service = s
-            slots[p]!.service.flags = s.flags.intersection(.userSettable)
+            slots[p].service = s
+            slots[p].service.flags = s.flags.intersection(.userSettable)
         case .deleteService(let k):
             guard let p = positions.removeValue(forKey: k) else { return Errno.srch }
-            slots[p] = nil
+            slots[p].realServers = []
+            deadSlots += 1
         case .addRealServer(let k, let r):
             guard let p = positions[k] else { return Errno.srch }
             if let e = realServerError(k, r) { return e }
-            if slots[p]!.realServers.contains(where: { $0.server.address == r.address && $0.server.port == r.port }) { return Errno.exist }
+            if slots[p].realServers.contains(where: { $0.server.address == r.address && $0.server.port == r.port }) { return Errno.exist }
             if IPVSRules.unicastProblem(r.address) != nil { return Errno.inval }
-            slots[p]!.realServers.append(RealServerStatus(server: r))
+            slots[p].realServers.append(RealServerStatus(server: r))
         case .editRealServer(let k, let r):
             guard let p = positions[k] else { return Errno.srch }
             if let e = realServerError(k, r) { return e }
-            guard let j = slots[p]!.realServers.firstIndex(where: { $0.server.address == r.address && $0.server.port == r.port }) else { return Errno.noent }
-            slots[p]!.realServers[j].server = r
+            guard let j = slots[p].realServers.firstIndex(where: { $0.server.address == r.address && $0.server.port == r.port }) else { return Errno.noent }
+            slots[p].realServers[j].server = r
         case .deleteRealServer(let k, let rk):
             guard let p = positions[k] else { return Errno.srch }
-            guard let j = slots[p]!.realServers.firstIndex(where: { $0.server.identity == rk }) else { return Errno.noent }
-            slots[p]!.realServers.remove(at: j)
+            guard let j = slots[p].realServers.firstIndex(where: { $0.server.identity == rk }) else { return Errno.noent }
+            slots[p].realServers.remove(at: j)
         case .flush:
             positions.removeAll()
             slots.removeAll()
+            deadSlots = 0
         case .zero(let k):
             if let k {
                 guard let p = positions[k] else { return Errno.srch }
                 zero(p)
             } else {
-                for p in slots.indices where slots[p] != nil { zero(p) }
+                for p in slots.indices where isLive(p) { zero(p) }
             }
         case .setTimeouts(let t):
             // 0 leaves a timeout as it is.
@@ -166,7 +176,7 @@ package struct IPVSStateModel {
 
     /// Counters go to zero; connection counts stay.
     private mutating func zero(_ p: Int) {
-        guard var s = slots[p] else { return }
+        var s = slots[p]
         // Only where there is something to zero: an array shared with a table stays shared.
         if s.stats != .zero { s.stats = Stats() }
         for j in s.realServers.indices where s.realServers[j].stats != .zero { s.realServers[j].stats = Stats() }
@@ -174,9 +184,9 @@ package struct IPVSStateModel {
     }
 
     private var hasMixedFamilies: Bool {
-        slots.contains { slot in
-            guard let slot else { return false }
-            return slot.realServers.contains { $0.server.address.family != slot.service.key.family }
+        slots.indices.contains { p in
+            // A dead slot has no real servers.
+            slots[p].realServers.contains { $0.server.address.family != slots[p].service.key.family }
         }
     }
 

@@ -131,6 +131,29 @@ import Listings
         #expect(model.serviceCount == 0)
     }
 
+    /// A deleted service leaves the table, and one added again under its key takes its new place,
+    /// whatever else is done; with nothing deleted, the table is the model's own array, not a copy.
+    @Test func deletedServicesLeaveTheTable() {
+        func key(_ n: Int) -> ServiceKey { .inet(.tcp, IPAddress("10.0.0.\(n)")!, 80) }
+        let real = RealServer(address: IPAddress("10.0.1.1")!, port: 80, forwarding: .masquerade)
+        var model = IPVSStateModel(table: IPVSTable(), daemons: [], timeouts: .kernelDefault)
+        for n in 1...4 { #expect(model.apply(.addService(VirtualService(key: key(n)))) == nil) }
+        #expect(model.apply(.addRealServer(key(2), real)) == nil)
+        let whole = model.table.services
+        whole.withUnsafeBufferPointer { a in model.table.services.withUnsafeBufferPointer { b in #expect(a.baseAddress == b.baseAddress) } }
+        #expect(model.apply(.deleteService(key(2))) == nil)
+        #expect(model.apply(.deleteService(key(2))) == IPVSStateModel.Errno.srch)
+        #expect(model.apply(.addRealServer(key(2), real)) == IPVSStateModel.Errno.srch)
+        #expect(model.apply(.addService(VirtualService(key: key(2)))) == nil)
+        #expect(model.apply(.zero(nil)) == nil)
+        #expect(model[key(2)]?.realServers.isEmpty == true)
+        #expect(model.table.services.map(\.service.key) == [key(1), key(3), key(4), key(2)])
+        #expect(whole.map(\.service.key) == [key(1), key(2), key(3), key(4)] && whole[1].realServers.count == 1)
+        #expect(model.serviceCount == 4)
+        #expect(model.takeTable().services.map(\.service.key) == [key(1), key(3), key(4), key(2)])
+        #expect(model.table.services.isEmpty)
+    }
+
     @Test func inverseOfFlushRecreatesEverything() {
         let key = ServiceKey.fwmark(7, .v4)
         let r = RealServer(address: IPAddress("10.0.0.2")!, port: 0, forwarding: .masquerade, weight: 3)
