@@ -22,6 +22,14 @@ package enum StatePlanner {
         package var untouched: [ServiceKey] = []
         package var untouchedGroups: [String] = []
 
+        /// Every service a step of the plan changes.
+        package var serviceKeys: Set<ServiceKey> {
+            var keys = Set(serviceDeletes)
+            for op in ipvsFirst + daemonOps { if let k = op.serviceKey { keys.insert(k) } }
+            for (k, _) in realDeletes { keys.insert(k) }
+            return keys
+        }
+
         package var isEmpty: Bool {
             ipvsFirst.isEmpty && groups.isEmpty && realDeletes.isEmpty && serviceDeletes.isEmpty
                 && daemonOps.isEmpty && sysctls.isEmpty

@@ -55,6 +55,8 @@ public struct Transaction {
     private let lock: WriterLock?
     private var executor: Executor
     private var built: Candidate?
+    /// The services the candidate models, when not all (see `modelOnly`).
+    private var modelled: Set<ServiceKey>?
     private let autoSysctl: Bool
     private let reads: Reads
 
@@ -71,9 +73,21 @@ public struct Transaction {
         }
     }
 
+    /// With assumed services, the candidate models only these: a daemon's reload that changes one
+    /// weight of 10,000 services checks that one change, and a model of all 10,000 (an index and a
+    /// copy of the table) was most of the memory the reload touched for the first time. The caller
+    /// names every service its changes touch. Before the candidate is first used; otherwise nothing.
+    public mutating func modelOnly(_ services: Set<ServiceKey>) {
+        guard built == nil, case .assumingServices = reads else { return }
+        modelled = services
+    }
+
+    /// Whether the candidate models only some services (`modelOnly`).
+    public var modelsPart: Bool { modelled != nil }
+
     private mutating func build() {
         guard built == nil else { return }
-        var c = base.candidate(readSysctl: kernel.readSysctl)
+        var c = base.candidate(readSysctl: kernel.readSysctl, only: modelled)
         c.autoSysctl = autoSysctl
         if case .nothing = reads { c.defersGroupChecks = true }
         built = c
@@ -187,8 +201,9 @@ public struct KernelState: Sendable {
     }
 
     /// A candidate of this state (with no groups read: one that defers its group checks).
-    func candidate(readSysctl: @escaping (String) -> String?) -> Candidate {
-        var c = Candidate(table: ipvs.table, daemons: ipvs.daemons, timeouts: ipvs.timeouts, groups: groups, readSysctl: readSysctl)
+    func candidate(readSysctl: @escaping (String) -> String?, only services: Set<ServiceKey>? = nil) -> Candidate {
+        let table = services.map { keys in IPVSTable(services: ipvs.table.services.filter { keys.contains($0.service.key) }) } ?? ipvs.table
+        var c = Candidate(table: table, daemons: ipvs.daemons, timeouts: ipvs.timeouts, groups: groups, readSysctl: readSysctl)
         c.ipvsUnavailable = ipvsError
         c.groupsUnavailable = groupsError
         return c

@@ -140,6 +140,24 @@ struct EngineTests {
         #expect(none.timeouts == nil, "a file without timeouts leaves them alone")
     }
 
+    @Test("with assumed services a candidate can model only some of them (a reload's plan); reading the kernel, all")
+    func aCandidateCanModelPartOfAnAssumedTable() throws {
+        let host = Host()
+        #expect(host.run("service tcp 10.0.0.1:80 scheduler rr\nservice tcp 10.0.0.2:80 scheduler rr\nreal tcp 10.0.0.2:80 10.1.0.1 nat") == 0)
+        let session = host.session()
+        let k2 = ServiceKey.inet(.tcp, IPAddress("10.0.0.2")!, 80)
+        var tx = try Transaction(session.kernel, reads: .assumingServices(host.ipvs.services), writing: false)
+        tx.modelOnly([k2])
+        #expect(tx.modelsPart && tx.candidate.serviceCount == 1 && tx.candidate.service(k2)?.realServers.count == 1)
+        try tx.candidate.apply(.editRealServer(k2, RealServer(address: IPAddress("10.1.0.1")!, port: 80, forwarding: .masquerade, weight: 4)), "")
+        #expect(tx.candidate.changes.count == 1)
+        tx.modelOnly([])   // too late: the candidate is made
+        #expect(tx.candidate.serviceCount == 1)
+        var whole = try Transaction(session.kernel, reads: .everything, writing: false)
+        whole.modelOnly([k2])
+        #expect(!whole.modelsPart && whole.candidate.serviceCount == 2)
+    }
+
     @Test("a file's lines that start with `service ` are counted to size the modelled table once")
     func serviceLinesAreCounted() {
         #expect(DesiredState.serviceLines(in: "") == 0)

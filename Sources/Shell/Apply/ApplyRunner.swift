@@ -152,6 +152,11 @@ public struct ApplyRunner {
         }
         // Checking the plan against the actual state step by step also gives each step its undo.
         // A plan with nothing to do touches no candidate: re-applying a 10,000-service file stays cheap.
+        // A daemon's reload models only the services its plan touches, unless the plan changes
+        // groups or sync daemons (which are checked against every service) or the whole state is shown.
+        if plan.groups.isEmpty && plan.daemonOps.isEmpty && !options.diff && !options.json && options.confirm == nil {
+            tx.modelOnly(plan.serviceKeys)
+        }
         if !plan.isEmpty { tx.candidate.wording = LVSHWording() }
         let drainStart = plan.isEmpty ? 0 : try check(plan, in: &tx.candidate)
         let changes = plan.isEmpty ? [] : tx.candidate.changes
@@ -174,7 +179,8 @@ public struct ApplyRunner {
         if let seconds = options.confirm { try armRollback(before: report.before, seconds: seconds) }
         try execute(changes, drainStart: drainStart, drainSteps: drainSteps, plan: plan, into: &report, tx: &tx)
         if report.failure == nil {
-            report.failure = try verify(changes, planned: tx.candidate, path: path)
+            report.failure = try verify(changes, planned: tx.candidate,
+                                        tableSize: tx.modelsPart ? tx.base.ipvs.table.services.count : tx.candidate.serviceCount, path: path)
         }
         return report
     }
@@ -300,7 +306,8 @@ public struct ApplyRunner {
     /// plan's after-state. lvsh's lock keeps other lvsh processes out, but not ipvsadm or keepalived:
     /// when one of them changed a service while apply ran, say so (exit 1) rather than report success.
     /// Only the touched services count, so a small change to a large table stays cheap.
-    private func verify(_ changes: [PlannedChange], planned: Candidate, path: String) throws(LVSError) -> LVSError? {
+    /// `tableSize`: how many services the kernel has, which decides how the touched ones are read.
+    private func verify(_ changes: [PlannedChange], planned: Candidate, tableSize: Int, path: String) throws(LVSError) -> LVSError? {
         var touched: [ServiceKey] = [], seen = Set<ServiceKey>()
         for c in changes {
             if case .ipvs(let op) = c.step, let key = op.serviceKey, seen.insert(key).inserted { touched.append(key) }
@@ -310,7 +317,7 @@ public struct ApplyRunner {
         // second copy of a 10,000-service table at each reload that changed one weight.
         var want: [ServiceKey: ServiceStatus] = [:]
         for key in touched { want[key] = planned.service(key) }
-        let have = try readBack(touched, planned: planned.serviceCount,
+        let have = try readBack(touched, planned: tableSize,
                                 thresholds: Set(want.values.filter { $0.realServers.contains { $0.server.upperThreshold != 0 || $0.server.lowerThreshold != 0 } }.map(\.service.key)))
         for key in touched {
             guard let difference = Self.difference(key, want: want[key], have: have[key]) else { continue }
