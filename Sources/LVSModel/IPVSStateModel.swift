@@ -94,6 +94,14 @@ package struct IPVSStateModel {
         slots = []
         positions = [:]
         deadSlots = 0
+        // The slots' room was reserved by the caller's guess (a file's service lines, three a service
+        // in some): a table with more than an eighth to spare is copied to its size.
+        if table.services.capacity - table.services.count > table.services.count / 8 {
+            var sized: [ServiceStatus] = []
+            sized.reserveCapacity(table.services.count)
+            sized.append(contentsOf: table.services)
+            table.services = sized
+        }
         for i in table.services.indices {
             let reals = table.services[i].realServers
             guard reals.capacity - reals.count > reals.count / 8 else { continue }

@@ -116,8 +116,8 @@ import Listings
         #expect(model.table.services[0].realServers.map(\.activeConnections) == [3, 0], "zero leaves connection counts")
     }
 
-    /// The table a model gives up (a daemon keeps it for its life) holds no array of real servers
-    /// with much more room than it needs, however the array grew.
+    /// The table a model gives up (a daemon keeps it for its life) holds no array of real servers or
+    /// of services with much more room than it needs, however the array grew or was reserved.
     @Test func aTakenTableHasNoSpareRoom() {
         let key = ServiceKey.inet(.tcp, IPAddress("10.0.0.1")!, 80)
         var model = IPVSStateModel(table: IPVSTable(), daemons: [], timeouts: .kernelDefault)
@@ -129,6 +129,11 @@ import Listings
         #expect(reals.count == 100)
         #expect(reals.capacity - reals.count <= reals.count / 8)
         #expect(model.serviceCount == 0)
+        // Nor an array of services with room reserved for three times as many.
+        model.reserveCapacity(services: 300)
+        for n in 1...100 { #expect(model.apply(.addService(VirtualService(key: .inet(.tcp, IPAddress("10.0.2.\(n)")!, 80)))) == nil) }
+        let services = model.takeTable().services
+        #expect(services.count == 100 && services.capacity - services.count <= services.count / 8)
     }
 
     /// A deleted service leaves the table, and one added again under its key takes its new place,
