@@ -128,6 +128,9 @@ IDLE_RATE=$(nice -n 19 python3 burner.py 10)
 # cannot be trusted for lvsh here); keepalived's own ticks, not aligned with anything, check it.
 cc -O2 -o sampler "$(dirname "$LAB_LIB")/../../bench/lab/sampler.c" -lm || fail "the sampler does not build"
 echo "witness: $IDLE_RATE rounds a second in the idle guest"
+# What a page's first touch costs here: the reload's time is much of it (pagefault.c).
+cc -O2 -o pagefault "$(dirname "$LAB_LIB")/../../bench/lab/pagefault.c" || fail "pagefault does not build"
+./pagefault 1000
 
 # ---- Configurations: S services of P real servers (VIP 10.0.S.x:80), the same for both tools.
 # lvsh_conf S P CHECKLINE [ALPHA]: ALPHA off (keepalived's default, and what the CPU runs use: real
