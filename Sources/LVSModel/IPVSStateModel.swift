@@ -95,23 +95,20 @@ package struct IPVSStateModel {
         positions = [:]
         deadSlots = 0
         // The slots' room was reserved by the caller's guess (a file's service lines, three a service
-        // in some): a table with more than an eighth to spare is copied to its size.
-        if table.services.capacity - table.services.count > table.services.count / 8 {
-            var sized: [ServiceStatus] = []
-            sized.reserveCapacity(table.services.count)
-            sized.append(contentsOf: table.services)
-            table.services = sized
-        }
-        for i in table.services.indices {
-            let reals = table.services[i].realServers
-            guard reals.capacity - reals.count > reals.count / 8 else { continue }
-            // Not Array(reals[...]), which keeps the same storage.
-            var sized: [RealServerStatus] = []
-            sized.reserveCapacity(reals.count)
-            sized.append(contentsOf: reals)
-            table.services[i].realServers = sized
-        }
+        // in some), and real servers were appended one by one.
+        table.services = Self.sized(table.services)
+        for i in table.services.indices { table.services[i].realServers = Self.sized(table.services[i].realServers) }
         return table
+    }
+
+    /// `array` itself, or a copy of it without spare room when more than an eighth of its room is
+    /// spare (not Array(array[...]), which keeps the same storage).
+    private static func sized<T>(_ array: [T]) -> [T] {
+        guard array.capacity - array.count > array.count / 8 else { return array }
+        var sized: [T] = []
+        sized.reserveCapacity(array.count)
+        sized.append(contentsOf: array)
+        return sized
     }
 
     package func contains(_ key: ServiceKey) -> Bool { positions[key] != nil }

@@ -154,7 +154,8 @@ public struct ApplyRunner {
         // A plan with nothing to do touches no candidate: re-applying a 10,000-service file stays cheap.
         // A daemon's reload models only the services its plan touches, unless the plan changes
         // groups or sync daemons (which are checked against every service) or the whole state is shown.
-        if plan.groups.isEmpty && plan.daemonOps.isEmpty && !options.diff && !options.json && options.confirm == nil {
+        let wantsText = options.diff || options.json
+        if plan.groups.isEmpty && plan.daemonOps.isEmpty && !wantsText && options.confirm == nil {
             tx.modelOnly(plan.serviceKeys)
         }
         if !plan.isEmpty { tx.candidate.wording = LVSHWording() }
@@ -168,7 +169,6 @@ public struct ApplyRunner {
 
         // The whole configuration as text, before and after: for --diff and --json, and for --confirm's
         // rollback; otherwise not rendered (50,000 lines each for a large table).
-        let wantsText = options.diff || options.json
         let names = Set(desired.sysctls.keys)
         if wantsText || (options.confirm != nil && !options.check && !changes.isEmpty) { report.before = render(actual, sysctlNames: names) }
         if wantsText {

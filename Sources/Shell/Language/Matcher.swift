@@ -299,8 +299,6 @@ struct ValueAt: Hashable, Sendable {
 struct ValuesAt {
     private var found: [(at: ValueAt, value: Value)] = []
 
-    init() {}
-
     init(capacity: Int) { found.reserveCapacity(capacity) }
 
     subscript(_ at: ValueAt) -> Value? { found.first { $0.at == at }?.value }
