@@ -27,6 +27,9 @@ final class LoopTimers: @unchecked Sendable {
     private var slots: [Int64: [Timer]] = [:]
     /// Slots that have an NIO task on their way: a new one is added only for an earlier slot.
     private var armed: Set<Int64> = []
+    /// The clock's reading shared by the work of the turn under way (`turn`), once it is made.
+    private var turnReading: NIODeadline?
+    private var inTurn = false
 
     private init(loop: any EventLoop) { self.loop = loop }
 
@@ -51,6 +54,33 @@ final class LoopTimers: @unchecked Sendable {
         add(.start(scheduler, key, generation: generation), at: Self.slot(atOrAfter: due))
     }
 
+    /// The loop's clock: inside `turn`, the one reading of that turn (made when first asked for).
+    ///
+    /// A reading is a system call where there is no vDSO (the user-mode-linux lab), and a probe
+    /// read the clock three times (its start, its timeout, its end): 3,000 system calls a second at
+    /// 1,000 checks a second. Within a turn the readings would differ only by the turn's own work,
+    /// which the probes' times cannot tell apart anyway: the probes a turn starts go to the kernel
+    /// together after it, and the completions one look at the ring finds came before it.
+    var now: NIODeadline {
+        guard inTurn else { return loop.now }
+        if let turnReading { return turnReading }
+        let reading = loop.now
+        turnReading = reading
+        return reading
+    }
+
+    /// Runs `body` with one reading of the clock for all it does (`now`); on `loop`.
+    func turn<T>(reading: NIODeadline? = nil, _ body: () -> T) -> T {
+        guard !inTurn else { return body() }
+        inTurn = true
+        turnReading = reading
+        defer {
+            inTurn = false
+            turnReading = nil
+        }
+        return body()
+    }
+
     private func add(_ timer: Timer, at slot: Int64) {
         slots[slot, default: []].append(timer)
         arm(slot)
@@ -67,13 +97,15 @@ final class LoopTimers: @unchecked Sendable {
         armed.remove(armedSlot)
         let now = loop.now
         let current = Int64(now.uptimeNanoseconds / UInt64(ProbeScheduler.slotNanoseconds))
-        for slot in slots.keys.filter({ $0 <= current }).sorted() {
-            guard let timers = slots.removeValue(forKey: slot) else { continue }
-            let due = Self.deadline(of: slot)
-            for timer in timers {
-                switch timer {
-                case .call(let callback): callback(now - due)
-                case .start(let scheduler, let key, let generation): scheduler.fire(key, generation: generation, due: due, on: loop)
+        turn(reading: now) {
+            for slot in slots.keys.filter({ $0 <= current }).sorted() {
+                guard let timers = slots.removeValue(forKey: slot) else { continue }
+                let due = Self.deadline(of: slot)
+                for timer in timers {
+                    switch timer {
+                    case .call(let callback): callback(now - due)
+                    case .start(let scheduler, let key, let generation): scheduler.fire(key, generation: generation, due: due, at: now, on: loop)
+                    }
                 }
             }
         }

@@ -115,17 +115,16 @@ public final class ProbeScheduler: Sendable {
         LoopTimers.of(loop).scheduleStart(self, key, generation: generation, due: due)
     }
 
-    /// A probe's start, from its loop's timers.
-    func fire(_ key: ProbeKey, generation: UInt64, due: NIODeadline, on loop: any EventLoop) {
+    /// A probe's start, from its loop's timers in their turn that began at `started`.
+    func fire(_ key: ProbeKey, generation: UInt64, due: NIODeadline, at started: NIODeadline, on loop: any EventLoop) {
         guard isCurrent(key, generation) else { return }
-        let started = loop.now
         runner.run(key, on: loop).whenComplete { outcome in
             guard let (current, interval) = self.state.withLock({ s -> (ProbeKey, UInt32)? in
                 guard let i = s.entries.index(forKey: key), s.entries.values[i].generation == generation else { return nil }
                 return (s.entries.keys[i], s.entries.values[i].interval)
             }) else { return }
             let verdict = (try? outcome.get()) ?? .failed("the probe could not run")
-            let now = loop.now
+            let now = LoopTimers.of(loop).now
             let duration = (now - started).nanoseconds
             let result = ProbeResult(ok: verdict.ok, reason: verdict.reason,
                                      milliseconds: UInt32(clamping: duration / 1_000_000),

@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 import Health
 import LVSModel
@@ -219,5 +220,53 @@ struct ProbeSchedulerTests {
         for r in reports.withLockedValue({ $0 }) { changes.append(monitor.record(r)) }
         #expect(changes.flatMap(\.reals).map(\.to) == [.down, .down])
         #expect(monitor.effectiveServices().allSatisfy { $0.realServers[0].server.weight == 0 })
+    }
+
+    /// In the user-mode-linux lab a reading of the clock is a system call: the probes that one slot
+    /// starts, and those that end in the same turn, share one reading, whatever their number.
+    @Test func theProbesOfOneSlotShareOneReadingOfTheClock() {
+        let loop = CountingLoop()
+        let runner = InstantRunner()
+        let reports = NIOLockedValueBox<[ProbeReport]>([])
+        let clock: @Sendable (NIODeadline) -> HealthTime = { HealthTime(milliseconds: Int64($0.uptimeNanoseconds / 1_000_000)) }
+        let s = ProbeScheduler(group: loop, runner: runner, wallClock: clock, phase: { _, _ in 0 }) { r in reports.withLockedValue { $0.append(r) } }
+        s.update(Dictionary(uniqueKeysWithValues: (1...50).map { (key($0), UInt32(1000)) }))
+        loop.base.run()
+        loop.base.advanceTime(by: .milliseconds(5))
+        let before = loop.readings.withLockedValue { $0 }
+        loop.base.advanceTime(by: .milliseconds(1000))
+        #expect(reports.withLockedValue { $0.count } == 100)
+        // The slot's turn: one reading at its start, one at its end (when the next turn may come).
+        #expect(loop.readings.withLockedValue { $0 } - before == 2)
+        #expect(reports.withLockedValue { $0 }.allSatisfy { $0.durationNanoseconds == 0 && $0.latenessNanoseconds == 0 })
+    }
+}
+
+/// A runner whose verdict is there at once, as a ring's completions are when one look finds them.
+final class InstantRunner: ProbeRunner {
+    func run(_ key: ProbeKey, on loop: any EventLoop) -> EventLoopFuture<ProbeVerdict> {
+        loop.makeSucceededFuture(.passed("connected"))
+    }
+}
+
+/// An embedded event loop that counts the readings of its clock.
+final class CountingLoop: EventLoop, @unchecked Sendable {
+    let base = EmbeddedEventLoop()
+    let readings = NIOLockedValueBox(0)
+
+    var now: NIODeadline {
+        readings.withLockedValue { $0 += 1 }
+        return base.now
+    }
+    var inEventLoop: Bool { base.inEventLoop }
+    func execute(_ task: @escaping @Sendable () -> Void) { base.execute(task) }
+    func scheduleTask<T>(deadline: NIODeadline, _ task: @escaping @Sendable () throws -> T) -> Scheduled<T> {
+        base.scheduleTask(deadline: deadline, task)
+    }
+    func scheduleTask<T>(in amount: TimeAmount, _ task: @escaping @Sendable () throws -> T) -> Scheduled<T> {
+        base.scheduleTask(deadline: now + amount, task)
+    }
+    func shutdownGracefully(queue: DispatchQueue, _ callback: @escaping @Sendable ((any Error)?) -> Void) {
+        base.shutdownGracefully(queue: queue, callback)
     }
 }

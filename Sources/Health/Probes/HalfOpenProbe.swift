@@ -92,8 +92,9 @@ final class HalfOpenProber: @unchecked Sendable {
         send(syn, to: address, on: key)
         let bound = NIOLoopBound(attempt, eventLoop: loop)
         // The kernel's connect sends the SYN again after 1 s and 3 s; so does this.
+        let timers = LoopTimers.of(loop)
         for after in [1000, 3000] where after < timeoutMilliseconds {
-            LoopTimers.of(loop).schedule(at: loop.now + .milliseconds(Int64(after))) { _ in
+            timers.schedule(at: timers.now + .milliseconds(Int64(after))) { _ in
                 guard !bound.value.isDone else { return }
                 self.send(syn, to: address, on: key)
             }
@@ -108,7 +109,7 @@ final class HalfOpenProber: @unchecked Sendable {
 
     /// The source address of the route to `address`: a UDP socket connected there says which.
     private func route(to address: IPAddress) throws -> IPAddress {
-        if let r = routes[address], r.until > loop.now { return r.source }
+        if let r = routes[address], r.until > LoopTimers.of(loop).now { return r.source }
         let fd = Glibc.socket(address.family == .v6 ? AF_INET6 : AF_INET, CInt(SOCK_DGRAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
         defer { close(fd) }

@@ -21,7 +21,7 @@ final class ProbeAttempt {
         // From the slot of the grid the run started in, as its lateness counts: from `now`, the
         // timeout fell in the slot after (up to 20 ms more each time), and a dead server's three
         // timeouts in a row took 60 ms more than `interval × fall + timeout` allows for.
-        let slot = LoopTimers.deadline(of: LoopTimers.slot(atOrBefore: loop.now))
+        let slot = LoopTimers.deadline(of: LoopTimers.slot(atOrBefore: LoopTimers.of(loop).now))
         arm(deadline: slot + .milliseconds(Int64(timeoutMilliseconds)), extended: false)
     }
 

@@ -212,7 +212,8 @@ final class RingConnector: @unchecked Sendable {
         guard !tickArmed else { return }
         tickArmed = true
         // Weak: a connector let go (tests) leaves its last timer behind.
-        LoopTimers.of(loop).schedule(at: loop.now + .milliseconds(20)) { [weak self] _ in
+        let timers = LoopTimers.of(loop)
+        timers.schedule(at: timers.now + .milliseconds(20)) { [weak self] _ in
             guard let self else { return }
             tickArmed = false
             drain()
@@ -236,9 +237,14 @@ final class RingConnector: @unchecked Sendable {
         tickSoon()
     }
 
-    /// Reads every posted completion (the eventfd said there are some).
+    /// Reads every posted completion (the eventfd said there are some); the probes they end share
+    /// one reading of the clock.
     fileprivate func drain() {
         guard let ring else { return }
+        LoopTimers.of(loop).turn { reap(ring) }
+    }
+
+    private func reap(_ ring: IOURing) {
         ring.reap { data, result in
             let index = UInt32(truncatingIfNeeded: data >> 3) & 0x1fff_ffff
             let generation = UInt32(truncatingIfNeeded: data >> 32)
