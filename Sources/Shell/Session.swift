@@ -240,7 +240,8 @@ public final class Session {
         return try Self.readInput(path)
     }
 
-    /// A plain line console: one command a line, `quit` or end of input to leave.
+    /// A plain line console (no line editor on this terminal): each line as the editing console runs
+    /// it; `quit` or end of input to leave.
     public func runConsole() -> Int32 {
         var last: Int32 = 0
         while true {
@@ -249,14 +250,10 @@ public final class Session {
                 out("\n")
                 return last
             }
-            do {
-                let commands = try Tokenizer.commands(in: line, file: "console")
-                if commands.contains(where: { ["quit", "exit"].contains($0.words.first) }) { return last }
-                last = runInputs(commands, file: "console")
-            } catch {
-                err(error.message + "\n")
-                last = error.code.rawValue
-            }
+            guard line.contains(where: { !$0.isWhitespace }) else { continue }
+            let (code, quit) = runConsoleLine(line)
+            last = code
+            if quit { return last }
         }
     }
 
