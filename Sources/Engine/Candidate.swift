@@ -269,6 +269,27 @@ public struct Candidate {
             setSysctl(name, "1", "set \(name) = 1 (NAT real servers need the director to forward)")
             notes.append(prefix + "note: turning on \(name): NAT real servers' replies pass through the director (`set auto-sysctl off` stops lvsh doing this)")
         }
+        expireQuiescentTemplatesIfNeeded()
+    }
+
+    /// Health that sets a persistent service's real servers to weight 0 works only if the kernel
+    /// expires their clients' templates: without it a failed server's clients keep being sent to it
+    /// until their templates time out (the service's `persistent` seconds, 300 by default).
+    private mutating func expireQuiescentTemplatesIfNeeded() {
+        let name = "net.ipv4.vs.expire_quiescent_template"
+        guard let current = sysctls[name] ?? readSysctl(name), current != "1",
+              let key = health.persistentServiceSetToWeight0(isPersistent: { service($0)?.service.isPersistent == true })
+        else { return }
+        var shown = PlanDescription.name(key)
+        if case .fwmark(let mark, _) = key, let g = group(forMark: mark) { shown = g.name }
+        let what = "service \(shown) is persistent, and health or maintenance sets its real servers to weight 0"
+        guard autoSysctl, sysctls[name] == nil else {
+            warnings.append("warning: \(name) is \(current): \(what), but the clients of such a server keep being sent to it until their templates expire (`sysctl expire_quiescent_template 1`)")
+            return
+        }
+        location = nil
+        setSysctl(name, "1", "set \(name) = 1 (persistence templates of weight-0 real servers expire)")
+        notes.append("note: turning on \(name): \(what); with it their clients go to the other servers at once (`set auto-sysctl off` stops lvsh doing this)")
     }
 
     public mutating func warn(_ text: String) {

@@ -220,6 +220,22 @@ public struct HealthConfig: Hashable, Sendable {
 
     public func policy(_ service: ServiceKey) -> ServiceHealthPolicy { policies[service] ?? .default }
 
+    /// The first service (in ipvsadm's order) for which `isPersistent` holds and whose real servers
+    /// health or maintenance can set to weight 0: its clients' persistence templates outlive a failure
+    /// unless the kernel expires the templates of weight-0 servers (net.ipv4.vs.expire_quiescent_template).
+    /// A failure that removes the real server (`on-failure remove`) needs no such help.
+    public func persistentServiceSetToWeight0(isPersistent: (ServiceKey) -> Bool) -> ServiceKey? {
+        guard actsOnWeights else { return nil }
+        var found: ServiceKey?
+        func consider(_ key: ServiceKey) {
+            if found.map({ key < $0 }) ?? true, isPersistent(key) { found = key }
+        }
+        for key in serviceChecks.keys where policy(key).onFailure == .weight0 { consider(key) }
+        for ref in realChecks.keys where policy(ref.service).onFailure == .weight0 { consider(ref.service) }
+        for ref in disabled { consider(ref.service) }
+        return found
+    }
+
     /// The checks a real server runs: its own when it has any, else its service's.
     public func checks(of ref: RealReference) -> [HealthCheck] {
         let names = realChecks[ref] ?? serviceChecks[ref.service] ?? []

@@ -120,8 +120,9 @@ public struct SysctlAdvice: Hashable, Sendable {
     public var recommended: String
     public var reason: String
 
-    /// The settings the table needs: forwarding for NAT, template expiry for persistence with weight 0.
-    public static func needs(of table: IPVSTable) -> [SysctlAdvice] {
+    /// The settings the table needs: forwarding for NAT, template expiry for persistence with weight 0
+    /// (written, or set by `health`).
+    public static func needs(of table: IPVSTable, health: HealthConfig? = nil) -> [SysctlAdvice] {
         var out: [SysctlAdvice] = []
         // One walk over the real servers, without a copy of each (a table has tens of thousands).
         var natV4 = false, natV6 = false, quiescent = false, anyReal = false
@@ -144,6 +145,12 @@ public struct SysctlAdvice: Hashable, Sendable {
         if quiescent {
             out.append(SysctlAdvice(name: "net.ipv4.vs.expire_quiescent_template", recommended: "1",
                                     reason: "a persistent service has a weight-0 real server: without this its clients keep coming back until their templates expire"))
+        } else if let health, health.actsOnWeights {
+            let persistent = Set(table.services.lazy.filter(\.service.isPersistent).map(\.service.key))
+            if health.persistentServiceSetToWeight0(isPersistent: persistent.contains) != nil {
+                out.append(SysctlAdvice(name: "net.ipv4.vs.expire_quiescent_template", recommended: "1",
+                                        reason: "health or maintenance sets real servers of a persistent service to weight 0: without this their clients keep coming back until their templates expire"))
+            }
         }
         if anyReal {
             out.append(SysctlAdvice(name: "net.ipv4.vs.expire_nodest_conn", recommended: "1",

@@ -73,6 +73,45 @@ struct HealthLanguageTests {
         #expect(h.reconcile == .log)
     }
 
+    @Test("health that sets a persistent service's real servers to weight 0 turns on expire_quiescent_template and says so; a sysctl line or auto-sysctl off is warned, not overridden")
+    func persistenceWithHealthExpiresQuiescentTemplates() throws {
+        let quiescent = "net.ipv4.vs.expire_quiescent_template"
+        func evaluate(_ lines: String, persistent: Bool = true, current: String = "0", auto: Bool = true) throws(LVSError) -> (state: ManagedState, warnings: [String]) {
+            let text = """
+                group web vip 192.0.2.10 tcp 80,443
+                service web scheduler wlc\(persistent ? " persistent 300" : "")
+                real web 198.51.100.1 dr
+                real web 198.51.100.2 dr
+                check web-tcp tcp port 80
+
+                """ + lines
+            return try DesiredState.evaluate(text, file: "site.lvsh", readSysctl: { $0 == quiescent ? current : nil }, autoSysctl: auto)
+        }
+        let checked = try evaluate("service web check web-tcp")
+        #expect(checked.state.sysctls[quiescent] == "1")
+        #expect(checked.warnings == ["note: turning on \(quiescent): service web is persistent, and health or maintenance sets its real servers to weight 0; "
+            + "with it their clients go to the other servers at once (`set auto-sysctl off` stops lvsh doing this)"], "\(checked.warnings)")
+        #expect(SysctlAdvice.needs(of: IPVSTable(services: checked.state.services), health: checked.state.health).map(\.name).contains(quiescent))
+        // Maintenance alone sets weight 0 too; a real server's own check counts as its service's.
+        #expect(try evaluate("real web 198.51.100.1 disable").state.sysctls[quiescent] == "1")
+        #expect(try evaluate("real web 198.51.100.2 check web-tcp").state.sysctls[quiescent] == "1")
+        // Nothing to do: a failure that removes the server (its templates go with it), a service
+        // without persistence, the kernel already expiring them, or no health at all.
+        for (lines, persistent, current) in [("service web check web-tcp on-failure remove", true, "0"), ("service web check web-tcp", false, "0"),
+                                             ("service web check web-tcp", true, "1"), ("", true, "0")] {
+            let r = try evaluate(lines, persistent: persistent, current: current)
+            #expect(r.state.sysctls[quiescent] == nil && r.warnings.isEmpty, "\(lines), persistent \(persistent), current \(current): \(r.warnings)")
+            #expect(!SysctlAdvice.needs(of: IPVSTable(services: r.state.services), health: r.state.health).map(\.name).contains(quiescent) || current == "1")
+        }
+        // The file's own `sysctl` line, or auto-sysctl off: warned, the value left as it is.
+        let explicit = try evaluate("sysctl expire_quiescent_template 0\nservice web check web-tcp")
+        #expect(explicit.state.sysctls[quiescent] == "0")
+        #expect(explicit.warnings.contains { $0.hasPrefix("warning: \(quiescent) is 0: service web is persistent") && $0.hasSuffix("(`sysctl expire_quiescent_template 1`)") }, "\(explicit.warnings)")
+        let off = try evaluate("service web check web-tcp", auto: false)
+        #expect(off.state.sysctls[quiescent] == nil)
+        #expect(off.warnings.count == 1 && off.warnings[0].hasPrefix("warning: \(quiescent) is 0"))
+    }
+
     @Test("the running configuration's health lines read back to the same state")
     func roundTrip() throws {
         let state = try Self.evaluate(Self.site)

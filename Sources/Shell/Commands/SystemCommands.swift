@@ -71,7 +71,7 @@ enum SystemCommands {
 
     @Sendable static func showSysctl(_ b: Bindings, _ ctx: ShowContext) throws(LVSError) -> String {
         let table = (try? ctx.ipvs().table(.listing)) ?? IPVSTable()
-        let advice = Dictionary(SysctlAdvice.needs(of: table).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let advice = Dictionary(SysctlAdvice.needs(of: table, health: ctx.health).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         var rows: [(SysctlSpec, String?, SysctlAdvice?)] = []
         for spec in SysctlCatalog.all {
             let current = ctx.sysctl(spec.name)
@@ -123,7 +123,7 @@ enum SystemCommands {
         let table = ipvs?.table ?? IPVSTable()
         let groups = try ctx.marks().groups()
         var sysctls: [(String, String)] = []
-        let needed = Set(SysctlAdvice.needs(of: table).map(\.name))
+        let needed = Set(SysctlAdvice.needs(of: table, health: ctx.health).map(\.name))
         for spec in SysctlCatalog.all where spec.name.hasPrefix("net.ipv4.vs.") || needed.contains(spec.name) {
             if let v = ctx.sysctl(spec.name), !v.isEmpty { sysctls.append((spec.name, v)) }
         }
