@@ -67,7 +67,7 @@ let package = Package(
         .target(name: "Console", dependencies: ["CEditLine", "Shell", "Engine", "System", "IPVS", "LVSModel"]),
         // lvsh daemon: the one writer of its namespace, keeping the kernel matching its file.
         .target(name: "Daemon", dependencies: [
-            "Shell", "Engine", "System", "LVSModel", "Health",
+            "Shell", "Engine", "Firewall", "System", "LVSModel", "Health",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),

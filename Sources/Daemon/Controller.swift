@@ -66,6 +66,9 @@ public actor Controller {
     /// The Prometheus registry the metrics server emits (kernel series refreshed at each scrape).
     private let metrics = KernelMetrics(registry: PrometheusCollectorRegistry())
 
+    /// The firewall-mark backend the daemon writes through: "nft" or "iptables" (nil when none works).
+    public var marksBackend: String? { session.backendName }
+
     /// Where `metrics listen` says to serve, as the desired state has it now.
     public var metricsListen: ListenAddress? { desired?.health.metricsListen }
 

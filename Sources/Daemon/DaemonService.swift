@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Dispatch
+import Firewall
 import LVSModel
 import Logging
 import NIOPosix
@@ -36,6 +37,11 @@ public struct DaemonService: Service {
                                                    group: controlPlane) { request in
             await controller.handle(request)
         }
+        // nftables announces every commit: another program's change to lvsh's table is repaired at
+        // once. (IPVS announces nothing: its drift waits for the periodic read below.)
+        let (foreignCommits, foreignCommit) = AsyncStream.makeStream(of: NFTChangeEvents.Commit.self, bufferingPolicy: .bufferingNewest(1))
+        let listener = await controller.marksBackend == "nft"
+            ? await NFTChangeListener.start(on: controlPlane.next(), logger: logger) { foreignCommit.yield($0) } : nil
         notifier.ready(status: "managing \(controller.file)")
         logger.notice("lvsh daemon ready", metadata: ["file": "\(controller.file)", "pid": "\(getpid())"])
         await cancelWhenGracefulShutdown {
@@ -64,6 +70,16 @@ public struct DaemonService: Service {
                         if Task.isCancelled { break }
                         let took = await controller.reconcile()
                         pause = max(reconcileInterval, took * 20)
+                    }
+                }
+                group.addTask {
+                    // A short breath first, so that a burst of commits (a script of nft commands) is
+                    // one read; then no read sooner than 20 times the last one took, as below.
+                    for await commit in foreignCommits {
+                        logger.notice("drift: table inet lvsh changed by \(commit.description); reading the kernel now")
+                        try? await Task.sleep(for: .milliseconds(100))
+                        let took = await controller.reconcile()
+                        try? await Task.sleep(for: max(.milliseconds(100), took * 20))
                     }
                 }
                 group.addTask {
@@ -103,6 +119,8 @@ public struct DaemonService: Service {
             }
         }
         notifier.stopping()
+        foreignCommit.finish()
+        try? await listener?.close()
         await server.stop()
         try? await controlPlane.shutdownGracefully()
         await controller.stop()
