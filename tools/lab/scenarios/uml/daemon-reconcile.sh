@@ -3,7 +3,7 @@
 # iptables-legacy-save (this kernel has no nf_tables, so groups use the iptables backend).
 # Asserted:
 #  - at start the kernel matches the file; a second daemon is refused (exit 1, naming the first);
-#  - `lvsh -c` and `lvsh ipvsadm` writes go through the daemon (its log says so), checks made
+#  - `lvsh -c`, `lvsh ipvsadm` and console writes go through the daemon (its log says so), checks made
 #    through it show in `show running-config`, later reads keep them, and once saved to the file
 #    they survive a reload;
 #  - `ipvsadm -e` behind the daemon's back is logged as drift and restored within two reads;
@@ -67,6 +67,11 @@ grep -q "lvsh daemon (pid $daemon) already runs" second.err || fail "the second 
 ipvsadm -S -n | grep -q -- "-a -t 10.0.0.100:81 -r 10.0.12.12:81 -m -w 6" || fail "lvsh ipvsadm through the daemon did not reach the kernel"
 wait_log "batch from -c: applied the desired state changes=2"
 wait_log "batch from ipvsadm: applied the desired state changes=1"
+# The console too, on a terminal (script(1) gives it one): each line the operator types is a batch
+# the daemon runs and logs as the console's.
+printf 'real tcp 10.0.0.100:81 10.0.12.12 nat weight 8\nquit\n' | TERM=vt100 script -q -e -c "$LVSH" /dev/null >console.out 2>&1 || { cat console.out; fail "the console's change through the daemon failed"; }
+wait_log "batch from console: applied the desired state changes=1"
+ipvsadm -S -n | grep -q -- "-a -t 10.0.0.100:81 -r 10.0.12.12:81 -m -w 8" || fail "the console's change through the daemon did not reach the kernel"
 # A check needs the daemon: through it, it is kept (and shown) instead of refused.
 "$LVSH" -c 'check web-tcp tcp interval 1; service tcp 10.0.0.100:81 check web-tcp'
 "$LVSH" show running-config | tee running.txt
@@ -80,6 +85,8 @@ ipvsadm -S -n | grep -q -- "-A -t 10.0.0.100:81 -s wrr" || fail "the daemon undi
 kill -HUP "$daemon"
 wait_log "reload: the kernel already matches"
 ipvsadm -S -n | grep -q -- "-A -t 10.0.0.100:81 -s wrr" || fail "a reload after save lost the front's service"
+# (The desired weight: the check bound above finds nothing listening on port 81, so the kernel has 0.)
+"$LVSH" show running-config | grep -q "^real tcp 10.0.0.100:81 10.0.12.12:81 nat weight 8$" || fail "a reload after save lost the console's weight"
 
 echo "== drift: ipvsadm -e behind the daemon's back"
 ipvsadm -e -t 10.0.0.100:80 -r 10.0.11.11:80 -m -w 9
