@@ -82,6 +82,18 @@ serve_tcp() {
     wait_port "$ns" "$port"
 }
 
+# wait_log PATTERN [SECONDS]: until ./daemon.log (where the daemon scenarios send lvsh daemon's log)
+# holds a line matching PATTERN; else prints the log and fails.
+wait_log() {
+    local i
+    for ((i = 0; i < ${2:-20} * 10; i++)); do
+        grep -q -- "$1" daemon.log && return 0
+        sleep 0.1
+    done
+    cat daemon.log >&2
+    fail "the daemon's log never said '$1'"
+}
+
 # wait_port NS PORT [SECONDS]: wait until something listens on TCP PORT in NS.
 wait_port() {
     local i

@@ -57,16 +57,6 @@ start_daemon() {
     daemon=$!
     at_exit "kill -9 $daemon 2>/dev/null"
 }
-# wait_log PATTERN [SECONDS]: until the daemon's log holds a line matching PATTERN.
-wait_log() {
-    local i
-    for ((i = 0; i < ${2:-20} * 10; i++)); do
-        grep -q -- "$1" daemon.log && return 0
-        sleep 0.1
-    done
-    cat daemon.log >&2
-    fail "the daemon's log never said '$1'"
-}
 weight_of() { ipvsadm -S -n | awk -v r="-r $1:0" 'index($0, r) { for (i = 1; i <= NF; i++) if ($i == "-w") print $(i + 1) }'; }
 # until_weight ADDR WEIGHT SECONDS: wait until the kernel has it; prints the milliseconds it took.
 until_weight() {

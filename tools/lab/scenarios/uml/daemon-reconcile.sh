@@ -28,17 +28,6 @@ service web scheduler wlc
 real web 10.0.11.11 dr
 EOF
 
-# wait_log PATTERN [SECONDS]: until the daemon's log holds a line matching PATTERN.
-wait_log() {
-    local i
-    for ((i = 0; i < ${2:-20} * 10; i++)); do
-        grep -q -- "$1" daemon.log && return 0
-        sleep 0.1
-    done
-    cat daemon.log >&2
-    fail "the daemon's log never said '$1'"
-}
-
 start_daemon() {
     "$LVSH" --backend iptables daemon "$PWD/site.lvsh" 2>>daemon.log &
     daemon=$!

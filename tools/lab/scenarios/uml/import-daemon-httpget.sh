@@ -118,15 +118,6 @@ echo "sysctl ip_forward 1" >>site.lvsh
 daemon=$!
 at_exit "kill -9 $daemon 2>/dev/null"
 
-wait_log() {
-    local i
-    for ((i = 0; i < ${2:-20} * 10; i++)); do
-        grep -q -- "$1" daemon.log && return 0
-        sleep 0.1
-    done
-    cat daemon.log >&2
-    fail "the daemon's log never said '$1'"
-}
 # weight_of ADDR [VPORT]: the real server's weight in service VIP:VPORT (80), "" when it is not in it.
 weight_of() { ipvsadm -S -n | awk -v s="-t $VIP:${2:-80} " -v r="-r $1:80" 'index($0, s) && index($0, r) { for (i = 1; i <= NF; i++) if ($i == "-w") print $(i + 1) }'; }
 # until_weight ADDR WEIGHT SECONDS [VPORT]: wait until the kernel has it; prints the milliseconds it took
