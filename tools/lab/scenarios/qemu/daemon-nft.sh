@@ -89,7 +89,10 @@ until_weight $RS1 2 10 >/dev/null
 until_weight $RS2 2 10 >/dev/null
 ipvsadm -S -n | tee start.txt
 grep -q -- "-A -f 1000 -s rr -p 60" start.txt || fail "the group's persistent fwmark service is missing"
-nft list table inet lvsh | grep -qF "$VIP . tcp . 443 : 0x000003e8" || fail "nft does not mark VIP:443 for group web"
+# Into a file first: nft writes its listing in many writes, and `grep -q` leaving early would make it
+# die of SIGPIPE (a failure under pipefail).
+nft list table inet lvsh >table.txt
+grep -qF "$VIP . tcp . 443 : 0x000003e8" table.txt || { cat table.txt; fail "nft does not mark VIP:443 for group web"; }
 # The file names no sysctl: NAT needs forwarding, and health on a persistent service needs the
 # templates of weight-0 servers to expire; the daemon turns both on and says why.
 assert_eq 1 "$(sysctl -n net.ipv4.ip_forward)" "net.ipv4.ip_forward"

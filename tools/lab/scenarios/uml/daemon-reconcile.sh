@@ -75,7 +75,8 @@ kill -HUP "$daemon"
 wait_log "reload: the kernel already matches"
 ipvsadm -S -n | grep -q -- "-A -t 10.0.0.100:81 -s wrr" || fail "a reload after save lost the front's service"
 # (The desired weight: the check bound above finds nothing listening on port 81, so the kernel has 0.)
-"$LVSH" show running-config | grep -q "^real tcp 10.0.0.100:81 10.0.12.12:81 nat weight 8$" || fail "a reload after save lost the console's weight"
+"$LVSH" show running-config >running-after.txt
+grep -q "^real tcp 10.0.0.100:81 10.0.12.12:81 nat weight 8$" running-after.txt || fail "a reload after save lost the console's weight"
 
 echo "== drift: ipvsadm -e behind the daemon's back"
 ipvsadm -e -t 10.0.0.100:80 -r 10.0.11.11:80 -m -w 9
