@@ -94,6 +94,14 @@ wait_log() {
     fail "the daemon's log never said '$1'"
 }
 
+# stop_daemon: SIGTERM to the scenario's lvsh daemon ($daemon); fails unless it exits 0.
+stop_daemon() {
+    kill -TERM "$daemon"
+    local rc=0
+    wait "$daemon" || rc=$?
+    assert_eq 0 "$rc" "the daemon's exit code after SIGTERM"
+}
+
 # wait_port NS PORT [SECONDS]: wait until something listens on TCP PORT in NS.
 wait_port() {
     local i

@@ -148,12 +148,7 @@ snapshot >after-restart.txt
 assert_file_eq before-kill.txt after-restart.txt "ipvsadm -S -n and nft -j list ruleset after the restart"
 
 echo "== SIGTERM: exit 0, the kernel left as it is"
-kill -TERM "$daemon"
-set +e
-wait "$daemon"
-rc=$?
-set -e
-assert_eq 0 "$rc" "the daemon's exit code after SIGTERM"
+stop_daemon
 snapshot >after-term.txt
 assert_file_eq before-kill.txt after-term.txt "ipvsadm -S -n and nft -j list ruleset after SIGTERM"
 echo "PASS: nft marks and IPVS kept by lvsh daemon: health moved the client from $first to $other; drift restored; kill -9 and SIGTERM left the kernel byte-identical"

@@ -128,12 +128,7 @@ grep -q "RELOADING=1" notify.txt || { cat notify.txt; fail "no RELOADING=1 on SI
 [ "$(grep -o 'READY=1' notify.txt | wc -l)" -ge 2 ] || { cat notify.txt; fail "no READY=1 after the reload"; }
 
 echo "== SIGTERM: exit 0, the kernel left as it is"
-kill -TERM "$daemon"
-set +e
-wait "$daemon"
-rc=$?
-set -e
-assert_eq 0 "$rc" "the daemon's exit code after SIGTERM"
+stop_daemon
 snapshot >after-term.txt
 assert_file_eq before-kill.txt after-term.txt "the kernel after SIGTERM"
 grep -q "stopping; the kernel is left as it is" daemon.log || fail "no stopping line"
